@@ -1,0 +1,97 @@
+package kernelloader.core;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import kernelloader.image.ByteView;
+import kernelloader.image.ImageUnwrapper;
+import kernelloader.image.KernelFormatException;
+import kernelloader.image.KernelImage;
+import kernelloader.kallsyms.KallsymsFinder;
+import kernelloader.kallsyms.KallsymsTable;
+
+/**
+ * The one entry point of the core: file bytes in, {@link KernelModel} out. The CLI, the Ghidra
+ * loader, the analyzer and the scripts all come through here.
+ */
+public final class KernelReader {
+    /** Files beyond this are not kernels (and would not fit a Java array). */
+    public static final long MAX_FILE = Integer.MAX_VALUE - 64;
+
+    private KernelReader() {}
+
+    public static KernelModel read(Path file, KallsymsFinder.Hints hints) throws IOException, KernelFormatException {
+        long t0 = System.nanoTime();
+        long size = Files.size(file);
+        if (size > MAX_FILE) throw new KernelFormatException(file + ": " + size + " bytes is larger than any kernel image (limit 2 GiB)");
+        byte[] data = Files.readAllBytes(file);
+        long t1 = System.nanoTime();
+        KernelModel m = read(file.toString(), data, data.length, hints);
+        m.timingsMillis().put("read", (t1 - t0) / 1_000_000);
+        return m;
+    }
+
+    public static KernelModel read(String source, byte[] data, int length, KallsymsFinder.Hints hints) throws KernelFormatException {
+        Map<String, Long> timings = new LinkedHashMap<>();
+        long[] searchNanos = {0};
+        List<String> rejected = new ArrayList<>();
+        long t0 = System.nanoTime();
+        ImageUnwrapper.Result<KallsymsTable> r = ImageUnwrapper.search(data, length, img -> {
+            long s = System.nanoTime();
+            KallsymsFinder.Outcome o = KallsymsFinder.find(img, hints);
+            searchNanos[0] += System.nanoTime() - s;
+            for (String why : o.rejected()) rejected.add(img.describeLayers() + ": " + why);
+            return o.table();
+        });
+        long t1 = System.nanoTime();
+        timings.put("unwrap", (t1 - t0 - searchNanos[0]) / 1_000_000);
+        timings.put("kallsyms", searchNanos[0] / 1_000_000);
+        if (r.value() == null) {
+            throw new KernelFormatException(failure(source, length, r.attempts(), rejected));
+        }
+        String banner = versionBanner(r.image());
+        return new KernelModel(source, length, r.image(), r.value(), banner, r.attempts(), timings);
+    }
+
+    /** One line saying what was tried, so a user knows why nothing came out. */
+    private static String failure(String source, int length, List<String> attempts, List<String> rejected) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(source).append(": no kallsyms table found (searched ").append(length).append(" bytes as a raw image");
+        if (attempts.isEmpty()) {
+            sb.append(", no compressed stream or ELF inside");
+        } else {
+            sb.append(", and ").append(attempts.size()).append(" embedded stream(s): ");
+            sb.append(String.join("; ", attempts.subList(0, Math.min(4, attempts.size()))));
+            if (attempts.size() > 4) sb.append("; ...");
+        }
+        if (!rejected.isEmpty()) {
+            sb.append("; candidate tables rejected: ").append(String.join("; ", rejected.subList(0, Math.min(3, rejected.size()))));
+        }
+        sb.append("; tried compressed token-table names, 32/64-bit, LE/BE, every layout from 2.6.10 to 7.x")
+          .append("; the kernel was probably built without CONFIG_KALLSYMS, or the file is not a kernel)");
+        return sb.toString().replace('\n', ' ');
+    }
+
+    /** The "Linux version ..." banner (linux_banner), up to its newline. */
+    static String versionBanner(KernelImage img) {
+        byte[] needle = "Linux version ".getBytes(StandardCharsets.ISO_8859_1);
+        int from = 0;
+        while (true) {
+            int p = ByteView.indexOf(img.data(), img.length(), needle, from);
+            if (p < 0) return null;
+            int end = p;
+            while (end < img.length() && end - p < 512 && img.data()[end] != '\n' && img.data()[end] != 0) end++;
+            String s = new String(img.data(), p, end - p, StandardCharsets.ISO_8859_1);
+            // the real banner continues with a release and a "(user@host)"; format strings such
+            // as "Linux version %s" do not
+            if (s.length() > 20 && !s.contains("%") && s.contains("(")) return s.trim();
+            from = p + 1;
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package kernelloader.image;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
+/**
+ * Reads integers of one byte order straight out of a shared byte array, without copying.
+ * Every reader of on-disk structures goes through this, so the byte order is decided once.
+ */
+public final class ByteView {
+    private static final VarHandle LE16 = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle BE16 = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle LE32 = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle BE32 = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle LE64 = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle BE64 = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+
+    private final byte[] data;
+    private final int length;
+    private final boolean little;
+
+    public ByteView(byte[] data, int length, ByteOrder order) {
+        this.data = data;
+        this.length = length;
+        this.little = order == ByteOrder.LITTLE_ENDIAN;
+    }
+
+    public ByteView(byte[] data, ByteOrder order) {
+        this(data, data.length, order);
+    }
+
+    public byte[] array() { return data; }
+    public int length() { return length; }
+    public ByteOrder order() { return little ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN; }
+    public ByteView withOrder(ByteOrder order) { return new ByteView(data, length, order); }
+
+    /** True if {@code size} bytes at {@code pos} lie inside the view. */
+    public boolean fits(long pos, long size) {
+        return pos >= 0 && size >= 0 && pos + size <= length;
+    }
+
+    public int u8(int pos) { return data[pos] & 0xff; }
+
+    public int u16(int pos) {
+        return (little ? (short) LE16.get(data, pos) : (short) BE16.get(data, pos)) & 0xffff;
+    }
+
+    public int s32(int pos) {
+        return little ? (int) LE32.get(data, pos) : (int) BE32.get(data, pos);
+    }
+
+    public long u32(int pos) { return s32(pos) & 0xffffffffL; }
+
+    public long u64(int pos) {
+        return little ? (long) LE64.get(data, pos) : (long) BE64.get(data, pos);
+    }
+
+    /** An unsigned word of 4 or 8 bytes. */
+    public long word(int pos, int size) {
+        return size == 8 ? u64(pos) : u32(pos);
+    }
+
+    /** Index of the first occurrence of {@code pattern} at or after {@code from}, or -1. */
+    public int indexOf(byte[] pattern, int from) {
+        return indexOf(data, length, pattern, from);
+    }
+
+    public static int indexOf(byte[] data, int length, byte[] pattern, int from) {
+        if (pattern.length == 0) return from;
+        byte first = pattern[0];
+        int last = length - pattern.length;
+        outer:
+        for (int i = Math.max(0, from); i <= last; i++) {
+            if (data[i] != first) continue;
+            for (int j = 1; j < pattern.length; j++) {
+                if (data[i + j] != pattern[j]) continue outer;
+            }
+            return i;
+        }
+        return -1;
+    }
+}

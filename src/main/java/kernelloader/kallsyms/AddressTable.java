@@ -1,0 +1,173 @@
+package kernelloader.kallsyms;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import kernelloader.image.ByteView;
+
+/**
+ * The symbols' addresses: {@code kallsyms_addresses} or {@code kallsyms_offsets} (with
+ * {@code kallsyms_relative_base} until 7.0). Before 6.4 they precede kallsyms_num_syms; from 6.4
+ * (404bad70fcf7) they follow kallsyms_token_index. Which layout and which encoding a kernel
+ * uses is read from the bytes: the decoded addresses must be sorted, as scripts/kallsyms.c
+ * sorts the table by address, and every other reading of the same bytes is not.
+ *
+ * For SELF_RELATIVE tables {@link #addresses} are relative to file offset 0 of the image until a
+ * base is known (see {@link kernelloader.layout.BaseAddressVoter}).
+ */
+final class AddressTable {
+    final AddressEncoding encoding;
+    final int start;
+    final int width;
+    final int ptrSize;
+    /** File offset of kallsyms_relative_base, or -1. */
+    final int relativeBasePos;
+    final long relativeBase;
+    final long[] addresses;
+    /** True when the table follows the token index (6.4+ order). */
+    final boolean afterTokenIndex;
+
+    AddressTable(AddressEncoding encoding, int start, int width, int ptrSize, int relativeBasePos,
+                 long relativeBase, long[] addresses, boolean afterTokenIndex) {
+        this.encoding = encoding;
+        this.start = start;
+        this.width = width;
+        this.ptrSize = ptrSize;
+        this.relativeBasePos = relativeBasePos;
+        this.relativeBase = relativeBase;
+        this.addresses = addresses;
+        this.afterTokenIndex = afterTokenIndex;
+    }
+
+    int end() { return start + addresses.length * width; }
+
+    /**
+     * Whether the addresses are only known relative to something (a self-relative table, or a
+     * relative_base left 0 for the boot-time relocation) and still need a base added.
+     */
+    boolean needsBase() {
+        return encoding == AddressEncoding.SELF_RELATIVE
+                || (encoding == AddressEncoding.RELATIVE_BASE && relativeBase == 0);
+    }
+
+    /** Every reading of the address arrays that is consistent, for one pointer size. */
+    static List<AddressTable> find(ByteView v, int n, TokenTable tt, NameTable names, int ptr) {
+        List<AddressTable> out = new ArrayList<>();
+        // 6.4+: right after kallsyms_token_index, which is 512 bytes from an aligned label
+        int a = tt.indexEnd();
+        if (v.fits(a, 4L * n)) {
+            AddressTable t = offsetsAt(v, a, n, ptr, a + 4 * n, true);
+            if (t != null) out.add(t);
+            if (a % ptr == 0 && v.fits(a, (long) ptr * n)) {
+                t = absoluteAt(v, a, n, ptr, true);
+                if (t != null) out.add(t);
+            }
+        }
+        // before 6.4: ... offsets, relative_base, num_syms (or addresses, num_syms)
+        for (NameTable.NumSyms ns : names.numSyms) {
+            int s = ns.position();
+            // relative_base: the pointer right before num_syms, or further back past the zero
+            // padding of old ".align" directives. Relocatable kernels (arm64) store it as 0 and
+            // let a RELA entry fill it at boot: then the base must come from elsewhere.
+            for (int rb = alignDown(s - ptr, ptr); rb >= 0 && rb >= s - 264; rb -= ptr) {
+                AddressTable found = null;
+                for (int pad = 0; pad < 264 && found == null; pad += 4) {
+                    int start = rb - pad - 4 * n;
+                    if (start < 0) break;
+                    if (pad > 0 && v.u32(rb - pad) != 0) break;   // only zeros may pad
+                    found = offsetsAt(v, start, n, ptr, rb, false);
+                }
+                if (found != null) {
+                    out.add(found);
+                    break;
+                }
+                if (v.word(rb, ptr) != 0) break;
+            }
+            for (int pad = 0; pad < 264; pad += ptr) {
+                int start = alignDown(s - pad, ptr) - ptr * n;
+                if (start < 0) break;
+                AddressTable t = absoluteAt(v, start, n, ptr, false);
+                if (t != null) {
+                    out.add(t);
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
+    private static int alignDown(int x, int a) {
+        return x - Math.floorMod(x, a);
+    }
+
+    /**
+     * Reads u32 offsets at {@code start}; {@code rbPos} is where kallsyms_relative_base would be
+     * (for the 6.4 order: aligned after the array; before 6.4: given).
+     */
+    private static AddressTable offsetsAt(ByteView v, int start, int n, int ptr, int rbPos, boolean after) {
+        long[] raw = new long[n];
+        for (int i = 0; i < n; i++) raw[i] = v.u32(start + 4 * i);
+        if (after) rbPos = (rbPos + ptr - 1) / ptr * ptr;
+        if (!v.fits(rbPos, ptr)) return null;
+        long rb = v.word(rbPos, ptr);
+        if (raw[0] == 0 && sorted(raw)) {
+            long[] addr = new long[n];
+            for (int i = 0; i < n; i++) addr[i] = rb + raw[i];
+            if (plausible(addr)) {
+                return new AddressTable(AddressEncoding.RELATIVE_BASE, start, 4, ptr, rbPos, rb, addr, after);
+            }
+        }
+        if (rb != 0 && ptr == 8) {
+            long[] addr = new long[n];
+            boolean anyNegative = false;
+            for (int i = 0; i < n; i++) {
+                int off = (int) raw[i];
+                anyNegative |= off < 0;
+                addr[i] = off >= 0 ? off : rb - 1 - off;
+            }
+            if (anyNegative && sortedUnsigned(addr) && plausible(addr)) {
+                return new AddressTable(AddressEncoding.ABSOLUTE_PERCPU, start, 4, ptr, rbPos, rb, addr, after);
+            }
+        }
+        if (after) {
+            long[] rel = new long[n];
+            for (int i = 0; i < n; i++) rel[i] = start + 4L * i + (int) raw[i];
+            if (sorted(rel) && plausible(rel) && rel[0] >= -(1L << 31)) {
+                return new AddressTable(AddressEncoding.SELF_RELATIVE, start, 4, ptr, -1, 0, rel, true);
+            }
+            if (ptr == 4 && raw[0] != 0 && sorted(raw) && plausible(raw)) {
+                return new AddressTable(AddressEncoding.ABSOLUTE_32, start, 4, ptr, -1, 0, raw, true);
+            }
+        }
+        return null;
+    }
+
+    private static AddressTable absoluteAt(ByteView v, int start, int n, int ptr, boolean after) {
+        long[] addr = new long[n];
+        for (int i = 0; i < n; i++) addr[i] = v.word(start + ptr * i, ptr);
+        if (addr[0] != 0 && sortedUnsigned(addr) && plausible(addr)) {
+            return new AddressTable(AddressEncoding.ABSOLUTE, start, ptr, ptr, -1, 0, addr, after);
+        }
+        return null;
+    }
+
+    private static boolean sorted(long[] a) {
+        for (int i = 1; i < a.length; i++) if (a[i] < a[i - 1]) return false;
+        return true;
+    }
+
+    private static boolean sortedUnsigned(long[] a) {
+        for (int i = 1; i < a.length; i++) if (Long.compareUnsigned(a[i], a[i - 1]) < 0) return false;
+        return true;
+    }
+
+    /**
+     * Sorted garbage (zero fill, a counter) is not a symbol table: symbols mostly have distinct
+     * addresses, so at least a quarter of the steps must move forward.
+     */
+    private static boolean plausible(long[] a) {
+        int steps = 0;
+        for (int i = 1; i < a.length; i++) if (a[i] != a[i - 1]) steps++;
+        return a[a.length - 1] != a[0] && steps >= (a.length - 1) / 4;
+    }
+}

@@ -1,0 +1,220 @@
+package kernelloader.kallsyms;
+
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import kernelloader.image.ByteView;
+import kernelloader.image.KernelImage;
+import kernelloader.layout.BaseAddressVoter;
+import kernelloader.layout.PointerEvidence;
+
+/**
+ * Finds and decodes the kallsyms table of a peeled kernel image. The layout era is read from the
+ * bytes (see {@link TokenTable}, {@link NameTable}, {@link AddressTable}), never from a version
+ * string, because stable kernels carry backports from later eras.
+ */
+public final class KallsymsFinder {
+    /** What a search concluded: a table, or why each candidate was rejected. */
+    public record Outcome(KallsymsTable table, List<String> rejected) {}
+
+    /** Overrides a user may give when the image cannot tell. */
+    public record Hints(Integer bits, Long base) {
+        public static final Hints NONE = new Hints(null, null);
+    }
+
+    private KallsymsFinder() {}
+
+    public static Outcome find(KernelImage img, Hints hints) {
+        List<String> rejected = new ArrayList<>();
+        Integer bits = hints.bits() != null ? hints.bits() : img.elf() != null ? Integer.valueOf(img.elf().bits()) : null;
+        for (TokenTable tt : TokenTable.findAll(img.data(), img.length())) {
+            ByteView v = new ByteView(img.data(), img.length(), tt.order());
+            String at = "token table at 0x" + Integer.toHexString(tt.start());
+            Located loc = locateNames(v, tt);
+            if (loc == null) {
+                rejected.add(at + ": no kallsyms_names/kallsyms_markers before it");
+                continue;
+            }
+            try {
+                KallsymsTable t = decode(img, v, tt, loc, bits, hints.base());
+                if (t != null) return new Outcome(t, rejected);
+                rejected.add(at + ": names found (" + loc.names.count + " symbols) but no sorted address table");
+            } catch (BaseUnknownException e) {
+                rejected.add(at + ": " + e.getMessage());
+            }
+        }
+        return new Outcome(null, rejected);
+    }
+
+    private static final class BaseUnknownException extends Exception {
+        BaseUnknownException(String m) { super(m); }
+    }
+
+    private record Located(NameTable names, int seqs) {}
+
+    private static Located locateNames(ByteView v, TokenTable tt) {
+        // all eras but 6.2-6.3: kallsyms_markers ends right before the token table (+ padding)
+        int top = tt.start() & ~3;
+        for (int e = top; e >= Math.max(0, tt.start() - 264); e -= 4) {
+            for (int w : new int[] {4, 8}) {
+                if (e % w != 0) continue;
+                MarkerTable m = MarkerTable.endingAt(v, e, w, 1 << 16);
+                if (m == null) continue;
+                NameTable n = NameTable.fit(v, m, -1);
+                if (n != null) return new Located(n, -1);
+            }
+        }
+        // 6.2-6.3 (60443c88f3a8, 19bd8981dc2e, and 6.1.y backports): kallsyms_seqs_of_names
+        // (3 bytes per symbol; 4 in 6.2-rc) sits between the markers and the token table
+        for (int stride : new int[] {3, 4}) {
+            int maxN = Math.min(1 << 21, tt.start() / stride);
+            for (int n = 257; n <= maxN; n++) {
+                int groups = (n + 255) >>> 8;
+                for (int pad = 0; pad < 8; pad++) {
+                    int seqs = tt.start() - pad - stride * n;
+                    if ((seqs & 3) != 0) continue;
+                    for (int e : new int[] {seqs, seqs - 4}) {
+                        int first = e - 4 * groups;
+                        if (first < 0 || v.u32(first) != 0 || v.u32(e - 4) == 0) continue;
+                        MarkerTable m = MarkerTable.endingAt(v, e, 4, groups + 1);
+                        if (m == null || m.count() != groups) continue;
+                        if (!seqsValid(v, seqs, n, stride)) continue;
+                        NameTable names = NameTable.fit(v, m, n);
+                        if (names != null) return new Located(names, seqs);
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
+    /** kallsyms_seqs_of_names is a permutation of 0..n-1 (big-endian 3-byte, or u32). */
+    private static boolean seqsValid(ByteView v, int pos, int n, int stride) {
+        int step = Math.max(1, n / 512);
+        for (int i = 0; i < n; i += step) {
+            int p = pos + stride * i;
+            long s = stride == 3 ? (v.u8(p) << 16 | v.u8(p + 1) << 8 | v.u8(p + 2)) : v.u32(p);
+            if (s >= n) return false;
+        }
+        return true;
+    }
+
+    private static KallsymsTable decode(KernelImage img, ByteView v, TokenTable tt, Located loc,
+                                        Integer bitsHint, Long baseOverride) throws BaseUnknownException {
+        NameTable names = loc.names;
+        int n = names.count;
+        int[] ptrs = names.markers.width() == 8 ? new int[] {8}
+                : bitsHint != null ? new int[] {bitsHint / 8} : new int[] {8, 4};
+        AddressTable chosen = null;
+        AddressTable other = null;
+        for (int ptr : ptrs) {
+            List<AddressTable> found = AddressTable.find(v, n, tt, names, ptr);
+            if (found.isEmpty()) continue;
+            if (chosen == null) chosen = found.get(0);
+            else other = found.get(0);
+        }
+        if (chosen == null) return null;
+        if (other != null) chosen = chooseWordSize(v, chosen, other);
+
+        long[] addresses = chosen.addresses;
+        String evidence = "kallsyms " + chosen.encoding.description();
+        if (chosen.needsBase()) {
+            boolean selfRelative = chosen.encoding == AddressEncoding.SELF_RELATIVE;
+            String what = selfRelative ? "self-relative offsets (7.0+)" : "offsets with kallsyms_relative_base left 0 for boot-time relocation";
+            long delta;
+            if (baseOverride != null) {
+                // --base is the address of the image's first byte; a zeroed relative_base is the
+                // address of the first symbol, which relocatable images put at that first byte
+                delta = baseOverride;
+                evidence = what + " + base 0x" + Long.toHexString(delta) + " given by the user";
+            } else if (selfRelative && img.elf() != null && img.addressOfOffset(chosen.start) != -1) {
+                delta = img.addressOfOffset(chosen.start) - chosen.start;
+                evidence = what + " placed by the ELF program headers";
+            } else {
+                BaseAddressVoter.Vote vote = BaseAddressVoter.vote(v, addresses, chosen.ptrSize);
+                if (!decisive(vote)) {
+                    throw new BaseUnknownException("kallsyms with " + what + " found, but the image does not"
+                            + " say where it is loaded (pointer vote "
+                            + (vote == null ? "empty" : vote.votes() + " vs " + vote.runnerUp())
+                            + "): give the base address with --base");
+                }
+                delta = vote.base();
+                evidence = String.format("%s + base 0x%x, voted by %d of %d pointer-like words (runner-up %d)",
+                        what, delta, vote.votes(), vote.voters(), vote.runnerUp());
+            }
+            long[] abs = new long[n];
+            for (int i = 0; i < n; i++) abs[i] = addresses[i] + delta;
+            addresses = abs;
+        }
+        int bits = chosen.ptrSize * 8;
+        if (bits == 32) {
+            for (int i = 0; i < n; i++) addresses[i] &= 0xffffffffL;
+        }
+        byte[] types = new byte[n];
+        String[] out = new String[n];
+        expandNames(v, tt, names, types, out);
+        KallsymsLayout layout = new KallsymsLayout(tt.start(), tt.indexStart(), names.start, names.end,
+                names.markers.start(), names.markers.width(),
+                names.numSyms.isEmpty() ? -1 : names.numSyms.get(0).position(),
+                names.numSyms.isEmpty() ? 0 : names.numSyms.get(0).width(),
+                chosen.start, chosen.width, chosen.encoding, chosen.relativeBasePos, loc.seqs,
+                names.uleb, chosen.afterTokenIndex);
+        return new KallsymsTable(bits, tt.order(), addresses, types, out, layout, evidence);
+    }
+
+    /**
+     * Both pointer sizes gave a sorted table: the image's own pointers decide. A 64-bit kernel
+     * whose addresses fit in 32 bits (s390x) reads the same either way, but then its pointers
+     * fill whole 8-byte words.
+     */
+    private static AddressTable chooseWordSize(ByteView v, AddressTable a8, AddressTable a4) {
+        if (a8.needsBase() && a4.needsBase()) {
+            BaseAddressVoter.Vote v8 = BaseAddressVoter.vote(v, a8.addresses, 8);
+            BaseAddressVoter.Vote v4 = BaseAddressVoter.vote(v, a4.addresses, 4);
+            int s8 = v8 == null ? 0 : v8.votes(), s4 = v4 == null ? 0 : v4.votes();
+            return s8 >= s4 ? a8 : a4;
+        }
+        boolean fit32 = true;
+        for (long a : a8.addresses) {
+            if ((a >>> 32) != 0) {
+                fit32 = false;
+                break;
+            }
+        }
+        if (fit32 && java.util.Arrays.equals(a8.addresses, a4.addresses)) {
+            return PointerEvidence.lowHalfShare(v, a8.addresses) >= 0.8 ? a8 : a4;
+        }
+        int c8 = PointerEvidence.count(v, a8.addresses, 8);
+        int c4 = PointerEvidence.count(v, a4.addresses, 4);
+        return c8 >= c4 ? a8 : a4;
+    }
+
+    private static boolean decisive(BaseAddressVoter.Vote vote) {
+        return vote != null && vote.votes() >= 16 && vote.votes() >= 3 * vote.runnerUp();
+    }
+
+    private static void expandNames(ByteView v, TokenTable tt, NameTable names, byte[] types, String[] out) {
+        byte[][] tokens = new byte[256][];
+        for (int i = 0; i < 256; i++) tokens[i] = tt.token(i);
+        byte[] buf = new byte[4096];
+        int pos = names.start;
+        for (int i = 0; i < out.length; i++) {
+            int len = v.u8(pos++);
+            if (names.uleb && (len & 0x80) != 0) len = (len & 0x7f) | (v.u8(pos++) << 7);
+            int o = 0;
+            for (int k = 0; k < len; k++) {
+                byte[] t = tokens[v.u8(pos + k)];
+                if (o + t.length > buf.length) buf = java.util.Arrays.copyOf(buf, buf.length * 2 + t.length);
+                System.arraycopy(t, 0, buf, o, t.length);
+                o += t.length;
+            }
+            pos += len;
+            types[i] = o > 0 ? buf[0] : (byte) '?';
+            out[i] = o > 1 ? new String(buf, 1, o - 1, StandardCharsets.ISO_8859_1) : "";
+        }
+    }
+
+    static ByteOrder orderOf(TokenTable t) { return t.order(); }
+}

@@ -1,0 +1,66 @@
+package kernelloader.kallsyms;
+
+import java.nio.ByteOrder;
+
+/**
+ * The kernel's symbol table as /proc/kallsyms shows it: per symbol an address, a type letter and
+ * a name, in table (address) order. Immutable once built.
+ */
+public final class KallsymsTable {
+    private final int bits;
+    private final ByteOrder order;
+    private final long[] addresses;
+    private final byte[] types;
+    private final String[] names;
+    private final KallsymsLayout layout;
+    private final String baseEvidence;
+
+    KallsymsTable(int bits, ByteOrder order, long[] addresses, byte[] types, String[] names,
+                  KallsymsLayout layout, String baseEvidence) {
+        this.bits = bits;
+        this.order = order;
+        this.addresses = addresses;
+        this.types = types;
+        this.names = names;
+        this.layout = layout;
+        this.baseEvidence = baseEvidence;
+    }
+
+    public int bits() { return bits; }
+    public ByteOrder order() { return order; }
+    public int size() { return names.length; }
+    public long address(int i) { return addresses[i]; }
+    public char type(int i) { return (char) (types[i] & 0xff); }
+    public String name(int i) { return names[i]; }
+    public KallsymsLayout layout() { return layout; }
+    /** How absolute addresses were obtained: from kallsyms itself, or what fixed the base. */
+    public String baseEvidence() { return baseEvidence; }
+
+    /** Index of the first symbol with this name, or -1. */
+    public int indexOf(String name) {
+        for (int i = 0; i < names.length; i++) if (names[i].equals(name)) return i;
+        return -1;
+    }
+
+    /** Writes the table in /proc/kallsyms format: {@code %0Nx %c %s}, N = 16 or 8. */
+    public void writeProcKallsyms(Appendable out) throws java.io.IOException {
+        int digits = bits / 4;
+        char[] line = new char[digits + 3 + 512];
+        final char[] hex = "0123456789abcdef".toCharArray();
+        for (int i = 0; i < names.length; i++) {
+            long a = addresses[i];
+            for (int d = digits - 1; d >= 0; d--) {
+                line[d] = hex[(int) (a & 0xf)];
+                a >>>= 4;
+            }
+            line[digits] = ' ';
+            line[digits + 1] = type(i);
+            line[digits + 2] = ' ';
+            String n = names[i];
+            int len = Math.min(n.length(), line.length - digits - 4);
+            n.getChars(0, len, line, digits + 3);
+            line[digits + 3 + len] = '\n';
+            out.append(java.nio.CharBuffer.wrap(line, 0, digits + 4 + len));
+        }
+    }
+}

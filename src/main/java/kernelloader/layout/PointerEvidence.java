@@ -1,0 +1,45 @@
+package kernelloader.layout;
+
+import kernelloader.image.ByteView;
+
+/**
+ * Evidence from content: how many aligned words of the image are pointers to symbols. A correct
+ * reading of the symbol table is confirmed by the image's own function-pointer tables, data
+ * pointers and relocation addends; a wrong word size or base finds almost none.
+ */
+public final class PointerEvidence {
+    private PointerEvidence() {}
+
+    /** Number of {@code width}-aligned words equal to one of {@code addresses}. */
+    public static int count(ByteView v, long[] addresses, int width) {
+        AddressSet set = new AddressSet(addresses);
+        int hits = 0;
+        int last = v.length() - width;
+        for (int p = 0; p <= last; p += width) {
+            long w = v.word(p, width);
+            if (w != 0 && set.contains(w)) hits++;
+        }
+        return hits;
+    }
+
+    /**
+     * For addresses that all fit in 32 bits: the share of 32-bit hits that are really the low
+     * half of a 64-bit word whose high half is zero. Near 1 on a 64-bit kernel, well below on a
+     * 32-bit one, where pointers sit at every 4-byte slot beside other data.
+     */
+    public static double lowHalfShare(ByteView v, long[] addresses) {
+        AddressSet set = new AddressSet(addresses);
+        boolean little = v.order() == java.nio.ByteOrder.LITTLE_ENDIAN;
+        int hits = 0, halves = 0;
+        int last = v.length() - 8;
+        for (int p = 0; p <= last; p += 4) {
+            long w = v.u32(p);
+            if (w == 0 || !set.contains(w)) continue;
+            hits++;
+            boolean aligned8 = (p & 7) == (little ? 0 : 4);
+            int other = little ? p + 4 : p - 4;
+            if (aligned8 && other >= 0 && v.u32(other) == 0) halves++;
+        }
+        return hits == 0 ? 0 : (double) halves / hits;
+    }
+}
