@@ -116,7 +116,7 @@ public final class KallsymsFinder {
             else other = found.get(0);
         }
         if (chosen == null) return null;
-        if (other != null) chosen = chooseWordSize(v, chosen, other);
+        if (other != null) chosen = chooseWordSize(v, tt, loc, chosen, other);
 
         long[] addresses = chosen.addresses;
         String evidence = "kallsyms " + chosen.encoding.description();
@@ -133,7 +133,7 @@ public final class KallsymsFinder {
                 delta = img.addressOfOffset(chosen.start) - chosen.start;
                 evidence = what + " placed by the ELF program headers";
             } else {
-                BaseAddressVoter.Vote vote = BaseAddressVoter.vote(v, addresses, chosen.ptrSize);
+                BaseAddressVoter.Vote vote = BaseAddressVoter.vote(v, addresses, chosen.ptrSize, tableFrom(tt, loc, chosen), tableTo(tt, loc, chosen));
                 if (!decisive(vote)) {
                     throw new BaseUnknownException("kallsyms with " + what + " found, but the image does not"
                             + " say where it is loaded (pointer vote "
@@ -169,10 +169,10 @@ public final class KallsymsFinder {
      * whose addresses fit in 32 bits (s390x) reads the same either way, but then its pointers
      * fill whole 8-byte words.
      */
-    private static AddressTable chooseWordSize(ByteView v, AddressTable a8, AddressTable a4) {
+    private static AddressTable chooseWordSize(ByteView v, TokenTable tt, Located loc, AddressTable a8, AddressTable a4) {
         if (a8.needsBase() && a4.needsBase()) {
-            BaseAddressVoter.Vote v8 = BaseAddressVoter.vote(v, a8.addresses, 8);
-            BaseAddressVoter.Vote v4 = BaseAddressVoter.vote(v, a4.addresses, 4);
+            BaseAddressVoter.Vote v8 = BaseAddressVoter.vote(v, a8.addresses, 8, tableFrom(tt, loc, a8), tableTo(tt, loc, a8));
+            BaseAddressVoter.Vote v4 = BaseAddressVoter.vote(v, a4.addresses, 4, tableFrom(tt, loc, a4), tableTo(tt, loc, a4));
             int s8 = v8 == null ? 0 : v8.votes(), s4 = v4 == null ? 0 : v4.votes();
             return s8 >= s4 ? a8 : a4;
         }
@@ -189,6 +189,15 @@ public final class KallsymsFinder {
         int c8 = PointerEvidence.count(v, a8.addresses, 8);
         int c4 = PointerEvidence.count(v, a4.addresses, 4);
         return c8 >= c4 ? a8 : a4;
+    }
+
+    /** The byte range all kallsyms arrays occupy (seqs_of_names after 6.4 included, roughly). */
+    private static int tableFrom(TokenTable tt, Located loc, AddressTable a) {
+        return Math.min(a.start, Math.min(loc.names.start, tt.start()));
+    }
+
+    private static int tableTo(TokenTable tt, Located loc, AddressTable a) {
+        return Math.max(a.end() + 8 + 4 * loc.names.count, tt.indexEnd());
     }
 
     private static boolean decisive(BaseAddressVoter.Vote vote) {

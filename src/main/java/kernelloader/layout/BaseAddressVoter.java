@@ -29,12 +29,16 @@ public final class BaseAddressVoter {
      * also produces pointer-sized words (arm64 NOP pairs repeat thousands of times), but only
      * pointers crowd into one region with many distinct values; duplicates vote once.
      */
-    static long[] voters(ByteView v, int width, Map<Integer, long[]> buckets) {
+    static long[] voters(ByteView v, int width, Map<Integer, long[]> buckets, int skipFrom, int skipTo) {
         int shift = width == 8 ? 32 : 24;
         int words = v.length() / width;
         LongHashSet distinct = new LongHashSet(1 << 16);
         Map<Long, Integer> perPrefix = new HashMap<>();
         for (int i = 0; i < words; i++) {
+            if (i * width >= skipFrom && i * width < skipTo) {
+                i = skipTo / width;
+                continue;
+            }
             long w = v.word(i * width, width);
             if (!pointerLike(w, width)) continue;
             if (distinct.add(w)) perPrefix.merge(w >>> shift, 1, Integer::sum);
@@ -55,10 +59,16 @@ public final class BaseAddressVoter {
 
     /** Not a small integer and not a small negative one (error codes, -1 fill). */
     static boolean pointerLike(long w, int width) {
-        return width == 8 ? (w < 0 ? w < -(1L << 20) : w >= (1L << 32)) : w >= (1L << 20) && w < 0xfff00000L;
+        // 64-bit kernels may live low (s390x before 6.10 runs at 0x100000)
+        return width == 8 ? (w < 0 ? w < -(1L << 20) : w >= (1L << 16)) : w >= (1L << 16) && w < 0xfff00000L;
     }
 
-    public static Vote vote(ByteView v, long[] relative, int width) {
+    /**
+     * @param skipFrom start of a byte range to leave out (the kallsyms arrays: an offsets table
+     *                 would vote for itself)
+     * @param skipTo   end of that range
+     */
+    public static Vote vote(ByteView v, long[] relative, int width, int skipFrom, int skipTo) {
         // bucket the distinct relative addresses by their offset within a page
         Map<Integer, long[]> buckets = new HashMap<>();
         {
@@ -80,11 +90,13 @@ public final class BaseAddressVoter {
                 buckets.get(k)[i] = r;
             }
         }
-        long[] voters = voters(v, width, buckets);
+        long[] voters = voters(v, width, buckets, skipFrom, skipTo);
         int nv = voters.length;
         // phase 1: a few hundred voters propose bases
         Map<Long, Integer> votes = new HashMap<>();
-        for (int i = 0; i < Math.min(nv, 400); i++) {
+        // (spread over the whole image: its first words are code, whose pointer-like words are noise)
+        int step = Math.max(1, nv / 600);
+        for (int i = 0; i < nv; i += step) {
             long[] b = buckets.get((int) Math.floorMod(voters[i], PAGE));
             if (b.length > 4096) continue;    // cannot tell: too many candidates
             for (long r : b) votes.merge(voters[i] - r, 1, Integer::sum);
