@@ -132,11 +132,15 @@ final class AddressTable {
         if (after) {
             long[] rel = new long[n];
             for (int i = 0; i < n; i++) rel[i] = start + 4L * i + (int) raw[i];
-            if (sorted(rel) && plausible(rel) && rel[0] >= -(1L << 31)) {
-                return new AddressTable(AddressEncoding.SELF_RELATIVE, start, 4, ptr, -1, 0, rel, true);
-            }
+            // 32-bit non-relocatable 7.0+ kernels store plain addresses. Checked first: sorted
+            // addresses read as self-relative offsets are sorted too, but self-relative offsets of
+            // a real table are not sorted as plain numbers (two symbols at one address make the
+            // offset drop by 4).
             if (ptr == 4 && raw[0] != 0 && sorted(raw) && plausible(raw)) {
                 return new AddressTable(AddressEncoding.ABSOLUTE_32, start, 4, ptr, -1, 0, raw, true);
+            }
+            if (sorted(rel) && plausible(rel) && rel[0] >= -(1L << 31)) {
+                return new AddressTable(AddressEncoding.SELF_RELATIVE, start, 4, ptr, -1, 0, rel, true);
             }
         }
         return null;

@@ -3,7 +3,9 @@ package kernelloader.kallsyms;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import kernelloader.image.ByteView;
 import kernelloader.image.KernelImage;
@@ -115,8 +117,17 @@ public final class KallsymsFinder {
             if (chosen == null) chosen = found.get(0);
             else other = found.get(0);
         }
+        Map<AddressTable, BaseAddressVoter.Vote> votes = new HashMap<>();
+        if (other != null) {
+            // Before 7.0 every label is aligned to the word size, so where kallsyms_num_syms sits
+            // says it: 8 bytes before the names on 64-bit (a u32 is padded), 4 on 32-bit. From 7.0
+            // (a081b5789255) labels are only 4-aligned, and the image's pointers must decide.
+            int structural = chosen.encoding == AddressEncoding.SELF_RELATIVE ? 0 : names.numSymsWordSize();
+            if (structural == other.ptrSize) chosen = other;
+            else if (structural == 0) chosen = chooseWordSize(v, tt, loc, chosen, other, votes);
+        }
         if (chosen == null) return null;
-        if (other != null) chosen = chooseWordSize(v, tt, loc, chosen, other);
+
 
         long[] addresses = chosen.addresses;
         String evidence = "kallsyms " + chosen.encoding.description();
@@ -133,7 +144,7 @@ public final class KallsymsFinder {
                 delta = img.addressOfOffset(chosen.start) - chosen.start;
                 evidence = what + " placed by the ELF program headers";
             } else {
-                BaseAddressVoter.Vote vote = BaseAddressVoter.vote(v, addresses, chosen.ptrSize, tableFrom(tt, loc, chosen), tableTo(tt, loc, chosen));
+                BaseAddressVoter.Vote vote = vote(v, tt, loc, chosen, votes);
                 if (!decisive(vote)) {
                     throw new BaseUnknownException("kallsyms with " + what + " found, but the image does not"
                             + " say where it is loaded (pointer vote "
@@ -169,10 +180,11 @@ public final class KallsymsFinder {
      * whose addresses fit in 32 bits (s390x) reads the same either way, but then its pointers
      * fill whole 8-byte words.
      */
-    private static AddressTable chooseWordSize(ByteView v, TokenTable tt, Located loc, AddressTable a8, AddressTable a4) {
+    private static AddressTable chooseWordSize(ByteView v, TokenTable tt, Located loc, AddressTable a8, AddressTable a4,
+                                               Map<AddressTable, BaseAddressVoter.Vote> votes) {
         if (a8.needsBase() && a4.needsBase()) {
-            BaseAddressVoter.Vote v8 = BaseAddressVoter.vote(v, a8.addresses, 8, tableFrom(tt, loc, a8), tableTo(tt, loc, a8));
-            BaseAddressVoter.Vote v4 = BaseAddressVoter.vote(v, a4.addresses, 4, tableFrom(tt, loc, a4), tableTo(tt, loc, a4));
+            BaseAddressVoter.Vote v8 = vote(v, tt, loc, a8, votes);
+            BaseAddressVoter.Vote v4 = vote(v, tt, loc, a4, votes);
             int s8 = v8 == null ? 0 : v8.votes(), s4 = v4 == null ? 0 : v4.votes();
             return s8 >= s4 ? a8 : a4;
         }
@@ -189,6 +201,14 @@ public final class KallsymsFinder {
         int c8 = PointerEvidence.count(v, a8.addresses, 8);
         int c4 = PointerEvidence.count(v, a4.addresses, 4);
         return c8 >= c4 ? a8 : a4;
+    }
+
+    private static BaseAddressVoter.Vote vote(ByteView v, TokenTable tt, Located loc, AddressTable a,
+                                              Map<AddressTable, BaseAddressVoter.Vote> cache) {
+        if (!cache.containsKey(a)) {
+            cache.put(a, BaseAddressVoter.vote(v, a.addresses, a.ptrSize, tableFrom(tt, loc, a), tableTo(tt, loc, a)));
+        }
+        return cache.get(a);
     }
 
     /** The byte range all kallsyms arrays occupy (seqs_of_names after 6.4 included, roughly). */

@@ -31,6 +31,17 @@ final class NameTable {
         this.numSyms = numSyms;
     }
 
+    /**
+     * The word size the position of kallsyms_num_syms implies (8 when it is 8 bytes before the
+     * names, 4 when 4 bytes), or 0 when unknown.
+     */
+    int numSymsWordSize() {
+        if (numSyms.isEmpty()) return 0;
+        int size = start - numSyms.get(0).position();
+        for (NumSyms ns : numSyms) if (start - ns.position() != size) return 0;
+        return size == 8 || size == 4 ? size : 0;
+    }
+
     /** How far before the last marker's entry the names may start (the last group's size). */
     private static final int MAX_TAIL = 96 * 1024;
 

@@ -30,32 +30,54 @@ public final class BaseAddressVoter {
      * pointers crowd into one region with many distinct values; duplicates vote once.
      */
     static long[] voters(ByteView v, int width, Map<Integer, long[]> buckets, int skipFrom, int skipTo) {
-        int shift = width == 8 ? 32 : 24;
         int words = v.length() / width;
-        LongHashSet distinct = new LongHashSet(1 << 16);
-        Map<Long, Integer> perPrefix = new HashMap<>();
+        // pass 1: which 16 MiB regions hold the most pointer-like words (runs of one value,
+        // such as NOP padding, count once)
+        LongCounter perRegion = new LongCounter();
+        long prev = 0;
         for (int i = 0; i < words; i++) {
-            if (i * width >= skipFrom && i * width < skipTo) {
-                i = skipTo / width;
+            if ((long) i * width >= skipFrom && (long) i * width < skipTo) continue;
+            long w = v.word(i * width, width);
+            if (w == prev || !pointerLike(w, width)) {
+                prev = w;
                 continue;
             }
+            prev = w;
+            perRegion.increment(w >>> REGION_SHIFT);
+        }
+        long[] top = perRegion.top(3);
+        // pass 2: of those, the neighbourhood (a kernel spans a few regions) with the most
+        // distinct values: pointers are many different values, code patterns a few repeated ones
+        // (values are sampled by a hash of the value, not by position: the same value is always
+        // in or out, and no stride can alias with the layout of arrays such as RELA triples)
+        long keep = Math.max(1, perRegion.count(top.length == 0 ? 0 : top[0]) / 40000);
+        LongHashSet[] distinct = new LongHashSet[top.length];
+        for (int t = 0; t < top.length; t++) distinct[t] = new LongHashSet(1 << 12);
+        for (int i = 0; i < words; i++) {
+            if ((long) i * width >= skipFrom && (long) i * width < skipTo) continue;
             long w = v.word(i * width, width);
             if (!pointerLike(w, width)) continue;
-            if (distinct.add(w)) perPrefix.merge(w >>> shift, 1, Integer::sum);
-            if (distinct.size() >= (4 << 20)) break;
+            long h = w * 0x9E3779B97F4A7C15L;
+            if (Long.remainderUnsigned(h >>> 20, keep) != 0) continue;
+            long r = w >>> REGION_SHIFT;
+            for (int t = 0; t < top.length; t++) {
+                if (Math.abs(r - top[t]) <= 4 && distinct[t].size() < (1 << 18)) distinct[t].add(w);
+            }
         }
-        long prefix = perPrefix.entrySet().stream().max(Map.Entry.comparingByValue())
-                .map(Map.Entry::getKey).orElse(-1L);
-        int inPrefix = perPrefix.getOrDefault(prefix, 0);
-        int stride = Math.max(1, inPrefix / MAX_VOTERS);
-        long[] out = new long[Math.min(MAX_VOTERS, inPrefix)];
-        int n = 0, seen = 0;
-        for (long w : distinct.values()) {
-            if ((w >>> shift) != prefix || !buckets.containsKey((int) Math.floorMod(w, PAGE))) continue;
-            if (seen++ % stride == 0 && n < out.length) out[n++] = w;
-        }
+        LongHashSet best = null;
+        for (LongHashSet d : distinct) if (best == null || d.size() > best.size()) best = d;
+        if (best == null) return new long[0];
+        long[] all = best.values();
+        int usable = 0;
+        for (long w : all) if (buckets.containsKey((int) Math.floorMod(w, PAGE))) all[usable++] = w;
+        int stride = Math.max(1, usable / MAX_VOTERS);
+        long[] out = new long[Math.min(MAX_VOTERS, usable)];
+        int n = 0;
+        for (int i = 0; i < usable && n < out.length; i += stride) out[n++] = all[i];
         return java.util.Arrays.copyOf(out, n);
     }
+
+    private static final int REGION_SHIFT = 24;
 
     /** Not a small integer and not a small negative one (error codes, -1 fill). */
     static boolean pointerLike(long w, int width) {
