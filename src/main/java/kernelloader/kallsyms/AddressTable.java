@@ -51,17 +51,19 @@ final class AddressTable {
     }
 
     /** Every reading of the address arrays that is consistent, for one pointer size. */
-    static List<AddressTable> find(ByteView v, int n, TokenTable tt, NameTable names, int ptr) {
+    static List<AddressTable> find(ByteView v, int n, int after, NameTable names, int ptr) {
         List<AddressTable> out = new ArrayList<>();
-        // 6.4+: right after kallsyms_token_index, which is 512 bytes from an aligned label
-        int a = tt.indexEnd();
-        if (v.fits(a, 4L * n)) {
+        // 6.4+: right after kallsyms_token_index (512 bytes from an aligned label, so no padding),
+        // or after the markers when names are stored uncompressed (then aligned to the word)
+        for (int a : after % 8 == 0 ? new int[] {after} : new int[] {after, after + 4}) {
+            if (!v.fits(a, 4L * n)) continue;
             AddressTable t = offsetsAt(v, a, n, ptr, a + 4 * n, true);
             if (t != null) out.add(t);
             if (a % ptr == 0 && v.fits(a, (long) ptr * n)) {
                 t = absoluteAt(v, a, n, ptr, true);
                 if (t != null) out.add(t);
             }
+            if (!out.isEmpty()) break;
         }
         // before 6.4: ... offsets, relative_base, num_syms (or addresses, num_syms)
         for (NameTable.NumSyms ns : names.numSyms) {

@@ -31,7 +31,8 @@ public final class KallsymsFinder {
     public static Outcome find(KernelImage img, Hints hints) {
         List<String> rejected = new ArrayList<>();
         Integer bits = hints.bits() != null ? hints.bits() : img.elf() != null ? Integer.valueOf(img.elf().bits()) : null;
-        for (TokenTable tt : TokenTable.findAll(img.data(), img.length())) {
+        List<TokenTable> tables = TokenTable.findAll(img.data(), img.length());
+        for (TokenTable tt : tables) {
             ByteView v = new ByteView(img.data(), img.length(), tt.order());
             String at = "token table at 0x" + Integer.toHexString(tt.start());
             Located loc = locateNames(v, tt);
@@ -39,22 +40,47 @@ public final class KallsymsFinder {
                 rejected.add(at + ": no kallsyms_names/kallsyms_markers before it");
                 continue;
             }
-            try {
-                KallsymsTable t = decode(img, v, tt, loc, bits, hints.base());
+            KallsymsTable t = tryDecode(img, v, loc, bits, hints.base(), at, rejected);
+            if (t != null) return new Outcome(t, rejected);
+        }
+        if (tables.isEmpty()) {
+            // OpenWRT's KALLSYMS_UNCOMPRESSED: plain names and no token arrays
+            for (Located loc : UncompressedNames.locate(img.data(), img.length())) {
+                ByteView v = new ByteView(img.data(), img.length(), loc.order());
+                String at = "uncompressed names at 0x" + Integer.toHexString(loc.names().start);
+                KallsymsTable t = tryDecode(img, v, loc, bits, hints.base(), at, rejected);
                 if (t != null) return new Outcome(t, rejected);
-                rejected.add(at + ": names found (" + loc.names.count + " symbols) but no sorted address table");
-            } catch (BaseUnknownException e) {
-                rejected.add(at + ": " + e.getMessage());
             }
         }
         return new Outcome(null, rejected);
+    }
+
+    private static KallsymsTable tryDecode(KernelImage img, ByteView v, Located loc, Integer bits, Long base,
+                                           String at, List<String> rejected) {
+        try {
+            KallsymsTable t = decode(img, v, loc, bits, base);
+            if (t == null) rejected.add(at + ": names found (" + loc.names().count + " symbols) but no sorted address table");
+            return t;
+        } catch (BaseUnknownException e) {
+            rejected.add(at + ": " + e.getMessage());
+            return null;
+        }
     }
 
     private static final class BaseUnknownException extends Exception {
         BaseUnknownException(String m) { super(m); }
     }
 
-    private record Located(NameTable names, int seqs) {}
+    /**
+     * Names and markers found, with what decodes them.
+     *
+     * @param tokens     the 256 token strings (identity tokens for uncompressed names)
+     * @param tokenTable the token table, or null for uncompressed names
+     * @param after      where 6.4+ kernels put the address arrays (after the token index, or
+     *                   after the markers when there are no token arrays)
+     * @param seqs       offset of kallsyms_seqs_of_names when it sits before the token table, or -1
+     */
+    record Located(NameTable names, int seqs, byte[][] tokens, TokenTable tokenTable, int after, ByteOrder order) {}
 
     private static Located locateNames(ByteView v, TokenTable tt) {
         // all eras but 6.2-6.3: kallsyms_markers ends right before the token table (+ padding)
@@ -65,7 +91,7 @@ public final class KallsymsFinder {
                 MarkerTable m = MarkerTable.endingAt(v, e, w, 1 << 16);
                 if (m == null) continue;
                 NameTable n = NameTable.fit(v, m, -1);
-                if (n != null) return new Located(n, -1);
+                if (n != null) return compressed(n, -1, tt);
             }
         }
         // 6.2-6.3 (60443c88f3a8, 19bd8981dc2e, and 6.1.y backports): kallsyms_seqs_of_names
@@ -84,12 +110,18 @@ public final class KallsymsFinder {
                         if (m == null || m.count() != groups) continue;
                         if (!seqsValid(v, seqs, n, stride)) continue;
                         NameTable names = NameTable.fit(v, m, n);
-                        if (names != null) return new Located(names, seqs);
+                        if (names != null) return compressed(names, seqs, tt);
                     }
                 }
             }
         }
         return null;
+    }
+
+    private static Located compressed(NameTable names, int seqs, TokenTable tt) {
+        byte[][] tokens = new byte[256][];
+        for (int i = 0; i < 256; i++) tokens[i] = tt.token(i);
+        return new Located(names, seqs, tokens, tt, tt.indexEnd(), tt.order());
     }
 
     /** kallsyms_seqs_of_names is a permutation of 0..n-1 (big-endian 3-byte, or u32). */
@@ -103,16 +135,16 @@ public final class KallsymsFinder {
         return true;
     }
 
-    private static KallsymsTable decode(KernelImage img, ByteView v, TokenTable tt, Located loc,
+    private static KallsymsTable decode(KernelImage img, ByteView v, Located loc,
                                         Integer bitsHint, Long baseOverride) throws BaseUnknownException {
-        NameTable names = loc.names;
+        NameTable names = loc.names();
         int n = names.count;
         int[] ptrs = names.markers.width() == 8 ? new int[] {8}
                 : bitsHint != null ? new int[] {bitsHint / 8} : new int[] {8, 4};
         AddressTable chosen = null;
         AddressTable other = null;
         for (int ptr : ptrs) {
-            List<AddressTable> found = AddressTable.find(v, n, tt, names, ptr);
+            List<AddressTable> found = AddressTable.find(v, n, loc.after(), names, ptr);
             if (found.isEmpty()) continue;
             if (chosen == null) chosen = found.get(0);
             else other = found.get(0);
@@ -124,7 +156,7 @@ public final class KallsymsFinder {
             // (a081b5789255) labels are only 4-aligned, and the image's pointers must decide.
             int structural = chosen.encoding == AddressEncoding.SELF_RELATIVE ? 0 : names.numSymsWordSize();
             if (structural == other.ptrSize) chosen = other;
-            else if (structural == 0) chosen = chooseWordSize(v, tt, loc, chosen, other, votes);
+            else if (structural == 0) chosen = chooseWordSize(v, loc, chosen, other, votes);
         }
         if (chosen == null) return null;
 
@@ -144,7 +176,7 @@ public final class KallsymsFinder {
                 delta = img.addressOfOffset(chosen.start) - chosen.start;
                 evidence = what + " placed by the ELF program headers";
             } else {
-                BaseAddressVoter.Vote vote = vote(v, tt, loc, chosen, votes);
+                BaseAddressVoter.Vote vote = vote(v, loc, chosen, votes);
                 if (!decisive(vote)) {
                     throw new BaseUnknownException("kallsyms with " + what + " found, but the image does not"
                             + " say where it is loaded (pointer vote "
@@ -165,14 +197,16 @@ public final class KallsymsFinder {
         }
         byte[] types = new byte[n];
         String[] out = new String[n];
-        expandNames(v, tt, names, types, out);
-        KallsymsLayout layout = new KallsymsLayout(tt.start(), tt.indexStart(), names.start, names.end,
+        expandNames(v, loc.tokens(), names, types, out);
+        TokenTable tt = loc.tokenTable();
+        KallsymsLayout layout = new KallsymsLayout(tt == null ? -1 : tt.start(), tt == null ? -1 : tt.indexStart(),
+                names.start, names.end,
                 names.markers.start(), names.markers.width(),
                 names.numSyms.isEmpty() ? -1 : names.numSyms.get(0).position(),
                 names.numSyms.isEmpty() ? 0 : names.numSyms.get(0).width(),
-                chosen.start, chosen.width, chosen.encoding, chosen.relativeBasePos, loc.seqs,
+                chosen.start, chosen.width, chosen.encoding, chosen.relativeBasePos, loc.seqs(),
                 names.uleb, chosen.afterTokenIndex);
-        return new KallsymsTable(bits, tt.order(), addresses, types, out, layout, evidence);
+        return new KallsymsTable(bits, loc.order(), addresses, types, out, layout, evidence);
     }
 
     /**
@@ -180,11 +214,11 @@ public final class KallsymsFinder {
      * whose addresses fit in 32 bits (s390x) reads the same either way, but then its pointers
      * fill whole 8-byte words.
      */
-    private static AddressTable chooseWordSize(ByteView v, TokenTable tt, Located loc, AddressTable a8, AddressTable a4,
+    private static AddressTable chooseWordSize(ByteView v, Located loc, AddressTable a8, AddressTable a4,
                                                Map<AddressTable, BaseAddressVoter.Vote> votes) {
         if (a8.needsBase() && a4.needsBase()) {
-            BaseAddressVoter.Vote v8 = vote(v, tt, loc, a8, votes);
-            BaseAddressVoter.Vote v4 = vote(v, tt, loc, a4, votes);
+            BaseAddressVoter.Vote v8 = vote(v, loc, a8, votes);
+            BaseAddressVoter.Vote v4 = vote(v, loc, a4, votes);
             int s8 = v8 == null ? 0 : v8.votes(), s4 = v4 == null ? 0 : v4.votes();
             return s8 >= s4 ? a8 : a4;
         }
@@ -203,30 +237,28 @@ public final class KallsymsFinder {
         return c8 >= c4 ? a8 : a4;
     }
 
-    private static BaseAddressVoter.Vote vote(ByteView v, TokenTable tt, Located loc, AddressTable a,
+    private static BaseAddressVoter.Vote vote(ByteView v, Located loc, AddressTable a,
                                               Map<AddressTable, BaseAddressVoter.Vote> cache) {
         if (!cache.containsKey(a)) {
-            cache.put(a, BaseAddressVoter.vote(v, a.addresses, a.ptrSize, tableFrom(tt, loc, a), tableTo(tt, loc, a)));
+            cache.put(a, BaseAddressVoter.vote(v, a.addresses, a.ptrSize, tableFrom(loc, a), tableTo(loc, a)));
         }
         return cache.get(a);
     }
 
     /** The byte range all kallsyms arrays occupy (seqs_of_names after 6.4 included, roughly). */
-    private static int tableFrom(TokenTable tt, Located loc, AddressTable a) {
-        return Math.min(a.start, Math.min(loc.names.start, tt.start()));
+    private static int tableFrom(Located loc, AddressTable a) {
+        return Math.min(a.start, loc.names().start);
     }
 
-    private static int tableTo(TokenTable tt, Located loc, AddressTable a) {
-        return Math.max(a.end() + 8 + 4 * loc.names.count, tt.indexEnd());
+    private static int tableTo(Located loc, AddressTable a) {
+        return Math.max(a.end() + 8 + 4 * loc.names().count, loc.after());
     }
 
     private static boolean decisive(BaseAddressVoter.Vote vote) {
         return vote != null && vote.votes() >= 16 && vote.votes() >= 3 * vote.runnerUp();
     }
 
-    private static void expandNames(ByteView v, TokenTable tt, NameTable names, byte[] types, String[] out) {
-        byte[][] tokens = new byte[256][];
-        for (int i = 0; i < 256; i++) tokens[i] = tt.token(i);
+    private static void expandNames(ByteView v, byte[][] tokens, NameTable names, byte[] types, String[] out) {
         byte[] buf = new byte[4096];
         int pos = names.start;
         for (int i = 0; i < out.length; i++) {
@@ -244,6 +276,4 @@ public final class KallsymsFinder {
             out[i] = o > 1 ? new String(buf, 1, o - 1, StandardCharsets.ISO_8859_1) : "";
         }
     }
-
-    static ByteOrder orderOf(TokenTable t) { return t.order(); }
 }

@@ -38,4 +38,31 @@ record MarkerTable(int start, int width, long[] values) {
         for (int i = 0; i < count; i++) values[i] = v.word(p + i * width, width);
         return new MarkerTable(p, width, values);
     }
+
+    /**
+     * Reads a marker table that starts at {@code start} (with its 0), for names stored without
+     * a token table, where what follows the markers is known only by where the numbers stop
+     * growing like markers.
+     */
+    static MarkerTable startingAt(ByteView v, int start, int width, int maxCount) {
+        if (!v.fits(start, 2L * width) || v.word(start, width) != 0) return null;
+        int count = 1;
+        long prev = 0;
+        while (count < maxCount && v.fits(start + (long) count * width, width)) {
+            long cur = v.word(start + count * width, width);
+            long gap = cur - prev;
+            if (gap < MIN_GROUP || gap > MAX_GROUP) break;
+            prev = cur;
+            count++;
+        }
+        if (count < 2) return null;
+        long[] values = new long[count];
+        for (int i = 0; i < count; i++) values[i] = v.word(start + i * width, width);
+        return new MarkerTable(start, width, values);
+    }
+
+    /** The first {@code count} markers. */
+    MarkerTable truncated(int count) {
+        return new MarkerTable(start, width, java.util.Arrays.copyOf(values, count));
+    }
 }
