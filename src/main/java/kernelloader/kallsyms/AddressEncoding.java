@@ -13,8 +13,12 @@ public enum AddressEncoding {
     ABSOLUTE_PERCPU("kallsyms_offsets + kallsyms_relative_base, absolute per-cpu"),
     /** 7.0+ on 64-bit or relocatable kernels: {@code &offsets[i] + (s32)offsets[i]}. */
     SELF_RELATIVE("kallsyms_offsets, self-relative (7.0+)"),
-    /** 7.0+ on 32-bit non-relocatable kernels: {@code (u32)offsets[i]} is the address. */
-    ABSOLUTE_32("kallsyms_offsets, absolute u32 (7.0+)");
+    /**
+     * u32 addresses after the token index: 7.0+ kallsyms_offsets on 32-bit non-relocatable
+     * kernels, or 6.4-6.10 kallsyms_addresses on 32-bit kernels without base-relative tables.
+     * The bytes are the same; only the kernel version tells them apart.
+     */
+    ABSOLUTE_32("absolute u32 after the token index (6.4-6.10 kallsyms_addresses or 7.0+ kallsyms_offsets)");
 
     private final String description;
 

@@ -59,7 +59,7 @@ final class AddressTable {
             if (!v.fits(a, 4L * n)) continue;
             AddressTable t = offsetsAt(v, a, n, ptr, a + 4 * n, true);
             if (t != null) out.add(t);
-            if (a % ptr == 0 && v.fits(a, (long) ptr * n)) {
+            if (ptr == 8 && a % ptr == 0 && v.fits(a, (long) ptr * n)) {   // 32-bit: ABSOLUTE_32 above
                 t = absoluteAt(v, a, n, ptr, true);
                 if (t != null) out.add(t);
             }

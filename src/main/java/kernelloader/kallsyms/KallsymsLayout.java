@@ -19,7 +19,8 @@ public record KallsymsLayout(
     public String era() {
         StringBuilder sb = new StringBuilder();
         switch (encoding) {
-            case SELF_RELATIVE, ABSOLUTE_32 -> sb.append("7.0+");
+            case SELF_RELATIVE -> sb.append("7.0+");
+            case ABSOLUTE_32 -> sb.append("6.4-6.10 or 7.0+");
             case ABSOLUTE -> sb.append(addressesAfterTokenIndex ? "6.4-6.10" : (markerWidth == 4 && numSymsWidth == 4 && lengthsUleb128 ? "6.1-6.3" : "2.6.10-6.3"));
             default -> {
                 if (addressesAfterTokenIndex) sb.append(encoding == AddressEncoding.ABSOLUTE_PERCPU ? "6.4-6.14" : "6.4-6.19");

@@ -84,18 +84,23 @@ final class NameTable {
         long minN = 256L * (groups - 1) + 1, maxN = 256L * groups;
         List<NumSyms> numSyms = new ArrayList<>();
         int count = -1;
-        // kallsyms_num_syms: u32 or unsigned long right before the names, maybe with 4 bytes of
-        // alignment padding after a u32 on 64-bit kernels
-        int[][] places = {{start - 4, 4}, {start - 8, 4}, {start - 8, 8}};
-        for (int[] pl : places) {
-            if (pl[0] < 0) continue;
-            if (pl[1] == 4 && pl[0] == start - 8 && v.u32(start - 4) != 0) continue;
-            long n = v.word(pl[0], pl[1]);
-            if (n < minN || n > maxN || (knownCount > 0 && n != knownCount)) continue;
-            if (!endsBefore(v, lastStart, (int) (n - 256L * (groups - 1)), uleb, sm)) continue;
-            if (count >= 0 && count != n) continue;
-            count = (int) n;
-            numSyms.add(new NumSyms(pl[0], pl[1]));
+        // kallsyms_num_syms: u32 or unsigned long right before the names, after the alignment
+        // padding of their label (4 bytes after a u32 on 64-bit; up to 256 with old ".align")
+        for (int d = 4; d <= 264 && start - d >= 0; d += 4) {
+            if (d > 8 && v.u32(start - d + 4) != 0) break;    // only zeros may pad
+            for (int width : new int[] {4, 8}) {
+                int pos = start - d;
+                if (width == 8 && d < 8) continue;
+                if (width == 4 && d > 4 && !zeros(v, pos + 4, start)) continue;
+                if (width == 8 && d > 8 && !zeros(v, pos + 8, start)) continue;
+                long n = v.word(pos, width);
+                if (n < minN || n > maxN || (knownCount > 0 && n != knownCount)) continue;
+                if (!endsBefore(v, lastStart, (int) (n - 256L * (groups - 1)), uleb, sm)) continue;
+                if (count >= 0 && count != n) continue;
+                count = (int) n;
+                numSyms.add(new NumSyms(pos, width));
+            }
+            if (count >= 0) break;
         }
         if (count < 0) {
             if (knownCount > 0) {
