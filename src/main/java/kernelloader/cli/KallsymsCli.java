@@ -3,6 +3,7 @@ package kernelloader.cli;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -24,15 +25,29 @@ import picocli.CommandLine.Parameters;
 public final class KallsymsCli implements Callable<Integer> {
 
     public static void main(String[] args) {
-        CommandLine cl = new CommandLine(new KallsymsCli());
-        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            // our own errors are one line for a person; anything else is a bug, said as one line too
-            String msg = ex instanceof KernelFormatException || ex instanceof IOException
-                    ? ex.getMessage() : ex.getClass().getSimpleName() + ": " + ex.getMessage();
-            cmd.getErr().println("kallsyms: " + msg);
-            return 1;
-        });
-        System.exit(cl.execute(args));
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Runs one command line; returns the exit code (0 ok, 1 error, 2 usage). */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        PrintStream saved = System.out;
+        System.setOut(out);
+        try {
+            CommandLine cl = new CommandLine(new KallsymsCli());
+            cl.setOut(new PrintWriter(out, true));
+            cl.setErr(new PrintWriter(err, true));
+            cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+                // our own errors are one line for a person; anything else is a bug, said as one line too
+                String msg = ex instanceof KernelFormatException || ex instanceof IOException
+                        ? ex.getMessage() : ex.getClass().getSimpleName() + ": " + ex.getMessage();
+                cmd.getErr().println("kallsyms: " + String.valueOf(msg).replace('\n', ' '));
+                return 1;
+            });
+            return cl.execute(args);
+        } finally {
+            System.out.flush();
+            System.setOut(saved);
+        }
     }
 
     @Override

@@ -7,7 +7,7 @@ import java.util.Arrays;
 /** A growable output buffer with a hard cap, so no input can make us allocate without bound. */
 final class BoundedOutput {
     private final long limit;
-    private byte[] buf = new byte[1 << 20];
+    private byte[] buf = new byte[1 << 16];
     private int size;
     private boolean limitReached;
 

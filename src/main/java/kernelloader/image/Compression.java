@@ -110,6 +110,9 @@ public enum Compression {
             // The libraries signal corrupt data with IOException, and some with runtime
             // exceptions (bad table indexes); either way this stream ends here.
             error = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+        } catch (LinkageError e) {
+            // zstd-jni carries native code: on a platform it has no build for, say so
+            error = displayName + " decoder unavailable on this platform (" + e.getMessage() + ")";
         }
         if (out.limitReached()) {
             error = "output exceeds the limit of " + limit + " bytes (decompression bomb?)";

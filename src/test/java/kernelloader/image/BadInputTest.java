@@ -1,0 +1,99 @@
+package kernelloader.image;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Random;
+
+import org.junit.jupiter.api.Test;
+
+import kernelloader.TestFiles;
+import kernelloader.core.KernelModel;
+import kernelloader.core.KernelReader;
+import kernelloader.corpus.Corpus;
+import kernelloader.kallsyms.KallsymsFinder;
+
+/**
+ * Files that are not (whole) kernels: each must end in one clear line saying what was tried,
+ * within seconds (the timeout here guards against hangs; it is not a benchmark) and without
+ * allocating more than a small multiple of the file.
+ */
+class BadInputTest {
+
+    /** Reads and expects our error; returns its message after checking its form and cost. */
+    private static String failure(String name, byte[] data, long allocationBound) {
+        return assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            long before = TestFiles.allocatedBytes();
+            KernelFormatException e = assertThrows(KernelFormatException.class,
+                    () -> KernelReader.read(name, data, data.length, KallsymsFinder.Hints.NONE));
+            long allocated = TestFiles.allocatedBytes() - before;
+            String msg = e.getMessage();
+            assertFalse(msg.contains("\n"), "one line: " + msg);
+            assertTrue(msg.startsWith(name + ": "), msg);
+            assertTrue(allocated < allocationBound, "allocated " + allocated + " bytes for a " + data.length + "-byte file");
+            return msg;
+        });
+    }
+
+    private static byte[] zImage() throws Exception {
+        return Files.readAllBytes(Corpus.kernel("bullseye-armhf-armmp").image());
+    }
+
+    @Test
+    void randomBytes() {
+        byte[] data = new byte[8 << 20];
+        new Random(42).nextBytes(data);
+        String msg = failure("random.bin", data, 64L << 20);
+        assertTrue(msg.contains("no kallsyms table found"), msg);
+        assertTrue(msg.contains("CONFIG_KALLSYMS"), msg);
+    }
+
+    @Test
+    void emptyAndTinyFiles() {
+        failure("empty", new byte[0], 16L << 20);
+        failure("tiny", new byte[] {0x1f, (byte) 0x8b, 8, 0}, 16L << 20);
+    }
+
+    @Test
+    void kernelWithoutKallsyms() throws Exception {
+        // the real armhf kernel, with its token table wiped: a kernel built without KALLSYMS
+        KernelModel m = KernelReader.read(Corpus.kernel("bullseye-armhf-armmp").image(), KallsymsFinder.Hints.NONE);
+        byte[] img = Arrays.copyOf(m.image().data(), m.image().length());
+        int tt = m.kallsyms().layout().tokenTable();
+        Arrays.fill(img, tt, m.kallsyms().layout().tokenIndex() + 512, (byte) 0);
+        String msg = failure("nokallsyms.img", img, 4L * img.length + (256L << 20));
+        assertTrue(msg.contains("no kallsyms table found"), msg);
+    }
+
+    @Test
+    void truncatedKernel() throws Exception {
+        byte[] z = zImage();
+        byte[] cut = Arrays.copyOf(z, z.length * 3 / 10);
+        String msg = failure("truncated.zImage", cut, 64L * cut.length + (256L << 20));
+        assertTrue(msg.contains("xz stream at raw + 0x"), "names the stream it tried: " + msg);
+    }
+
+    @Test
+    void corruptedCompressedStream() throws Exception {
+        byte[] z = zImage();
+        Random r = new Random(7);
+        for (int i = 0; i < 4096; i++) z[z.length / 3 + i] = (byte) r.nextInt(256);
+        String msg = failure("corrupt.zImage", z, 64L * z.length + (256L << 20));
+        assertTrue(msg.contains("xz stream at raw + 0x"), msg);
+    }
+
+    @Test
+    void decompressionBombStopsAtTheCap() throws Exception {
+        Path bomb = TestFiles.tempDir("bomb").resolve("zeros.zst");
+        TestFiles.sh("head -c 3G /dev/zero | zstd -3 -q -c > " + bomb);
+        byte[] data = Files.readAllBytes(bomb);
+        String msg = failure("bomb.zst", data, 1L << 30);
+        assertTrue(msg.contains("exceeds the limit"), msg);
+    }
+}

@@ -1,0 +1,73 @@
+package kernelloader.image;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import kernelloader.TestFiles;
+import kernelloader.core.KernelModel;
+import kernelloader.core.KernelReader;
+import kernelloader.corpus.Corpus;
+import kernelloader.kallsyms.KallsymsFinder;
+
+/**
+ * A real kernel (Debian's armhf 5.10 zImage, unpacked) recompressed with each of the kernel's
+ * seven compressors, by Debian's own tools with the flags the kernel's Makefiles use, and buried
+ * in a flash-dump-like file: leading garbage, trailing erased flash. Every one must give the
+ * same symbol table as the plain image.
+ */
+class CompressionTest {
+    private static Path dir;
+    private static Path plain;
+    private static List<String> expected;
+
+    @BeforeAll
+    static void unpackRealKernel() throws Exception {
+        dir = TestFiles.tempDir("compression");
+        KernelModel m = KernelReader.read(Corpus.kernel("bullseye-armhf-armmp").image(), KallsymsFinder.Hints.NONE);
+        plain = dir.resolve("Image");
+        try (var out = Files.newOutputStream(plain)) {
+            out.write(m.image().data(), 0, m.image().length());
+        }
+        expected = TestFiles.listing(m.kallsyms());
+        KernelModel again = KernelReader.read(plain, KallsymsFinder.Hints.NONE);
+        assertEquals("raw", again.image().describeLayers());
+        assertEquals(expected, TestFiles.listing(again.kallsyms()));
+    }
+
+    @ParameterizedTest(name = "{0}: {1}")
+    @CsvSource(delimiter = '|', value = {
+        "gzip  | gzip -n -9 -c",
+        "bzip2 | bzip2 -9 -c",
+        "lzma  | lzma -9 -c",
+        "xz    | xz --check=crc32 --arm --lzma2=dict=32MiB -c",
+        "lzo   | lzop -9 -c",
+        "lz4   | lz4 -l -9 -c",
+        "zstd  | zstd -19 -q -c",
+    })
+    void recompressedAndBuriedInAFlashDump(String layer, String compressor) throws Exception {
+        Path packed = dir.resolve("Image." + layer);
+        TestFiles.sh(compressor + " < " + plain + " > " + packed);
+        byte[] stream = Files.readAllBytes(packed);
+        byte[] garbage = new byte[1 << 20];
+        new Random(1).nextBytes(garbage);
+        byte[] dump = new byte[garbage.length + stream.length + 65536];
+        System.arraycopy(garbage, 0, dump, 0, garbage.length);
+        System.arraycopy(stream, 0, dump, garbage.length, stream.length);
+        java.util.Arrays.fill(dump, garbage.length + stream.length, dump.length, (byte) 0xff);
+
+        KernelModel m = KernelReader.read("dump." + layer, dump, dump.length, KallsymsFinder.Hints.NONE);
+        assertEquals(layer, m.image().layers().get(0).kind());
+        assertEquals(garbage.length, m.image().layers().get(0).offset(), "stream found at its offset");
+        assertEquals(expected, TestFiles.listing(m.kallsyms()));
+        assertTrue(m.versionBanner().startsWith("Linux version 5.10"), m.versionBanner());
+    }
+}
