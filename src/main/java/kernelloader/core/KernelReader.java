@@ -28,6 +28,8 @@ public final class KernelReader {
 
     public static KernelModel read(Path file, KallsymsFinder.Hints hints) throws IOException, KernelFormatException {
         long t0 = System.nanoTime();
+        if (!Files.isRegularFile(file)) throw new KernelFormatException(file + ": no such file");
+        if (!Files.isReadable(file)) throw new KernelFormatException(file + ": not readable (permissions)");
         long size = Files.size(file);
         if (size > MAX_FILE) throw new KernelFormatException(file + ": " + size + " bytes is larger than any kernel image (limit 2 GiB)");
         byte[] data = Files.readAllBytes(file);

@@ -66,17 +66,24 @@ public final class ByteView {
         return indexOf(data, length, pattern, from);
     }
 
+    /** Boyer-Moore-Horspool: images are tens of megabytes and searched for several patterns. */
     public static int indexOf(byte[] data, int length, byte[] pattern, int from) {
-        if (pattern.length == 0) return from;
-        byte first = pattern[0];
-        int last = length - pattern.length;
-        outer:
-        for (int i = Math.max(0, from); i <= last; i++) {
-            if (data[i] != first) continue;
-            for (int j = 1; j < pattern.length; j++) {
-                if (data[i + j] != pattern[j]) continue outer;
+        int m = pattern.length;
+        if (m == 0) return from;
+        int[] skip = new int[256];
+        java.util.Arrays.fill(skip, m);
+        for (int i = 0; i < m - 1; i++) skip[pattern[i] & 0xff] = m - 1 - i;
+        byte last = pattern[m - 1];
+        int i = Math.max(0, from);
+        int end = length - m;
+        while (i <= end) {
+            byte b = data[i + m - 1];
+            if (b == last) {
+                int j = m - 2;
+                while (j >= 0 && data[i + j] == pattern[j]) j--;
+                if (j < 0) return i;
             }
-            return i;
+            i += skip[b & 0xff];
         }
         return -1;
     }

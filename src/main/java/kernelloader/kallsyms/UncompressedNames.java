@@ -16,7 +16,12 @@ import kernelloader.image.ByteView;
 final class UncompressedNames {
     /** A run shorter than this is not a kernel's symbol table (and would not have markers). */
     private static final int MIN_RUN = 512;
-    private static final String TYPES = "TtDdBbRrAaVvWwUuNnGgSsIi?";
+    private static final boolean[] TYPE = new boolean[256];
+    private static final boolean[] NAME = new boolean[256];
+    static {
+        for (char c : "TtDdBbRrAaVvWwUuNnGgSsIi?".toCharArray()) TYPE[c] = true;
+        for (int c = 0x21; c <= 0x7e; c++) NAME[c] = true;
+    }
 
     private UncompressedNames() {}
 
@@ -44,11 +49,10 @@ final class UncompressedNames {
         while (p < length) {
             int len = data[p] & 0xff;
             if (len < 2 || len > 0x7f || p + 1 + len > length) break;
-            if (TYPES.indexOf(data[p + 1]) < 0) break;
+            if (!TYPE[data[p + 1] & 0xff]) break;
             boolean ok = true;
             for (int i = p + 2; i <= p + len; i++) {
-                int c = data[i] & 0xff;
-                if (c < 0x21 || c > 0x7e) {
+                if (!NAME[data[i] & 0xff]) {
                     ok = false;
                     break;
                 }

@@ -31,11 +31,13 @@ public final class BaseAddressVoter {
      */
     static long[] voters(ByteView v, int width, Map<Integer, long[]> buckets, int skipFrom, int skipTo) {
         int words = v.length() / width;
-        // pass 1: which 16 MiB regions hold the most pointer-like words (runs of one value,
-        // such as NOP padding, count once)
+        // pass 1: which 16 MiB regions hold the most pointer-like words, on an even sample (an
+        // odd stride, so it cannot keep hitting one field of an array of structs); runs of one
+        // value, such as NOP padding, count once
+        int stride = Math.max(1, words / (1 << 18)) | 1;
         LongCounter perRegion = new LongCounter();
         long prev = 0;
-        for (int i = 0; i < words; i++) {
+        for (int i = 0; i < words; i += stride) {
             if ((long) i * width >= skipFrom && (long) i * width < skipTo) continue;
             long w = v.word(i * width, width);
             if (w == prev || !pointerLike(w, width)) {
@@ -50,17 +52,19 @@ public final class BaseAddressVoter {
         // distinct values: pointers are many different values, code patterns a few repeated ones
         // (values are sampled by a hash of the value, not by position: the same value is always
         // in or out, and no stride can alias with the layout of arrays such as RELA triples)
-        long keep = Math.max(1, perRegion.count(top.length == 0 ? 0 : top[0]) / 40000);
+        long keep = Math.max(1, (long) perRegion.count(top.length == 0 ? 0 : top[0]) * stride / 40000);
         LongHashSet[] distinct = new LongHashSet[top.length];
         for (int t = 0; t < top.length; t++) distinct[t] = new LongHashSet(1 << 12);
         for (int i = 0; i < words; i++) {
             if ((long) i * width >= skipFrom && (long) i * width < skipTo) continue;
             long w = v.word(i * width, width);
-            if (!pointerLike(w, width)) continue;
+            long r = w >>> REGION_SHIFT;
+            int t = 0;
+            while (t < top.length && Math.abs(r - top[t]) > 4) t++;
+            if (t == top.length || !pointerLike(w, width)) continue;
             long h = w * 0x9E3779B97F4A7C15L;
             if (Long.remainderUnsigned(h >>> 20, keep) != 0) continue;
-            long r = w >>> REGION_SHIFT;
-            for (int t = 0; t < top.length; t++) {
+            for (; t < top.length; t++) {
                 if (Math.abs(r - top[t]) <= 4 && distinct[t].size() < (1 << 18)) distinct[t].add(w);
             }
         }
@@ -70,10 +74,10 @@ public final class BaseAddressVoter {
         long[] all = best.values();
         int usable = 0;
         for (long w : all) if (buckets.containsKey((int) Math.floorMod(w, PAGE))) all[usable++] = w;
-        int stride = Math.max(1, usable / MAX_VOTERS);
+        int pick = Math.max(1, usable / MAX_VOTERS);
         long[] out = new long[Math.min(MAX_VOTERS, usable)];
         int n = 0;
-        for (int i = 0; i < usable && n < out.length; i += stride) out[n++] = all[i];
+        for (int i = 0; i < usable && n < out.length; i += pick) out[n++] = all[i];
         return java.util.Arrays.copyOf(out, n);
     }
 
