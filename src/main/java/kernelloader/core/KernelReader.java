@@ -44,13 +44,17 @@ public final class KernelReader {
         long[] searchNanos = {0};
         List<String> rejected = new ArrayList<>();
         long t0 = System.nanoTime();
-        ImageUnwrapper.Result<KallsymsTable> r = ImageUnwrapper.search(data, length, img -> {
-            long s = System.nanoTime();
-            KallsymsFinder.Outcome o = KallsymsFinder.find(img, hints);
-            searchNanos[0] += System.nanoTime() - s;
-            for (String why : o.rejected()) rejected.add(img.describeLayers() + ": " + why);
-            return o.table();
-        });
+        ImageUnwrapper.Result<KallsymsTable> r = null;
+        for (KallsymsFinder.Names names : KallsymsFinder.Names.values()) {
+            r = ImageUnwrapper.search(data, length, img -> {
+                long s = System.nanoTime();
+                KallsymsFinder.Outcome o = KallsymsFinder.find(img, hints, names);
+                searchNanos[0] += System.nanoTime() - s;
+                for (String why : o.rejected()) rejected.add(img.describeLayers() + ": " + why);
+                return o.table();
+            });
+            if (r.value() != null) break;
+        }
         long t1 = System.nanoTime();
         timings.put("unwrap", (t1 - t0 - searchNanos[0]) / 1_000_000);
         timings.put("kallsyms", searchNanos[0] / 1_000_000);

@@ -107,6 +107,7 @@ final class AddressTable {
      * (for the 6.4 order: aligned after the array; before 6.4: given).
      */
     private static AddressTable offsetsAt(ByteView v, int start, int n, int ptr, int rbPos, boolean after) {
+        if (!anyOrderHolds(v, start, Math.min(n, 256))) return null;
         long[] raw = new long[n];
         for (int i = 0; i < n; i++) raw[i] = v.u32(start + 4 * i);
         if (after) rbPos = (rbPos + ptr - 1) / ptr * ptr;
@@ -150,11 +151,31 @@ final class AddressTable {
 
     private static AddressTable absoluteAt(ByteView v, int start, int n, int ptr, boolean after) {
         long[] addr = new long[n];
-        for (int i = 0; i < n; i++) addr[i] = v.word(start + ptr * i, ptr);
-        if (addr[0] != 0 && sortedUnsigned(addr) && plausible(addr)) {
+        for (int i = 0; i < n; i++) {
+            addr[i] = v.word(start + ptr * i, ptr);
+            // most candidate positions are wrong: stop at the first step back
+            if (i > 0 && Long.compareUnsigned(addr[i], addr[i - 1]) < 0) return null;
+        }
+        if (addr[0] != 0 && plausible(addr)) {
             return new AddressTable(AddressEncoding.ABSOLUTE, start, ptr, ptr, -1, 0, addr, after);
         }
         return null;
+    }
+
+    /**
+     * Cheap rejection of wrong positions: on its first entries, is the array sorted in any of
+     * the ways an offsets table can be (plain, per-cpu split at the sign, self-relative)?
+     */
+    private static boolean anyOrderHolds(ByteView v, int start, int k) {
+        boolean plain = true, percpu = true, self = true;
+        for (int i = 1; i < k && (plain || percpu || self); i++) {
+            int a = v.s32(start + 4 * (i - 1)), b = v.s32(start + 4 * i);
+            plain &= Integer.compareUnsigned(b, a) >= 0;
+            // per-cpu: non-negative values rise, then negative values fall (addresses rise)
+            percpu &= (a >= 0 && b >= a) || (b < 0 && (a >= 0 || b <= a));
+            self &= 4L + b >= a;
+        }
+        return plain || percpu || self;
     }
 
     private static boolean sorted(long[] a) {

@@ -26,12 +26,23 @@ public final class KallsymsFinder {
         public static final Hints NONE = new Hints(null, null);
     }
 
+    /**
+     * Which name encodings to look for. Plain (OpenWRT) names have no anchor and need a scan of
+     * every byte, so the reader first looks for token tables in every layer and only then, if
+     * none was found anywhere, for plain names.
+     */
+    public enum Names { COMPRESSED, UNCOMPRESSED }
+
     private KallsymsFinder() {}
 
     public static Outcome find(KernelImage img, Hints hints) {
+        return find(img, hints, Names.COMPRESSED);
+    }
+
+    public static Outcome find(KernelImage img, Hints hints, Names names) {
         List<String> rejected = new ArrayList<>();
         Integer bits = hints.bits() != null ? hints.bits() : img.elf() != null ? Integer.valueOf(img.elf().bits()) : null;
-        List<TokenTable> tables = TokenTable.findAll(img.data(), img.length());
+        List<TokenTable> tables = names == Names.COMPRESSED ? TokenTable.findAll(img.data(), img.length()) : List.of();
         for (TokenTable tt : tables) {
             ByteView v = new ByteView(img.data(), img.length(), tt.order());
             String at = "token table at 0x" + Integer.toHexString(tt.start());
@@ -43,7 +54,7 @@ public final class KallsymsFinder {
             KallsymsTable t = tryDecode(img, v, loc, bits, hints.base(), at, rejected);
             if (t != null) return new Outcome(t, rejected);
         }
-        if (tables.isEmpty()) {
+        if (names == Names.UNCOMPRESSED) {
             // OpenWRT's KALLSYMS_UNCOMPRESSED: plain names and no token arrays
             for (Located loc : UncompressedNames.locate(img.data(), img.length())) {
                 ByteView v = new ByteView(img.data(), img.length(), loc.order());

@@ -50,18 +50,31 @@ public final class TokenTable {
     /** Every consistent token table in the data, in file order. */
     public static List<TokenTable> findAll(byte[] data, int length) {
         List<TokenTable> found = new ArrayList<>();
-        int from = 0;
-        while (true) {
-            int d = ByteView.indexOf(data, length, DIGITS, from);
-            if (d < 0) break;
-            from = d + 1;
+        // Any 20-byte window holds a multiple of 19: sample every 19th byte, and where it is a
+        // digit (or the NUL after one) work out where "0\0" would start. Images are mostly
+        // zeros and code, so almost every sample is rejected by one comparison.
+        int last = length - DIGITS.length;
+        int skipUntil = -1;
+        for (int p = 0; p < length; p += 19) {
+            int b = data[p];
+            // q: the digit's own position (the sample, or the byte before a sampled NUL)
+            int q = b == 0 && p > 0 ? p - 1 : p;
+            int c = data[q];
+            if (c < '0' || c > '9') continue;
+            int d = q - 2 * (c - '0');
+            if (d < 0 || d > last || d < skipUntil || !matchesDigits(data, d)) continue;
             TokenTable t = at(data, length, d);
-            if (t != null) {
+            if (t != null && (found.isEmpty() || found.get(found.size() - 1).start() != t.start())) {
                 found.add(t);
-                from = t.indexEnd();
+                skipUntil = t.indexEnd();
             }
         }
         return found;
+    }
+
+    private static boolean matchesDigits(byte[] data, int d) {
+        for (int i = 0; i < DIGITS.length; i++) if (data[d + i] != DIGITS[i]) return false;
+        return true;
     }
 
     /** Tries the table whose token 0x30 ("0") sits at {@code zeroToken}. */

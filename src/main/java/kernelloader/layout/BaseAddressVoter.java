@@ -31,10 +31,9 @@ public final class BaseAddressVoter {
      */
     static long[] voters(ByteView v, int width, Map<Integer, long[]> buckets, int skipFrom, int skipTo) {
         int words = v.length() / width;
-        // pass 1: which 16 MiB regions hold the most pointer-like words, on an even sample (an
-        // odd stride, so it cannot keep hitting one field of an array of structs); runs of one
-        // value, such as NOP padding, count once
-        int stride = Math.max(1, words / (1 << 18)) | 1;
+        // pass 1: which 16 MiB regions hold the most pointer-like words, on an even sample; runs
+        // of one value, such as NOP padding, count once
+        int stride = sampleStride(words / (1 << 18));
         LongCounter perRegion = new LongCounter();
         long prev = 0;
         for (int i = 0; i < words; i += stride) {
@@ -52,10 +51,12 @@ public final class BaseAddressVoter {
         // distinct values: pointers are many different values, code patterns a few repeated ones
         // (values are sampled by a hash of the value, not by position: the same value is always
         // in or out, and no stride can alias with the layout of arrays such as RELA triples)
-        long keep = Math.max(1, (long) perRegion.count(top.length == 0 ? 0 : top[0]) * stride / 40000);
+        // (and on at most ~1M positions, a prime stride apart)
+        int stride2 = sampleStride(words / (1 << 20));
+        long keep = Math.max(1, (long) perRegion.count(top.length == 0 ? 0 : top[0]) * stride / stride2 / 40000);
         LongHashSet[] distinct = new LongHashSet[top.length];
         for (int t = 0; t < top.length; t++) distinct[t] = new LongHashSet(1 << 12);
-        for (int i = 0; i < words; i++) {
+        for (int i = 0; i < words; i += stride2) {
             if ((long) i * width >= skipFrom && (long) i * width < skipTo) continue;
             long w = v.word(i * width, width);
             long r = w >>> REGION_SHIFT;
@@ -82,6 +83,20 @@ public final class BaseAddressVoter {
     }
 
     private static final int REGION_SHIFT = 24;
+
+    /**
+     * A sampling stride of about {@code target} words that is 1 or a prime of at least 5: a
+     * stride sharing a factor with the size of a struct in an array (RELA entries are 3 words,
+     * many ops structs 2 or 4) would keep landing on the same field and never see the pointers.
+     */
+    static int sampleStride(int target) {
+        if (target <= 1) return 1;
+        for (int s = Math.max(5, target); ; s++) {
+            boolean prime = true;
+            for (int d = 2; d * d <= s && prime; d++) prime = s % d != 0;
+            if (prime) return s;
+        }
+    }
 
     /** Not a small integer and not a small negative one (error codes, -1 fill). */
     static boolean pointerLike(long w, int width) {
