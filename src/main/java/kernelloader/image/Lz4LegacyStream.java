@@ -14,18 +14,17 @@ import net.jpountz.lz4.LZ4SafeDecompressor;
  * decoding to at most 8 MiB. The stream ends at EOF, at a size of zero, or at another magic
  * (the kernel appends the uncompressed size after the last block).
  */
-final class Lz4LegacyStream extends InputStream {
+final class Lz4LegacyStream extends BlockInputStream {
     private static final int MAGIC = 0x184C2102;
     private static final int BLOCK = 8 << 20;
 
     private final InputStream in;
     private final LZ4SafeDecompressor lz4 = LZ4Factory.safeInstance().safeDecompressor();
-    private final byte[] block = new byte[BLOCK];
-    private int pos, end;
     private boolean done;
 
     Lz4LegacyStream(InputStream in) throws IOException {
         this.in = in;
+        ensureBlock(BLOCK);
         if (readLe32() != MAGIC) throw new IOException("lz4: not a legacy frame");
     }
 
@@ -35,7 +34,8 @@ final class Lz4LegacyStream extends InputStream {
         return (b[0] & 0xff) | (b[1] & 0xff) << 8 | (b[2] & 0xff) << 16 | (b[3] & 0xff) << 24;
     }
 
-    private boolean nextBlock() throws IOException {
+    @Override
+    protected boolean nextBlock() throws IOException {
         if (done) return false;
         int size;
         try {
@@ -57,26 +57,8 @@ final class Lz4LegacyStream extends InputStream {
         } catch (LZ4Exception e) {
             throw new IOException("lz4: corrupt block: " + e.getMessage());
         }
-        pos = 0;
         return true;
     }
 
     private static final int LZ4_COMPRESS_BOUND = BLOCK + BLOCK / 255 + 16;
-
-    @Override
-    public int read() throws IOException {
-        byte[] one = new byte[1];
-        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-        while (pos == end) {
-            if (!nextBlock()) return -1;
-        }
-        int n = Math.min(len, end - pos);
-        System.arraycopy(block, pos, b, off, n);
-        pos += n;
-        return n;
-    }
 }

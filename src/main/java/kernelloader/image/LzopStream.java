@@ -12,7 +12,7 @@ import io.airlift.compress.lzo.LzoDecompressor;
  * it): a 9-byte magic, a header, then blocks of (uncompressed size, compressed size, checksums,
  * data) ending with a zero size. The LZO1X block data itself is decoded by aircompressor.
  */
-final class LzopStream extends InputStream {
+final class LzopStream extends BlockInputStream {
     private static final int F_ADLER32_D = 0x1, F_ADLER32_C = 0x2, F_H_EXTRA_FIELD = 0x40,
             F_CRC32_D = 0x100, F_CRC32_C = 0x200, F_H_FILTER = 0x800;
     private static final int MAX_BLOCK = 64 << 20;
@@ -20,8 +20,6 @@ final class LzopStream extends InputStream {
     private final DataInputStream in;
     private final LzoDecompressor lzo = new LzoDecompressor();
     private int flags;
-    private byte[] block = new byte[0];
-    private int pos, end;
     private boolean done;
 
     LzopStream(InputStream raw) throws IOException {
@@ -52,7 +50,8 @@ final class LzopStream extends InputStream {
         }
     }
 
-    private boolean nextBlock() throws IOException {
+    @Override
+    protected boolean nextBlock() throws IOException {
         if (done) return false;
         int dstLen;
         try {
@@ -76,31 +75,13 @@ final class LzopStream extends InputStream {
         }
         byte[] src = in.readNBytes(srcLen);
         if (src.length != srcLen) throw new IOException("lzop: truncated block");
-        if (block.length < dstLen) block = new byte[dstLen];
+        ensureBlock(dstLen);
         if (srcLen == dstLen) {
             System.arraycopy(src, 0, block, 0, dstLen);   // stored uncompressed
             end = dstLen;
         } else {
             end = lzo.decompress(src, 0, srcLen, block, 0, dstLen);
         }
-        pos = 0;
         return true;
-    }
-
-    @Override
-    public int read() throws IOException {
-        byte[] one = new byte[1];
-        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-        while (pos == end) {
-            if (!nextBlock()) return -1;
-        }
-        int n = Math.min(len, end - pos);
-        System.arraycopy(block, pos, b, off, n);
-        pos += n;
-        return n;
     }
 }

@@ -146,7 +146,7 @@ public final class BaseAddressVoter {
                 .sorted((x, y) -> y.getValue() - x.getValue()).limit(32)
                 .mapToLong(Map.Entry::getKey).toArray();
         // phase 2: every voter scores each proposal
-        AddressSet set = new AddressSet(relative);
+        LongHashSet set = LongHashSet.of(relative);
         long best = 0;
         int bestVotes = 0, second = 0;
         for (long base : proposals) {

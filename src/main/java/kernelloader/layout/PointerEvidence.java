@@ -12,7 +12,7 @@ public final class PointerEvidence {
 
     /** Number of {@code width}-aligned words equal to one of {@code addresses}. */
     public static int count(ByteView v, long[] addresses, int width) {
-        AddressSet set = new AddressSet(addresses);
+        LongHashSet set = LongHashSet.of(addresses);
         int hits = 0;
         int last = v.length() - width;
         for (int p = 0; p <= last; p += width) {
@@ -28,7 +28,7 @@ public final class PointerEvidence {
      * 32-bit one, where pointers sit at every 4-byte slot beside other data.
      */
     public static double lowHalfShare(ByteView v, long[] addresses) {
-        AddressSet set = new AddressSet(addresses);
+        LongHashSet set = LongHashSet.of(addresses);
         boolean little = v.order() == java.nio.ByteOrder.LITTLE_ENDIAN;
         int hits = 0, halves = 0;
         int last = v.length() - 8;
