@@ -25,6 +25,9 @@ public enum Compression {
     LZ4("lz4", new byte[] {0x02, 0x21, 0x4c, 0x18}),
     ZSTD("zstd", new byte[] {0x28, (byte) 0xb5, 0x2f, (byte) 0xfd});
 
+    /** Largest decoder memory an XZ or LZMA header may ask for (KiB). */
+    static final int DICTIONARY_LIMIT_KIB = 160 * 1024;
+
     private final String displayName;
     private final byte[] magic;
 
@@ -81,8 +84,10 @@ public enum Compression {
         switch (this) {
             case GZIP: return new GzipCompressorInputStream(in, false);
             case BZIP2: return new BZip2CompressorInputStream(in, false);
-            case XZ: return new SingleXZInputStream(in);
-            case LZMA: return new LZMAInputStream(in);
+            // A header may claim any dictionary size (up to 4 GiB for lzma), and the decoder
+            // allocates it up front: cap it. Kernels use at most 64 MiB (lzma -9, xz_wrap.sh).
+            case XZ: return new SingleXZInputStream(in, DICTIONARY_LIMIT_KIB);
+            case LZMA: return new LZMAInputStream(in, DICTIONARY_LIMIT_KIB);
             case LZO: return new LzopStream(in);
             case LZ4: return new Lz4LegacyStream(in);
             case ZSTD: {
