@@ -228,7 +228,9 @@ public final class KallsymsFinder {
     private static AddressTable chooseWordSize(ByteView v, Located loc, AddressTable a8, AddressTable a4,
                                                Map<AddressTable, BaseAddressVoter.Vote> votes) {
         if (a8.needsBase() && a4.needsBase()) {
+            // a decisive 64-bit vote settles it (most such kernels are 64-bit); else compare
             BaseAddressVoter.Vote v8 = vote(v, loc, a8, votes);
+            if (decisive(v8)) return a8;
             BaseAddressVoter.Vote v4 = vote(v, loc, a4, votes);
             int s8 = v8 == null ? 0 : v8.votes(), s4 = v4 == null ? 0 : v4.votes();
             return s8 >= s4 ? a8 : a4;

@@ -1,7 +1,5 @@
 package kernelloader.layout;
 
-import java.util.HashMap;
-import java.util.Map;
 
 import kernelloader.image.ByteView;
 
@@ -29,7 +27,7 @@ public final class BaseAddressVoter {
      * also produces pointer-sized words (arm64 NOP pairs repeat thousands of times), but only
      * pointers crowd into one region with many distinct values; duplicates vote once.
      */
-    static long[] voters(ByteView v, int width, Map<Integer, long[]> buckets, int skipFrom, int skipTo) {
+    static long[] voters(ByteView v, int width, PageBuckets buckets, int skipFrom, int skipTo) {
         int words = v.length() / width;
         // pass 1: which 16 MiB regions hold the most pointer-like words, on an even sample; runs
         // of one value, such as NOP padding, count once
@@ -74,7 +72,7 @@ public final class BaseAddressVoter {
         if (best == null) return new long[0];
         long[] all = best.values();
         int usable = 0;
-        for (long w : all) if (buckets.containsKey((int) Math.floorMod(w, PAGE))) all[usable++] = w;
+        for (long w : all) if (buckets.has(w)) all[usable++] = w;
         int pick = Math.max(1, usable / MAX_VOTERS);
         long[] out = new long[Math.min(MAX_VOTERS, usable)];
         int n = 0;
@@ -110,46 +108,24 @@ public final class BaseAddressVoter {
      * @param skipTo   end of that range
      */
     public static Vote vote(ByteView v, long[] relative, int width, int skipFrom, int skipTo) {
-        // bucket the distinct relative addresses by their offset within a page
-        Map<Integer, long[]> buckets = new HashMap<>();
-        {
-            Map<Integer, Integer> counts = new HashMap<>();
-            long prev = Long.MIN_VALUE;
-            for (long r : relative) {
-                if (r == prev) continue;
-                prev = r;
-                counts.merge((int) Math.floorMod(r, PAGE), 1, Integer::sum);
-            }
-            Map<Integer, Integer> fill = new HashMap<>();
-            counts.forEach((k, c) -> buckets.put(k, new long[c]));
-            prev = Long.MIN_VALUE;
-            for (long r : relative) {
-                if (r == prev) continue;
-                prev = r;
-                int k = (int) Math.floorMod(r, PAGE);
-                int i = fill.merge(k, 1, Integer::sum) - 1;
-                buckets.get(k)[i] = r;
-            }
-        }
+        PageBuckets buckets = new PageBuckets(relative);
         long[] voters = voters(v, width, buckets, skipFrom, skipTo);
         int nv = voters.length;
-        // phase 1: a few hundred voters propose bases
-        Map<Long, Integer> votes = new HashMap<>();
-        // (spread over the whole image: its first words are code, whose pointer-like words are noise)
+        // phase 1: a few hundred voters, spread over the image, propose bases
+        LongCounter votes = new LongCounter();
         int step = Math.max(1, nv / 600);
         for (int i = 0; i < nv; i += step) {
-            long[] b = buckets.get((int) Math.floorMod(voters[i], PAGE));
-            if (b.length > 4096) continue;    // cannot tell: too many candidates
-            for (long r : b) votes.merge(voters[i] - r, 1, Integer::sum);
+            int page = (int) Math.floorMod(voters[i], PAGE);
+            if (buckets.size(page) > 4096) continue;    // cannot tell: too many candidates
+            for (int j = buckets.from(page); j < buckets.to(page); j++) votes.increment(voters[i] - buckets.value(j));
         }
-        long[] proposals = votes.entrySet().stream().filter(e -> e.getValue() >= 3)
-                .sorted((x, y) -> y.getValue() - x.getValue()).limit(32)
-                .mapToLong(Map.Entry::getKey).toArray();
+        long[] proposals = votes.top(32);
         // phase 2: every voter scores each proposal
         LongHashSet set = LongHashSet.of(relative);
         long best = 0;
         int bestVotes = 0, second = 0;
         for (long base : proposals) {
+            if (votes.count(base) < 3) continue;
             int c = 0;
             for (int i = 0; i < nv; i++) if (set.contains(voters[i] - base)) c++;
             if (c > bestVotes) {
@@ -163,4 +139,33 @@ public final class BaseAddressVoter {
         if (bestVotes == 0) return null;
         return new Vote(best, bestVotes, second, nv);
     }
+
+    /** The distinct relative addresses grouped by their offset within a page (a counting sort). */
+    static final class PageBuckets {
+        private final int[] start = new int[PAGE + 1];
+        private final long[] values;
+
+        PageBuckets(long[] sorted) {
+            int distinct = 0;
+            for (int i = 0; i < sorted.length; i++) {
+                if (i > 0 && sorted[i] == sorted[i - 1]) continue;
+                start[(int) Math.floorMod(sorted[i], PAGE) + 1]++;
+                distinct++;
+            }
+            for (int p = 0; p < PAGE; p++) start[p + 1] += start[p];
+            values = new long[distinct];
+            int[] fill = java.util.Arrays.copyOf(start, PAGE);
+            for (int i = 0; i < sorted.length; i++) {
+                if (i > 0 && sorted[i] == sorted[i - 1]) continue;
+                values[fill[(int) Math.floorMod(sorted[i], PAGE)]++] = sorted[i];
+            }
+        }
+
+        int from(int page) { return start[page]; }
+        int to(int page) { return start[page + 1]; }
+        int size(int page) { return start[page + 1] - start[page]; }
+        long value(int j) { return values[j]; }
+        boolean has(long word) { return size((int) Math.floorMod(word, PAGE)) > 0; }
+    }
+
 }
