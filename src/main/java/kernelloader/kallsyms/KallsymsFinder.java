@@ -173,7 +173,7 @@ public final class KallsymsFinder {
 
 
         long[] addresses = chosen.addresses;
-        String evidence = "kallsyms " + chosen.encoding.description();
+        String evidence = "absolute in kallsyms (" + chosen.encoding.description() + ")";
         if (chosen.needsBase()) {
             boolean selfRelative = chosen.encoding == AddressEncoding.SELF_RELATIVE;
             String what = selfRelative ? "self-relative offsets (7.0+)" : "offsets with kallsyms_relative_base left 0 for boot-time relocation";
