@@ -33,7 +33,6 @@ public final class ByteView {
     public byte[] array() { return data; }
     public int length() { return length; }
     public ByteOrder order() { return little ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN; }
-    public ByteView withOrder(ByteOrder order) { return new ByteView(data, length, order); }
 
     /** True if {@code size} bytes at {@code pos} lie inside the view. */
     public boolean fits(long pos, long size) {
@@ -61,12 +60,10 @@ public final class ByteView {
         return size == 8 ? u64(pos) : u32(pos);
     }
 
-    /** Index of the first occurrence of {@code pattern} at or after {@code from}, or -1. */
-    public int indexOf(byte[] pattern, int from) {
-        return indexOf(data, length, pattern, from);
-    }
-
-    /** Boyer-Moore-Horspool: images are tens of megabytes and searched for several patterns. */
+    /**
+     * Index of the first occurrence of {@code pattern} at or after {@code from}, or -1.
+     * Boyer-Moore-Horspool: images are tens of megabytes and searched for several patterns.
+     */
     public static int indexOf(byte[] data, int length, byte[] pattern, int from) {
         int m = pattern.length;
         if (m == 0) return from;

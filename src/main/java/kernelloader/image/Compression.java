@@ -38,8 +38,6 @@ public enum Compression {
 
     public String displayName() { return displayName; }
 
-    public byte[] magic() { return magic.clone(); }
-
     byte firstMagicByte() { return magic[0]; }
 
     /**

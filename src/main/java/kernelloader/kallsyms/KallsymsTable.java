@@ -36,12 +36,6 @@ public final class KallsymsTable {
     /** How absolute addresses were obtained: from kallsyms itself, or what fixed the base. */
     public String baseEvidence() { return baseEvidence; }
 
-    /** Index of the first symbol with this name, or -1. */
-    public int indexOf(String name) {
-        for (int i = 0; i < names.length; i++) if (names[i].equals(name)) return i;
-        return -1;
-    }
-
     /** Writes the table in /proc/kallsyms format: {@code %0Nx %c %s}, N = 16 or 8. */
     public void writeProcKallsyms(Appendable out) throws java.io.IOException {
         int digits = bits / 4;
