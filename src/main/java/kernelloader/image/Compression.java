@@ -104,6 +104,7 @@ public enum Compression {
      * symbol table in the part that survived.
      */
     public Decoded decode(byte[] data, int offset, int length, long limit) {
+        if (this == ZSTD) length = ZstdFrame.end(data, offset, length);
         BoundedOutput out = new BoundedOutput(limit);
         String error = null;
         ByteArrayInputStream source = new ByteArrayInputStream(data, offset, length - offset);

@@ -1,17 +1,24 @@
 package kernelloader.image;
 
+import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 
+import kernelloader.image.container.Container;
+import kernelloader.image.container.Containers;
+import kernelloader.image.container.Peeled;
+
 /**
- * Peels a kernel file down to images worth searching: the file itself, then every compressed
- * stream embedded in it (zImage, bzImage, self-decompressing ELF, EFI zboot, flash dumps with
- * leading garbage), recursively. The caller's {@link Probe} decides which image is the kernel.
+ * Peels a kernel file down to images worth searching, in any nesting: container headers at the
+ * start of each layer (boot.img, uImage, FIT, bzImage, EFI zboot, ...), then every compressed
+ * stream or container embedded anywhere in it (zImage payloads, flash dumps with leading
+ * garbage), recursively. The caller's {@link Probe} decides which image is the kernel.
  *
- * Every stream is found by its magic rather than by trusting a container header, so the same
- * path serves headers we parse and ones we have never seen; the number of attempts, the depth
- * and each decoder's output are bounded, so hostile input cannot make this loop or balloon.
+ * Streams are found by their magic rather than only where a header points, so the same path
+ * serves headers we parse and ones we have never seen. The number of attempts, the depth and
+ * each decoder's output are bounded, so hostile input cannot make this loop or balloon.
  */
 public final class ImageUnwrapper {
     /** Tests one image; returns a result to stop the search, or null to go on. */
@@ -22,13 +29,14 @@ public final class ImageUnwrapper {
     /** What the search found, and the record of everything it tried. */
     public record Result<T>(T value, KernelImage image, List<String> attempts) {}
 
-    static final int MAX_DEPTH = 4;
+    static final int MAX_DEPTH = 8;
     static final int MAX_ATTEMPTS = 96;
     /** Decoded streams smaller than this cannot be a kernel (the smallest real ones are >1 MB). */
     static final int MIN_KERNEL = 64 * 1024;
 
     private final List<String> attempts = new ArrayList<>();
     private int decodes;
+    private boolean depthReported;
 
     public static <T> Result<T> search(byte[] file, int length, Probe<T> probe) {
         ImageUnwrapper u = new ImageUnwrapper();
@@ -49,7 +57,7 @@ public final class ImageUnwrapper {
             try {
                 elf = ElfHeader.parse(data, length);
                 layers = append(layers, new Layer("ELF", 0, length,
-                        elf.bits() + "-bit " + (elf.order() == java.nio.ByteOrder.LITTLE_ENDIAN ? "LE" : "BE")
+                        elf.bits() + "-bit " + (elf.order() == ByteOrder.LITTLE_ENDIAN ? "LE" : "BE")
                                 + ", e_machine " + elf.machine()));
             } catch (KernelFormatException e) {
                 attempts.add("ELF header: " + e.getMessage());
@@ -65,48 +73,125 @@ public final class ImageUnwrapper {
     }
 
     private <T> boolean visit(KernelImage img, int depth, Probe<T> probe, Holder<T> found) {
+        if (depth > MAX_DEPTH) {
+            if (!depthReported) attempts.add("stopped: layers nested more than " + MAX_DEPTH + " deep");
+            depthReported = true;
+            return false;
+        }
+        ByteView le = new ByteView(img.data(), img.length(), ByteOrder.LITTLE_ENDIAN);
+        // headers at the start: those that only describe these bytes become layers of this
+        // image; those that wrap a payload are peeled after the image itself was searched
+        List<Peeled> wrappers = new ArrayList<>();
+        for (Peeled p : peelAt(le, 0, img.describeLayers())) {
+            if (p.wraps()) wrappers.add(p);
+            else if (p.noKernel() == null) img = new KernelImage(img.data(), img.length(), append(img.layers(), p.layer()), img.elf());
+        }
         T v = probe.probe(img);
         if (v != null) {
             found.value = v;
             found.image = img;
             return true;
         }
-        if (depth >= MAX_DEPTH) return false;
+        for (Peeled p : wrappers) {
+            if (visitPayload(img, p, depth, probe, found)) return true;
+        }
+        return scan(img, le, depth, probe, found);
+    }
+
+    /** Every container whose header is at {@code offset}; a lying header is recorded, not thrown. */
+    private List<Peeled> peelAt(ByteView le, int offset, String where) {
+        List<Peeled> out = new ArrayList<>();
+        for (Container c : Containers.ALL) {
+            try {
+                Peeled p = c.peel(le, offset);
+                if (p == null) continue;
+                if (p.noKernel() != null) attempts.add(0, p.kind() + " at " + where + " + 0x" + Integer.toHexString(offset) + ": " + p.noKernel());
+                out.add(p);
+            } catch (KernelFormatException e) {
+                attempts.add(where + " + 0x" + Integer.toHexString(offset) + ": " + e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    private <T> boolean visitPayload(KernelImage img, Peeled p, int depth, Probe<T> probe, Holder<T> found) {
+        List<Layer> layers = append(img.layers(), p.layer());
+        int from = p.payloadOffset(), end = from + p.payloadLength();
+        Compression c = compressionAt(img.data(), end, from);
+        if (c != null) {
+            // decode straight out of the container: no copy of the compressed payload
+            KernelImage child = decode(img, layers, c, from, end);
+            return child != null && visit(child, depth + 1, probe, found);
+        }
+        if (p.payloadLength() < MIN_KERNEL) return false;
+        byte[] slice = Arrays.copyOfRange(img.data(), from, end);
+        return visit(image(slice, slice.length, layers), depth + 1, probe, found);
+    }
+
+    private KernelImage decode(KernelImage img, List<Layer> layers, Compression c, int at, int end) {
+        if (decodes >= MAX_ATTEMPTS) return null;
+        decodes++;
+        long limit = Math.min(1536L << 20, Math.max(128L << 20, 32L * (end - at)));
+        Compression.Decoded d = c.decode(img.data(), at, end, limit);
+        String where = img.describeLayers() + " + 0x" + Integer.toHexString(at);
+        attempts.add(c.displayName() + " stream at " + where + ": " + d.length() + " bytes"
+                + (d.complete() ? "" : " (" + d.error() + ")"));
+        lastConsumed = d.consumed();
+        if (d.length() < MIN_KERNEL) return null;
+        String detail = "offset 0x" + Integer.toHexString(at) + ", " + d.length() + " bytes"
+                + (d.complete() ? "" : ", stream damaged: " + d.error());
+        return image(d.data(), d.length(), append(layers, new Layer(c.displayName(), at, -1, detail)));
+    }
+
+    private int lastConsumed;
+
+    /** Compressed streams anywhere, and containers after the start, in file order. */
+    private <T> boolean scan(KernelImage img, ByteView le, int depth, Probe<T> probe, Holder<T> found) {
         byte[] data = img.data();
         int length = img.length();
         int pos = 0;
         while (pos < length && decodes < MAX_ATTEMPTS) {
-            Compression c = null;
             int at = -1;
+            Compression c = null;
             for (int i = pos; i < length; i++) {
                 c = compressionAt(data, length, i);
-                if (c != null) {
+                // (containers at offset 0 were peeled already)
+                if (c != null || (i > 0 && containerMagicAt(data, length, i))) {
                     at = i;
                     break;
                 }
             }
             if (at < 0) break;
-            decodes++;
-            long limit = Math.min(1536L << 20, Math.max(128L << 20, 32L * (length - at)));
-            Compression.Decoded d = c.decode(data, at, length, limit);
-            String where = img.describeLayers() + " + 0x" + Integer.toHexString(at);
-            attempts.add(c.displayName() + " stream at " + where + ": " + d.length() + " bytes"
-                    + (d.complete() ? "" : " (" + d.error() + ")"));
-            if (d.length() >= MIN_KERNEL) {
-                String detail = "offset 0x" + Integer.toHexString(at) + ", " + d.length() + " bytes"
-                        + (d.complete() ? "" : ", stream damaged: " + d.error());
-                KernelImage child = image(d.data(), d.length(), append(img.layers(),
-                        new Layer(c.displayName(), at, -1, detail)));
-                if (visit(child, depth + 1, probe, found)) return true;
+            if (c == null) {
+                for (Peeled p : peelAt(le, at, img.describeLayers())) {
+                    if (p.wraps() && visitPayload(img, p, depth, probe, found)) return true;
+                }
+                pos = at + 1;
+                continue;
             }
+            lastConsumed = 0;
+            KernelImage child = decode(img, img.layers(), c, at, length);
+            if (child != null && visit(child, depth + 1, probe, found)) return true;
             // Magic-looking bytes inside a stream that decoded are its data, not new streams:
             // skip what the decoder consumed (less a little for decoders that read ahead).
-            pos = d.length() >= MIN_KERNEL ? Math.max(at + 1, at + d.consumed() - 4096) : at + 1;
+            pos = child != null ? Math.max(at + 1, at + lastConsumed - 4096) : at + 1;
+        }
+        return false;
+    }
+
+    private static boolean containerMagicAt(byte[] data, int length, int i) {
+        for (byte[] m : Containers.SCANNED_MAGICS) {
+            if (data[i] == m[0] && i + m.length <= length) {
+                boolean ok = true;
+                for (int k = 1; k < m.length && ok; k++) ok = data[i + k] == m[k];
+                if (ok) return true;
+            }
         }
         return false;
     }
 
     private static Compression compressionAt(byte[] data, int length, int i) {
+        if (i < 0 || i >= length) return null;
         byte b = data[i];
         // quick reject on the first byte before the full header checks
         if (b != 0x1f && b != 'B' && b != (byte) 0xfd && b != 0x5d && b != (byte) 0x89 && b != 0x02 && b != 0x28) {
