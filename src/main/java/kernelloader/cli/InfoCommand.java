@@ -71,6 +71,7 @@ final class InfoCommand implements Callable<Integer> {
         l.arrays().forEach((name, off) -> arrays.put(name, "0x" + Integer.toHexString(off)));
         ks.put("arrays", arrays);
         info.put("kallsyms", ks);
+        info.put("config", kernelloader.image.IkConfig.summary(kernelloader.image.IkConfig.find(m.image())));
         info.put("timings", m.timingsMillis());
         return info;
     }
@@ -88,6 +89,8 @@ final class InfoCommand implements Callable<Integer> {
         out.printf("kallsyms layout: %s era; %s; %s name lengths; %d-byte markers%n", l.era(),
                 l.encoding().description(), l.lengthsUleb128() ? "ULEB128" : "one-byte", l.markerWidth());
         out.printf("addresses:       %s%n", k.baseEvidence());
+        String config = kernelloader.image.IkConfig.summary(kernelloader.image.IkConfig.find(m.image()));
+        out.printf("config:          %s%n", config == null ? "not embedded (no CONFIG_IKCONFIG)" : config);
         out.println("kallsyms arrays (offsets in the peeled image):");
         l.arrays().forEach((name, off) -> out.printf("  %-24s 0x%x%n", name, off));
         out.print("timings (ms):   ");

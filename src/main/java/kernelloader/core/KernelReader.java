@@ -84,6 +84,26 @@ public final class KernelReader {
         return sb.toString().replace('\n', ' ');
     }
 
+    /**
+     * The innermost kernel image of a file, for `unpack`: the one holding kallsyms, or, for a
+     * kernel built without them, the deepest layer that could be peeled.
+     */
+    public static KernelImage innermost(byte[] data, int length) throws KernelFormatException {
+        try {
+            return read("", data, length, KallsymsFinder.Hints.NONE).image();
+        } catch (KernelFormatException e) {
+            KernelImage[] deepest = {null};
+            ImageUnwrapper.search(data, length, img -> {
+                if (deepest[0] == null || img.layers().size() > deepest[0].layers().size()) deepest[0] = img;
+                return null;
+            });
+            if (deepest[0] == null || deepest[0].layers().isEmpty()) {
+                throw new KernelFormatException("nothing to unpack: no container, compressed stream or kallsyms found");
+            }
+            return deepest[0];
+        }
+    }
+
     /** The "Linux version ..." banner (linux_banner), up to its newline. */
     static String versionBanner(KernelImage img) {
         byte[] needle = "Linux version ".getBytes(StandardCharsets.ISO_8859_1);

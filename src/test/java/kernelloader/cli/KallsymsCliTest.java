@@ -85,4 +85,40 @@ class KallsymsCliTest {
         assertEquals(1, bits.code());
         assertTrue(bits.err().contains("--bits must be 32 or 64"), bits.err());
     }
+
+    @Test
+    void unpackWritesTheInnermostImage() throws Exception {
+        java.nio.file.Path out = kernelloader.TestFiles.tempDir("unpack").resolve("Image");
+        String image = Corpus.kernel("sid-loong64-loong64").image().toString();
+        Run r = run("unpack", image, out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("EFI zboot → zstd"), r.err());
+        assertEquals(run("list", image).out(), run("list", out.toString()).out());
+        Run info = run("info", out.toString());
+        assertTrue(info.out().contains("layers:          PE\n") || info.out().contains("layers:          PE" + System.lineSeparator()), info.out());
+    }
+
+    @Test
+    void configPrintsTheEmbeddedDotConfig() throws Exception {
+        // the way kernel/configs.c embeds it: "IKCFG_ST", gzip -9 of .config, "IKCFG_ED"
+        Corpus.Kernel k = Corpus.kernel("trixie-arm64-arm64");
+        java.nio.file.Path dir = kernelloader.TestFiles.tempDir("ikconfig");
+        java.nio.file.Path gz = dir.resolve("config_data.gz");
+        kernelloader.TestFiles.sh("gzip -n -9 -c " + k.dir.resolve("config") + " > " + gz);
+        java.nio.file.Path img = dir.resolve("Image");
+        try (var o = java.nio.file.Files.newOutputStream(img)) {
+            o.write(java.nio.file.Files.readAllBytes(k.image()));
+            o.write("IKCFG_ST".getBytes(StandardCharsets.ISO_8859_1));
+            o.write(java.nio.file.Files.readAllBytes(gz));
+            o.write("IKCFG_ED".getBytes(StandardCharsets.ISO_8859_1));
+        }
+        Run r = run("config", img.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(java.nio.file.Files.readString(k.dir.resolve("config"), StandardCharsets.ISO_8859_1), r.out());
+        assertTrue(run("info", img.toString()).out().contains("CONFIG_RELOCATABLE=y"));
+
+        Run none = run("config", k.image().toString());
+        assertEquals(1, none.code());
+        assertTrue(none.err().contains("CONFIG_IKCONFIG"), none.err());
+    }
 }
