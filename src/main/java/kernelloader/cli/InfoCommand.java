@@ -11,6 +11,9 @@ import kernelloader.core.KernelModel;
 import kernelloader.image.Layer;
 import kernelloader.kallsyms.KallsymsLayout;
 import kernelloader.kallsyms.KallsymsTable;
+import kernelloader.layout.KernelLayout;
+import kernelloader.layout.LayoutInference;
+import kernelloader.layout.MemoryRegion;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -30,17 +33,20 @@ final class InfoCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         KernelModel m = opts.read();
         m.timingsMillis().put("total", (System.nanoTime() - t0) / 1_000_000);
-        Map<String, Object> info = toMap(m);
+        long t1 = System.nanoTime();
+        KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), opts.overrides());
+        m.timingsMillis().put("layout", (System.nanoTime() - t1) / 1_000_000);
+        Map<String, Object> info = toMap(m, layout);
         PrintStream out = System.out;
         if (json) {
             out.println(new GsonBuilder().disableHtmlEscaping().create().toJson(info));
         } else {
-            printText(out, m);
+            printText(out, m, layout);
         }
         return 0;
     }
 
-    static Map<String, Object> toMap(KernelModel m) {
+    static Map<String, Object> toMap(KernelModel m, KernelLayout layout) {
         KallsymsTable k = m.kallsyms();
         KallsymsLayout l = k.layout();
         Map<String, Object> info = new LinkedHashMap<>();
@@ -58,9 +64,33 @@ final class InfoCommand implements Callable<Integer> {
         info.put("layers", layers);
         info.put("image_size", m.image().length());
         info.put("kernel_version", m.versionBanner());
+        if (layout.arch() != null) {
+            info.put("arch", layout.arch().value().name().toLowerCase());
+            info.put("arch_evidence", layout.arch().evidence());
+        }
+        info.put("ghidra_language", layout.ghidraLanguage());
+        info.put("ghidra_compiler_spec", layout.compilerSpec());
+        if (layout.arch() != null && !layout.arch().value().inGhidra10_3()) {
+            info.put("ghidra_note", layout.ghidraLanguage() == null ? "Ghidra has no processor for this architecture"
+                    : "this language needs Ghidra 11.0 or later");
+        }
         info.put("bits", k.bits());
         info.put("endian", k.order() == java.nio.ByteOrder.LITTLE_ENDIAN ? "little" : "big");
         info.put("symbols", k.size());
+        info.put("base_address", hex(layout.base().value()));
+        info.put("base_evidence", layout.base().evidence() + " [" + layout.base().confidence() + "]");
+        info.put("entry", hex(layout.entry().value()));
+        java.util.List<Map<String, Object>> regions = new java.util.ArrayList<>();
+        for (MemoryRegion r : layout.regions()) {
+            Map<String, Object> rm = new LinkedHashMap<>();
+            rm.put("name", r.name());
+            rm.put("start", hex(r.start()));
+            rm.put("end", hex(r.end()));
+            rm.put("permissions", r.permissions());
+            rm.put("file_offset", r.initialized() ? hex(r.fileOffset()) : null);
+            regions.add(rm);
+        }
+        info.put("regions", regions);
         Map<String, Object> ks = new LinkedHashMap<>();
         ks.put("era", l.era());
         ks.put("address_encoding", l.encoding().name().toLowerCase());
@@ -76,19 +106,34 @@ final class InfoCommand implements Callable<Integer> {
         return info;
     }
 
-    private static void printText(PrintStream out, KernelModel m) {
+    static String hex(long v) {
+        return "0x" + Long.toHexString(v);
+    }
+
+    private static void printText(PrintStream out, KernelModel m, KernelLayout layout) {
         KallsymsTable k = m.kallsyms();
         KallsymsLayout l = k.layout();
         out.printf("file:            %s (%d bytes)%n", m.source(), m.fileSize());
         out.printf("layers:          %s%n", m.image().describeLayers());
         for (Layer layer : m.image().layers()) out.printf("                 - %s%n", layer);
         out.printf("kernel version:  %s%n", m.versionBanner() == null ? "(no banner found)" : m.versionBanner());
+        out.printf("architecture:    %s%n", layout.arch() == null ? "unknown" : layout.arch().value().displayName() + " (" + layout.arch().evidence() + ")");
+        out.printf("ghidra language: %s%n", layout.ghidraLanguage() == null ? "none (Ghidra has no processor for it)"
+                : layout.ghidraLanguage() + " / " + layout.compilerSpec()
+                + (layout.arch().value().inGhidra10_3() ? "" : " (Ghidra 11.0+)"));
         out.printf("word size:       %d-bit%n", k.bits());
         out.printf("byte order:      %s-endian%n", k.order() == java.nio.ByteOrder.LITTLE_ENDIAN ? "little" : "big");
         out.printf("symbols:         %d%n", k.size());
         out.printf("kallsyms layout: %s era; %s; %s name lengths; %d-byte markers%n", l.era(),
                 l.encoding().description(), l.lengthsUleb128() ? "ULEB128" : "one-byte", l.markerWidth());
         out.printf("addresses:       %s%n", k.baseEvidence());
+        out.printf("base address:    0x%x (%s) [%s]%n", layout.base().value(), layout.base().evidence(), layout.base().confidence());
+        out.printf("entry:           0x%x (%s)%n", layout.entry().value(), layout.entry().evidence());
+        out.println("regions:");
+        for (MemoryRegion r : layout.regions()) {
+            out.printf("  %-12s 0x%x-0x%x %s %s%n", r.name(), r.start(), r.end(), r.permissions(),
+                    r.initialized() ? "file 0x" + Long.toHexString(r.fileOffset()) : "uninitialised");
+        }
         String config = kernelloader.image.IkConfig.summary(kernelloader.image.IkConfig.find(m.image()));
         out.printf("config:          %s%n", config == null ? "not embedded (no CONFIG_IKCONFIG)" : config);
         out.println("kallsyms arrays (offsets in the peeled image):");

@@ -33,7 +33,7 @@ public final class KallsymsCli implements Callable<Integer> {
         PrintStream saved = System.out;
         System.setOut(out);
         try {
-            CommandLine cl = new CommandLine(new KallsymsCli());
+            CommandLine cl = new CommandLine(new KallsymsCli()).setCaseInsensitiveEnumValuesAllowed(true);
             cl.setOut(new PrintWriter(out, true));
             cl.setErr(new PrintWriter(err, true));
             cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
@@ -67,6 +67,13 @@ public final class KallsymsCli implements Callable<Integer> {
         @Option(names = "--base", description = "load address of the image's first byte (hex), for 7.0+ raw images the image cannot place",
                 converter = HexLong.class)
         Long base;
+
+        @Option(names = "--arch", description = "architecture override: ${COMPLETION-CANDIDATES}")
+        kernelloader.layout.Architecture arch;
+
+        kernelloader.layout.LayoutInference.Overrides overrides() {
+            return new kernelloader.layout.LayoutInference.Overrides(arch, base);
+        }
 
         KernelModel read() throws IOException, KernelFormatException {
             if (bits != null && bits != 32 && bits != 64) throw new KernelFormatException("--bits must be 32 or 64");

@@ -17,6 +17,7 @@ public final class ElfHeader {
     private final int machine;
     private final long entry;
     private final List<ElfProgramHeader> programHeaders;
+    private List<ElfSectionHeader> sections = List.of();
 
     private ElfHeader(int bits, ByteOrder order, int machine, long entry, List<ElfProgramHeader> phdrs) {
         this.bits = bits;
@@ -68,8 +69,13 @@ public final class ElfHeader {
                 phdrs.add(ElfProgramHeader.read(v, (int) (phoff + (long) i * phentsize), bits));
             }
         }
-        return new ElfHeader(bits, order, machine, entry, Collections.unmodifiableList(phdrs));
+        ElfHeader h = new ElfHeader(bits, order, machine, entry, Collections.unmodifiableList(phdrs));
+        h.sections = ElfSectionHeader.readAll(v, bits);
+        return h;
     }
+
+    /** The section headers (empty when the file has none or they do not fit). */
+    public List<ElfSectionHeader> sections() { return sections; }
 
     public int bits() { return bits; }
     public ByteOrder order() { return order; }

@@ -8,8 +8,13 @@ package kernelloader.image;
  * @param length      how many bytes of the parent it occupies (-1 when unknown, e.g. a stream
  *                    whose end only the decoder knows)
  * @param detail      human-readable facts about the layer (header fields, warnings), may be empty
+ * @param arch        the architecture the header states (an {@code Architecture} name), or null
  */
-public record Layer(String kind, long offset, long length, String detail) {
+public record Layer(String kind, long offset, long length, String detail, String arch) {
+    public Layer(String kind, long offset, long length, String detail) {
+        this(kind, offset, length, detail, null);
+    }
+
     @Override
     public String toString() {
         return kind + "@0x" + Long.toHexString(offset) + (detail.isEmpty() ? "" : " (" + detail + ")");

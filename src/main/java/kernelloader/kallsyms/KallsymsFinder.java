@@ -173,6 +173,7 @@ public final class KallsymsFinder {
 
 
         long[] addresses = chosen.addresses;
+        Long imageBase = null;
         String evidence = "absolute in kallsyms (" + chosen.encoding.description() + ")";
         if (chosen.needsBase()) {
             boolean selfRelative = chosen.encoding == AddressEncoding.SELF_RELATIVE;
@@ -201,6 +202,8 @@ public final class KallsymsFinder {
             long[] abs = new long[n];
             for (int i = 0; i < n; i++) abs[i] = addresses[i] + delta;
             addresses = abs;
+            // self-relative addresses were counted from file offset 0: delta is that offset's address
+            if (selfRelative && img.elf() == null) imageBase = delta;
         }
         int bits = chosen.ptrSize * 8;
         if (bits == 32) {
@@ -217,7 +220,7 @@ public final class KallsymsFinder {
                 names.numSyms.isEmpty() ? 0 : names.numSyms.get(0).width(),
                 chosen.start, chosen.width, chosen.encoding, chosen.relativeBasePos, loc.seqs(),
                 names.uleb, chosen.afterTokenIndex);
-        return new KallsymsTable(bits, loc.order(), addresses, types, out, layout, evidence);
+        return new KallsymsTable(bits, loc.order(), addresses, types, out, layout, evidence, imageBase);
     }
 
     /**

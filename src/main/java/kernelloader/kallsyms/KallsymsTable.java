@@ -14,9 +14,10 @@ public final class KallsymsTable {
     private final String[] names;
     private final KallsymsLayout layout;
     private final String baseEvidence;
+    private final Long imageBase;
 
     KallsymsTable(int bits, ByteOrder order, long[] addresses, byte[] types, String[] names,
-                  KallsymsLayout layout, String baseEvidence) {
+                  KallsymsLayout layout, String baseEvidence, Long imageBase) {
         this.bits = bits;
         this.order = order;
         this.addresses = addresses;
@@ -24,6 +25,19 @@ public final class KallsymsTable {
         this.names = names;
         this.layout = layout;
         this.baseEvidence = baseEvidence;
+        this.imageBase = imageBase;
+    }
+
+    /**
+     * The address of the image's first byte when placing the table fixed it (7.0+ self-relative
+     * offsets in a raw image), else null.
+     */
+    public Long imageBase() { return imageBase; }
+
+    /** The address of the first symbol with this name, or null. */
+    public Long addressOf(String name) {
+        for (int i = 0; i < names.length; i++) if (names[i].equals(name)) return addresses[i];
+        return null;
     }
 
     public int bits() { return bits; }

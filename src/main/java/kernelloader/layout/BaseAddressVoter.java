@@ -73,11 +73,7 @@ public final class BaseAddressVoter {
         long[] all = best.values();
         int usable = 0;
         for (long w : all) if (buckets.has(w)) all[usable++] = w;
-        int pick = Math.max(1, usable / MAX_VOTERS);
-        long[] out = new long[Math.min(MAX_VOTERS, usable)];
-        int n = 0;
-        for (int i = 0; i < usable && n < out.length; i += pick) out[n++] = all[i];
-        return java.util.Arrays.copyOf(out, n);
+        return spread(all, usable);
     }
 
     private static final int REGION_SHIFT = 24;
@@ -109,7 +105,36 @@ public final class BaseAddressVoter {
      */
     public static Vote vote(ByteView v, long[] relative, int width, int skipFrom, int skipTo) {
         PageBuckets buckets = new PageBuckets(relative);
-        long[] voters = voters(v, width, buckets, skipFrom, skipTo);
+        return tally(buckets, relative, voters(v, width, buckets, skipFrom, skipTo));
+    }
+
+    /**
+     * The same, when the range pointers fall in is known (from absolute symbol addresses):
+     * only words in [{@code lo}, {@code hi}) vote. Needed on 32-bit kernels, where instruction
+     * words outnumber pointers in every other 16 MiB region.
+     */
+    public static Vote voteInWindow(ByteView v, long[] relative, int width, long lo, long hi) {
+        PageBuckets buckets = new PageBuckets(relative);
+        int words = v.length() / width;
+        int stride = sampleStride(words / (1 << 20));
+        LongHashSet distinct = new LongHashSet(1 << 12);
+        for (int i = 0; i < words && distinct.size() < (1 << 18); i += stride) {
+            long w = v.word(i * width, width);
+            if (Long.compareUnsigned(w, lo) >= 0 && Long.compareUnsigned(w, hi) < 0 && buckets.has(w)) distinct.add(w);
+        }
+        return tally(buckets, relative, spread(distinct.values(), distinct.size()));
+    }
+
+    /** At most MAX_VOTERS of {@code all[0..usable)}, evenly spread. */
+    private static long[] spread(long[] all, int usable) {
+        int pick = Math.max(1, usable / MAX_VOTERS);
+        long[] out = new long[Math.min(MAX_VOTERS, usable)];
+        int n = 0;
+        for (int i = 0; i < usable && n < out.length; i += pick) out[n++] = all[i];
+        return java.util.Arrays.copyOf(out, n);
+    }
+
+    private static Vote tally(PageBuckets buckets, long[] relative, long[] voters) {
         int nv = voters.length;
         // phase 1: a few hundred voters, spread over the image, propose bases
         LongCounter votes = new LongCounter();

@@ -91,6 +91,18 @@ public final class Corpus {
             return m;
         }
 
+        /** nm's address of each name (the first, for names defined more than once). */
+        public Map<String, Long> firstAddresses() throws IOException {
+            Map<String, Long> m = new HashMap<>(1 << 18);
+            try (var lines = Files.lines(dir.resolve("symbols.nm"))) {
+                lines.forEach(l -> {
+                    String[] f = l.split(" ");
+                    if (f.length == 3 && !f[0].isEmpty()) m.putIfAbsent(f[2], Long.parseUnsignedLong(f[0], 16));
+                });
+            }
+            return m;
+        }
+
         @Override
         public String toString() { return id; }
     }

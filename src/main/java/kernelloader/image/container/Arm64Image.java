@@ -14,6 +14,7 @@ public final class Arm64Image implements Container {
         String[] pages = {"unspecified", "4K", "16K", "64K"};
         return Peeled.header("arm64 Image", offset, Peeled.map(
                 "text_offset", Headers.hex(v.u64(offset + 8)), "image_size", Headers.hex(v.u64(offset + 16)),
-                "byte order", (flags & 1) != 0 ? "big" : "little", "page size", pages[(int) ((flags >> 1) & 3)]));
+                "byte order", (flags & 1) != 0 ? "big" : "little", "page size", pages[(int) ((flags >> 1) & 3)]))
+                .withArch("AARCH64");
     }
 }

@@ -23,7 +23,7 @@ public final class ArmZImage implements Container {
                 if (be.u32((int) (offset + size)) == 0xd00dfeedL) dtb = be.u32((int) (offset + size) + 4) + " bytes";
             }
             return Peeled.header("zImage", offset, Peeled.map("byte order", order == ByteOrder.LITTLE_ENDIAN ? "little" : "big",
-                    "size", size, "appended dtb", dtb));
+                    "size", size, "appended dtb", dtb)).withArch("ARM");
         }
         return null;
     }

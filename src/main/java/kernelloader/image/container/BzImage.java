@@ -19,10 +19,10 @@ public final class BzImage implements Container {
         if (verPtr != 0) version = Headers.cString(v, offset + verPtr + 0x200, 160);
         var fields = Peeled.map("boot protocol", (protocol >> 8) + "." + String.format("%02d", protocol & 0xff),
                 "setup sectors", setupSects, "version", version == null ? null : '"' + version + '"');
-        if (protocol < 0x208) return Peeled.header("bzImage", offset, fields);
+        if (protocol < 0x208) return Peeled.header("bzImage", offset, fields).withArch("X86");
         long payload = offset + (setupSects + 1L) * 512 + v.u32(offset + 0x248);
         long length = v.u32(offset + 0x24c);
         Headers.within(v, "bzImage payload", payload, length);
-        return Peeled.wrapping("bzImage", offset, fields, (int) payload, (int) length);
+        return Peeled.wrapping("bzImage", offset, fields, (int) payload, (int) length).withArch("X86");
     }
 }

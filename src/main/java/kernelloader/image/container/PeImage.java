@@ -27,9 +27,22 @@ public final class PeImage implements Container {
             long payload = offset + v.u32(offset + 8), size = v.u32(offset + 12);
             fields.put("compression", Headers.cString(v, offset + 0x18, 32));
             Headers.within(v, "EFI zboot payload", payload, size);
-            return Peeled.wrapping("EFI zboot", offset, fields, (int) payload, (int) size);
+            return Peeled.wrapping("EFI zboot", offset, fields, (int) payload, (int) size).withArch(archOf(machine));
         }
-        return Peeled.header("PE", offset, fields);
+        return Peeled.header("PE", offset, fields).withArch(archOf(machine));
+    }
+
+    /** The architecture a PE machine field names (IMAGE_FILE_MACHINE_*), or null. */
+    static String archOf(int machine) {
+        return switch (machine) {
+            case 0x14c -> "X86";
+            case 0x8664 -> "X86_64";
+            case 0x1c0, 0x1c2, 0x1c4 -> "ARM";
+            case 0xaa64 -> "AARCH64";
+            case 0x5032, 0x5064 -> "RISCV";
+            case 0x6232, 0x6264 -> "LOONGARCH";
+            default -> null;
+        };
     }
 
     /** The PE machine field at {@code offset}, or -1 when there is no PE header there. */

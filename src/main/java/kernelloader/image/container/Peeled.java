@@ -14,16 +14,22 @@ import kernelloader.image.Layer;
  *                       only describes the bytes it sits on (an arm64 Image header)
  * @param payloadLength  length of that payload
  * @param noKernel       the container is recognised but carries no kernel (vendor_boot): why
+ * @param arch           the architecture the header names (an Architecture name), or null
  */
 public record Peeled(String kind, int offset, Map<String, String> fields, int payloadOffset, int payloadLength,
-                     String noKernel) {
+                     String noKernel, String arch) {
 
     public static Peeled header(String kind, int offset, Map<String, String> fields) {
-        return new Peeled(kind, offset, fields, -1, 0, null);
+        return new Peeled(kind, offset, fields, -1, 0, null, null);
     }
 
     public static Peeled wrapping(String kind, int offset, Map<String, String> fields, int payloadOffset, int payloadLength) {
-        return new Peeled(kind, offset, fields, payloadOffset, payloadLength, null);
+        return new Peeled(kind, offset, fields, payloadOffset, payloadLength, null, null);
+    }
+
+    /** The same, saying which architecture the header names. */
+    public Peeled withArch(String arch) {
+        return new Peeled(kind, offset, fields, payloadOffset, payloadLength, noKernel, arch);
     }
 
     public boolean wraps() { return payloadOffset >= 0; }
@@ -34,7 +40,7 @@ public record Peeled(String kind, int offset, Map<String, String> fields, int pa
             if (sb.length() > 0) sb.append(", ");
             sb.append(k).append(' ').append(v);
         });
-        return new Layer(kind, offset, wraps() ? payloadOffset + (long) payloadLength - offset : -1, sb.toString());
+        return new Layer(kind, offset, wraps() ? payloadOffset + (long) payloadLength - offset : -1, sb.toString(), arch);
     }
 
     static Map<String, String> map(Object... kv) {

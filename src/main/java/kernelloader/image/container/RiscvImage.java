@@ -10,6 +10,6 @@ public final class RiscvImage implements Container {
         long version = v.u32(offset + 32);
         return Peeled.header("RISC-V Image", offset, Peeled.map(
                 "text_offset", Headers.hex(v.u64(offset + 8)), "image_size", Headers.hex(v.u64(offset + 16)),
-                "header version", (version >> 16) + "." + (version & 0xffff)));
+                "header version", (version >> 16) + "." + (version & 0xffff))).withArch("RISCV");
     }
 }

@@ -7,6 +7,6 @@ public final class S390BootImage implements Container {
     @Override
     public Peeled peel(ByteView v, int offset) {
         if (!Headers.magic(v, offset + 0x10008, "S390EP")) return null;
-        return Peeled.header("s390 boot image", offset, Peeled.map());
+        return Peeled.header("s390 boot image", offset, Peeled.map()).withArch("S390X");
     }
 }

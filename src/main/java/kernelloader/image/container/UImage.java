@@ -10,6 +10,23 @@ public final class UImage implements Container {
     static final long MAGIC = 0x27051956L;
     private static final String[] COMPRESSION = {"none", "gzip", "bzip2", "lzma", "lzo", "lz4", "zstd"};
 
+    /** The architecture of a uImage arch byte (IH_ARCH_* in U-Boot's include/image.h), or null. */
+    static String archOf(int ih) {
+        return switch (ih) {
+            case 2 -> "ARM";
+            case 3 -> "X86";
+            case 5, 6 -> "MIPS";
+            case 7 -> "POWERPC";
+            case 8 -> "S390X";
+            case 9 -> "SUPERH";
+            case 10, 11 -> "SPARC";
+            case 22 -> "AARCH64";
+            case 24 -> "X86_64";
+            case 26 -> "RISCV";
+            default -> null;
+        };
+    }
+
     @Override
     public Peeled peel(ByteView le, int offset) throws KernelFormatException {
         ByteView v = new ByteView(le.array(), le.length(), ByteOrder.BIG_ENDIAN);
@@ -31,6 +48,6 @@ public final class UImage implements Container {
                         "load", Headers.hex(v.u32(offset + 16)), "entry", Headers.hex(v.u32(offset + 20)),
                         "arch", v.u8(offset + 29), "type", type,
                         "compression", comp < COMPRESSION.length ? COMPRESSION[comp] : String.valueOf(comp)),
-                payload, (int) length);
+                payload, (int) length).withArch(archOf(v.u8(offset + 29)));
     }
 }

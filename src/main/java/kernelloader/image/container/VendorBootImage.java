@@ -17,6 +17,6 @@ public final class VendorBootImage implements Container {
         return new Peeled("vendor_boot v" + version, offset,
                 Peeled.map("page size", pageSize, "vendor ramdisk size", v.u32(offset + 24),
                         "dtb size", v.u32(offset + 2100), "cmdline", '"' + cmdline + '"'),
-                -1, 0, "a vendor_boot image holds the vendor ramdisk and DTB, not the kernel: read boot.img");
+                -1, 0, "a vendor_boot image holds the vendor ramdisk and DTB, not the kernel: read boot.img", null);
     }
 }

@@ -1,0 +1,70 @@
+package kernelloader.layout;
+
+import java.util.List;
+
+import kernelloader.image.KernelImage;
+import kernelloader.image.Layer;
+import kernelloader.kallsyms.KallsymsTable;
+
+/**
+ * Which architecture a kernel is for: what an ELF header or container header states, else what
+ * the symbol names say (every architecture's kernel has its own arch_-specific prefixes, hundreds
+ * of them: x86_, arm64_, riscv_, s390_, ...).
+ */
+public final class ArchitectureDetector {
+    private ArchitectureDetector() {}
+
+    public static Inference<Architecture> detect(KernelImage img, KallsymsTable k) {
+        Census census = census(k);
+        if (img.elf() != null) {
+            Architecture a = Architecture.ofElfMachine(img.elf().machine());
+            if (a != null) return Inference.certain(a, "ELF e_machine " + img.elf().machine() + agreement(a, census));
+        }
+        List<Layer> layers = img.layers();
+        for (int i = layers.size() - 1; i >= 0; i--) {
+            Architecture a = Architecture.ofHint(layers.get(i).arch());
+            if (a != null) return Inference.certain(a, layers.get(i).kind() + " header" + agreement(a, census));
+        }
+        if (census.best != null && census.bestCount >= 10 && census.bestCount >= 3 * census.secondCount) {
+            return Inference.strong(census.best, census.describe());
+        }
+        return census.best == null ? null : Inference.weak(census.best, census.describe());
+    }
+
+    private static String agreement(Architecture a, Census c) {
+        if (c.best == null || c.bestCount < 10) return "";
+        return c.best == a ? "; symbol names agree (" + c.describe() + ")" : "; but symbol names suggest " + c.describe();
+    }
+
+    private record Census(Architecture best, int bestCount, int secondCount) {
+        String describe() {
+            return bestCount + " symbols with " + String.join("/", best.symbolPrefixes()) + " prefixes"
+                    + (secondCount > 0 ? " (next best " + secondCount + ")" : "");
+        }
+    }
+
+    private static Census census(KallsymsTable k) {
+        int[] counts = new int[Architecture.values().length];
+        for (int i = 0; i < k.size(); i++) {
+            String n = k.name(i);
+            for (Architecture a : Architecture.values()) {
+                for (String p : a.symbolPrefixes()) {
+                    if (n.startsWith(p)) counts[a.ordinal()]++;
+                }
+            }
+        }
+        Architecture best = null;
+        int b = 0, second = 0;
+        for (Architecture a : Architecture.values()) {
+            int c = counts[a.ordinal()];
+            if (c > b) {
+                second = b;
+                b = c;
+                best = a;
+            } else if (c > second) {
+                second = c;
+            }
+        }
+        return new Census(best, b, second);
+    }
+}
