@@ -120,12 +120,13 @@ public final class LayoutInference {
         Long symEnd = k.addressOf("_end");
         if (symEnd != null && Long.compareUnsigned(symEnd, memEnd) > 0 && symEnd - base < img.length() + (1L << 30)) memEnd = symEnd;
         // boundaries in address order, each with the region it starts
-        // (where two boundaries coincide the first listed names the region)
+        // (where boundaries coincide the first listed names the region: symbols that start
+        // something come before _etext, which only ends the text: on LoongArch init follows it)
         String[][] cuts = {
-            {"__start_rodata", "rodata", "r--"}, {"_etext", "rodata", "r--"}, {"__end_rodata", "data", "rw-"},
-            {"_sinittext", "init.text", "r-x"}, {"__init_begin", "init", "rwx"}, {"_einittext", "init.data", "rw-"},
-            {"__init_end", "data", "rw-"}, {"_sdata", "data", "rw-"}, {"_data", "data", "rw-"},
-            {"__bss_start", "bss", "rw-"}};
+            {"__start_rodata", "rodata", "r--"}, {"_sinittext", "init.text", "r-x"}, {"__init_begin", "init", "rwx"},
+            {"_einittext", "init.data", "rw-"}, {"__init_end", "data", "rw-"}, {"_sdata", "data", "rw-"},
+            {"_data", "data", "rw-"}, {"__end_rodata", "data", "rw-"}, {"__bss_start", "bss", "rw-"},
+            {"_etext", "rodata", "r--"}};
         List<long[]> at = new ArrayList<>();
         List<String[]> what = new ArrayList<>();
         for (String[] c : cuts) {
@@ -149,7 +150,26 @@ public final class LayoutInference {
                 perm = what.get(i)[2];
             }
         }
-        return regions;
+        return withCodeWhereFunctionsAre(regions, k);
+    }
+
+    /**
+     * Without KALLSYMS_ALL the table drops every symbol that shares _etext's address, so when
+     * init text starts right at _etext (LoongArch) only _etext marks it. Function symbols inside
+     * a region say it is code.
+     */
+    private static List<MemoryRegion> withCodeWhereFunctionsAre(List<MemoryRegion> regions, KallsymsTable k) {
+        List<MemoryRegion> out = new ArrayList<>(regions.size());
+        for (MemoryRegion r : regions) {
+            boolean code = false;
+            for (int i = 0; i < k.size() && !code && r.permissions().charAt(2) != 'x'; i++) {
+                char t = k.type(i);
+                code = (t == 't' || t == 'T') && r.contains(k.address(i)) && k.address(i) != r.start();
+            }
+            out.add(code ? new MemoryRegion(r.name().equals("rodata") ? "init.text" : r.name(), r.start(), r.size(),
+                    r.fileOffset(), r.permissions().charAt(0) + "" + r.permissions().charAt(1) + "x") : r);
+        }
+        return out;
     }
 
     /** Adds [start, stop), the part past the file's end as uninitialised. */

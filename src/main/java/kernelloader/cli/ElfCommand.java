@@ -1,0 +1,43 @@
+package kernelloader.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+import kernelloader.core.KernelModel;
+import kernelloader.elf.ElfWriter;
+import kernelloader.image.KernelFormatException;
+import kernelloader.layout.KernelLayout;
+import kernelloader.layout.LayoutInference;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code kallsyms elf FILE OUT.elf}: the kernel as an ELF with its memory map and symbols. */
+@Command(name = "elf", mixinStandardHelpOptions = true,
+        description = "Write an ELF of the kernel: program headers and sections per region, .symtab with every kallsyms symbol.")
+final class ElfCommand implements Callable<Integer> {
+    @CommandLine.Mixin
+    KallsymsCli.KernelOptionsMixin opts;
+
+    @Parameters(index = "1", paramLabel = "OUT")
+    Path out;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        KernelModel m = opts.read();
+        KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), opts.overrides());
+        if (layout.arch() == null) {
+            throw new KernelFormatException(opts.file + ": the architecture could not be inferred (no ELF or boot header,"
+                    + " no architecture-specific symbol names): give it with --arch");
+        }
+        int n = new ElfWriter(m.image(), m.kallsyms(), layout).write(out);
+        spec.commandLine().getErr().printf("kallsyms: wrote %s: %s %d-bit, base 0x%x, %d regions, %d symbols%n", out,
+                layout.arch().value().displayName(), layout.bits(), layout.base().value(), layout.regions().size(), n);
+        return 0;
+    }
+}

@@ -1,0 +1,76 @@
+package kernelloader.elf;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import kernelloader.TestFiles;
+import kernelloader.core.KernelModel;
+import kernelloader.core.KernelReader;
+import kernelloader.corpus.Corpus;
+import kernelloader.kallsyms.KallsymsFinder;
+import kernelloader.layout.KernelLayout;
+import kernelloader.layout.LayoutInference;
+
+/**
+ * The ELF we write for every fetched Debian kernel, read back by binutils (which knows nothing
+ * of our code): readelf accepts it without a warning, names the right machine, class and byte
+ * order; nm finds start_kernel at nm-of-the-dbg-vmlinux's address; objdump shows "Linux
+ * version" at linux_banner's address.
+ */
+class ElfExportTest {
+    static List<Corpus.Kernel> kernels() {
+        return Corpus.kernels();
+    }
+
+    private static final Map<String, String> MACHINE = Map.ofEntries(
+            Map.entry("amd64", "Advanced Micro Devices X86-64"), Map.entry("i386", "Intel 80386"),
+            Map.entry("arm64", "AArch64"), Map.entry("armhf", "ARM"), Map.entry("armel", "ARM"),
+            Map.entry("mips64el", "MIPS R3000"), Map.entry("mipsel", "MIPS R3000"), Map.entry("ppc64el", "PowerPC64"),
+            Map.entry("s390x", "IBM S/390"), Map.entry("riscv64", "RISC-V"), Map.entry("loong64", "LoongArch"));
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("kernels")
+    void binutilsReadTheElf(Corpus.Kernel k) throws Exception {
+        KernelModel m = KernelReader.read(k.image(), KallsymsFinder.Hints.NONE);
+        KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), LayoutInference.Overrides.NONE);
+        Path dir = TestFiles.tempDir("elf");
+        Path elf = dir.resolve(k.id + ".elf");
+        new ElfWriter(m.image(), m.kallsyms(), layout).write(elf);
+        try {
+            TestFiles.sh("readelf -a -W " + elf + " > " + dir.resolve("readelf.out") + " 2> " + dir.resolve("readelf.err"));
+            String err = java.nio.file.Files.readString(dir.resolve("readelf.err"));
+            assertEquals("", err, "readelf complains");
+            String header = run("readelf -h " + elf);
+            assertTrue(header.contains("ELF" + k.bits()), header);
+            assertTrue(header.contains(k.bigEndian() ? "big endian" : "little endian"), header);
+            assertTrue(header.contains("Machine:                           " + MACHINE.get(k.debianArch())), header);
+
+            Map<String, Long> nm = k.firstAddresses();
+            String start = run("nm " + elf + " | grep -E ' T start_kernel$'");
+            assertEquals(Long.toHexString(nm.get("start_kernel")), start.trim().split(" ")[0].replaceFirst("^0+(?=.)", ""));
+            int symbols = Integer.parseInt(run("nm " + elf + " | wc -l").trim());
+            assertEquals(m.kallsyms().size(), symbols, "every kallsyms symbol in .symtab");
+
+            long banner = nm.get("linux_banner");
+            String dump = run("objdump -s --start-address=0x" + Long.toHexString(banner) + " --stop-address=0x"
+                    + Long.toHexString(banner + 14) + " " + elf);
+            assertTrue(dump.contains("Linux version"), dump);
+        } finally {
+            java.nio.file.Files.deleteIfExists(elf);
+        }
+    }
+
+    private static String run(String cmd) throws Exception {
+        Process p = new ProcessBuilder("bash", "-c", cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        p.waitFor();
+        return out;
+    }
+}
