@@ -1,0 +1,43 @@
+package kernelloader.ghidra;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import ghidra.GhidraJarApplicationLayout;
+import ghidra.app.util.importer.AutoImporter;
+import ghidra.app.util.importer.MessageLog;
+import ghidra.app.util.opinion.LoadResults;
+import ghidra.framework.Application;
+import ghidra.framework.HeadlessGhidraApplicationConfiguration;
+import ghidra.program.model.listing.Program;
+import ghidra.util.task.TaskMonitor;
+
+/**
+ * The complete single-jar Ghidra 10.3 from Maven Central, started headless inside the test JVM
+ * (once: Ghidra cannot be initialised twice), with its settings, cache and temp files under
+ * target/.
+ */
+public final class EmbeddedGhidra {
+    private static boolean started;
+
+    private EmbeddedGhidra() {}
+
+    public static synchronized void start() throws Exception {
+        if (started) return;
+        Path home = Path.of(System.getProperty("java.io.tmpdir"), "ghidra-home");
+        Files.createDirectories(home);
+        System.setProperty("user.home", home.toString());
+        Application.initializeApplication(new GhidraJarApplicationLayout(), new HeadlessGhidraApplicationConfiguration());
+        started = true;
+    }
+
+    /** Imports {@code file} with whichever loader Ghidra picks, without a project. */
+    public static Program importBestGuess(File file, Object consumer) throws Exception {
+        start();
+        MessageLog log = new MessageLog();
+        LoadResults<Program> results = AutoImporter.importByUsingBestGuess(file, null, "/", consumer, log, TaskMonitor.DUMMY);
+        if (results == null || results.size() == 0) throw new IllegalStateException("Ghidra imported nothing: " + log);
+        return results.getPrimaryDomainObject();
+    }
+}

@@ -1,0 +1,62 @@
+package kernelloader.ghidra;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import ghidra.program.model.address.Address;
+import ghidra.program.model.listing.Program;
+import ghidra.program.model.symbol.Symbol;
+import kernelloader.TestFiles;
+import kernelloader.core.KernelModel;
+import kernelloader.core.KernelReader;
+import kernelloader.corpus.Corpus;
+import kernelloader.elf.ElfWriter;
+import kernelloader.kallsyms.KallsymsFinder;
+import kernelloader.layout.KernelLayout;
+import kernelloader.layout.LayoutInference;
+
+/**
+ * The ELF we write, imported by Ghidra 10.3's own ELF loader (the embedded Ghidra): the right
+ * language, the "Linux version" string at linux_banner's address, start_kernel labelled where
+ * the -dbg vmlinux has it.
+ */
+class GhidraElfImportTest {
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+        "bullseye-armhf-armmp, ARM:LE:32:v8",
+        "bookworm-arm64-arm64, AARCH64:LE:64:v8A",
+        "bookworm-i386-686,    x86:LE:32:default",
+    })
+    void ghidraImportsOurElf(String id, String language) throws Exception {
+        Corpus.Kernel k = Corpus.kernel(id);
+        KernelModel m = KernelReader.read(k.image(), KallsymsFinder.Hints.NONE);
+        KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), LayoutInference.Overrides.NONE);
+        Path elf = TestFiles.tempDir("ghidra-elf").resolve(id + ".elf");
+        new ElfWriter(m.image(), m.kallsyms(), layout).write(elf);
+
+        Object consumer = new Object();
+        Program p = EmbeddedGhidra.importBestGuess(elf.toFile(), consumer);
+        try {
+            assertEquals("Executable and Linking Format (ELF)", p.getExecutableFormat());
+            assertEquals(language, p.getLanguageID().getIdAsString());
+            Map<String, Long> nm = k.firstAddresses();
+            Address banner = p.getAddressFactory().getDefaultAddressSpace().getAddress(nm.get("linux_banner"));
+            byte[] b = new byte[14];
+            p.getMemory().getBytes(banner, b);
+            assertEquals("Linux version ", new String(b, StandardCharsets.ISO_8859_1));
+            Symbol start = p.getSymbolTable().getGlobalSymbols("start_kernel").stream().findFirst().orElse(null);
+            assertNotNull(start, "start_kernel label");
+            assertEquals(nm.get("start_kernel").longValue(), start.getAddress().getOffset());
+        } finally {
+            p.release(consumer);
+        }
+    }
+}
