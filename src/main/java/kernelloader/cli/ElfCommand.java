@@ -8,6 +8,7 @@ import kernelloader.elf.ElfWriter;
 import kernelloader.image.KernelFormatException;
 import kernelloader.layout.KernelLayout;
 import kernelloader.layout.LayoutInference;
+import kernelloader.layout.RelativeRelocations;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -24,6 +25,10 @@ final class ElfCommand implements Callable<Integer> {
     @Parameters(index = "1", paramLabel = "OUT")
     Path out;
 
+    @picocli.CommandLine.Option(names = "--no-relocations",
+            description = "leave R_*_RELATIVE relocations unapplied (data pointers of arm64 RELA kernels stay 0)")
+    boolean noRelocations;
+
     @Spec
     CommandSpec spec;
 
@@ -34,6 +39,11 @@ final class ElfCommand implements Callable<Integer> {
         if (layout.arch() == null) {
             throw new KernelFormatException(opts.file + ": the architecture could not be inferred (no ELF or boot header,"
                     + " no architecture-specific symbol names): give it with --arch");
+        }
+        RelativeRelocations.Applied relocs = noRelocations ? null : RelativeRelocations.apply(m.image(), layout);
+        if (relocs != null) {
+            spec.commandLine().getErr().printf("kallsyms: applied %d RELATIVE relocations (table at image offset 0x%x)%n",
+                    relocs.count(), relocs.tableOffset());
         }
         int n = new ElfWriter(m.image(), m.kallsyms(), layout).write(out);
         spec.commandLine().getErr().printf("kallsyms: wrote %s: %s %d-bit, base 0x%x, %d regions, %d symbols%n", out,
