@@ -37,11 +37,13 @@ final class InfoCommand implements Callable<Integer> {
         KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), opts.overrides());
         m.timingsMillis().put("layout", (System.nanoTime() - t1) / 1_000_000);
         Map<String, Object> info = toMap(m, layout);
+        info.put("overrides", opts.given());
         PrintStream out = System.out;
         if (json) {
             out.println(new GsonBuilder().disableHtmlEscaping().create().toJson(info));
         } else {
             printText(out, m, layout);
+            if (!opts.given().isEmpty()) out.printf("overrides:       %s%n", opts.given());
         }
         return 0;
     }

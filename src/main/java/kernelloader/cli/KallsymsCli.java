@@ -68,6 +68,10 @@ public final class KallsymsCli implements Callable<Integer> {
                 converter = HexLong.class)
         Long base;
 
+        @Option(names = "--file-offset", description = "the kernel image starts this many bytes into FILE (hex); skips container detection before it",
+                converter = HexLong.class)
+        Long fileOffset;
+
         @Option(names = "--arch", description = "architecture override: ${COMPLETION-CANDIDATES}")
         kernelloader.layout.Architecture arch;
 
@@ -77,7 +81,17 @@ public final class KallsymsCli implements Callable<Integer> {
 
         KernelModel read() throws IOException, KernelFormatException {
             if (bits != null && bits != 32 && bits != 64) throw new KernelFormatException("--bits must be 32 or 64");
-            return KernelReader.read(file, new KallsymsFinder.Hints(bits, base));
+            return KernelReader.read(file, fileOffset == null ? 0 : fileOffset, new KallsymsFinder.Hints(bits, base));
+        }
+
+        /** The overrides given, for `info` to show. */
+        java.util.Map<String, String> given() {
+            java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
+            if (bits != null) m.put("bits", String.valueOf(bits));
+            if (base != null) m.put("base", "0x" + Long.toHexString(base));
+            if (arch != null) m.put("arch", arch.name().toLowerCase());
+            if (fileOffset != null) m.put("file_offset", "0x" + Long.toHexString(fileOffset));
+            return m;
         }
     }
 

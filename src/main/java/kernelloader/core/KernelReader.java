@@ -27,12 +27,24 @@ public final class KernelReader {
     private KernelReader() {}
 
     public static KernelModel read(Path file, KallsymsFinder.Hints hints) throws IOException, KernelFormatException {
+        return read(file, 0, hints);
+    }
+
+    /**
+     * Reads the kernel image that starts {@code fileOffset} bytes into the file (a user override
+     * for dumps where the image's start is known but nothing marks it).
+     */
+    public static KernelModel read(Path file, long fileOffset, KallsymsFinder.Hints hints) throws IOException, KernelFormatException {
         long t0 = System.nanoTime();
         if (!Files.isRegularFile(file)) throw new KernelFormatException(file + ": no such file");
         if (!Files.isReadable(file)) throw new KernelFormatException(file + ": not readable (permissions)");
         long size = Files.size(file);
         if (size > MAX_FILE) throw new KernelFormatException(file + ": " + size + " bytes is larger than any kernel image (limit 2 GiB)");
+        if (fileOffset < 0 || fileOffset >= size) {
+            throw new KernelFormatException(file + ": file offset 0x" + Long.toHexString(fileOffset) + " is outside the file (" + size + " bytes)");
+        }
         byte[] data = Files.readAllBytes(file);
+        if (fileOffset > 0) data = java.util.Arrays.copyOfRange(data, (int) fileOffset, data.length);
         long t1 = System.nanoTime();
         KernelModel m = read(file.toString(), data, data.length, hints);
         m.timingsMillis().put("read", (t1 - t0) / 1_000_000);

@@ -51,6 +51,12 @@ class KallsymsCliTest {
         assertTrue(((String) info.get("kernel_version")).startsWith("Linux version 6.12"));
         Map<String, Object> k = (Map<String, Object>) info.get("kallsyms");
         assertEquals("absolute_percpu", k.get("address_encoding"));
+        assertEquals("x86", info.get("arch"));
+        assertEquals("x86:LE:64:default", info.get("ghidra_language"));
+        assertEquals("gcc", info.get("ghidra_compiler_spec"));
+        assertEquals("0xffffffff81000000", info.get("base_address"));
+        List<Map<String, Object>> regions = (List<Map<String, Object>>) info.get("regions");
+        assertTrue(regions.stream().anyMatch(g -> g.get("name").equals(".text") && g.get("permissions").equals("r-x")), regions.toString());
         assertTrue(((Map<String, Object>) k.get("arrays")).containsKey("kallsyms_token_table"));
     }
 
@@ -120,5 +126,54 @@ class KallsymsCliTest {
         Run none = run("config", k.image().toString());
         assertEquals(1, none.code());
         assertTrue(none.err().contains("CONFIG_IKCONFIG"), none.err());
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void overridesAreAppliedAndShown() {
+        // the s390x boot image's xz stream starts at 0x2e818: read from there, as a user would
+        String image = Corpus.kernel("bookworm-s390x-s390x").image().toString();
+        Run r = run("info", "--json", "--file-offset", "0x2e818", "--arch", "s390x", image);
+        assertEquals(0, r.code(), r.err());
+        Map<String, Object> info = new Gson().fromJson(r.out(), Map.class);
+        assertEquals(Map.of("arch", "s390x", "file_offset", "0x2e818"), info.get("overrides"));
+        assertEquals("xz", ((List<Map<String, Object>>) info.get("layers")).get(0).get("kind"));
+        assertEquals(0.0, ((List<Map<String, Object>>) info.get("layers")).get(0).get("offset"));
+        assertEquals(null, info.get("ghidra_language"));
+        assertTrue(((String) info.get("ghidra_note")).contains("no processor"), r.out());
+        assertEquals(run("list", image).out(), run("list", "--file-offset", "2e818", image).out());
+        Run outside = run("list", "--file-offset", "0x7fffffff", image);
+        assertEquals(1, outside.code());
+        assertTrue(outside.err().contains("outside the file"), outside.err());
+    }
+
+    @Test
+    void zImageWithAnAppendedDeviceTree() throws Exception {
+        // a minimal flattened device tree, appended the way bootloaders expect (cat zImage dtb)
+        java.nio.ByteBuffer fdt = java.nio.ByteBuffer.allocate(64).order(java.nio.ByteOrder.BIG_ENDIAN);
+        fdt.putInt(0xd00dfeed).putInt(64).putInt(40).putInt(60).putInt(40).putInt(17).putInt(16).putInt(0).putInt(0).putInt(20);
+        fdt.putInt(40, 1).putInt(44, 0).putInt(48, 2).putInt(52, 9);
+        java.nio.file.Path z = kernelloader.TestFiles.tempDir("dtb").resolve("zImage-dtb");
+        try (var o = java.nio.file.Files.newOutputStream(z)) {
+            o.write(java.nio.file.Files.readAllBytes(Corpus.kernel("bullseye-armhf-armmp").image()));
+            o.write(fdt.array());
+        }
+        Run info = run("info", z.toString());
+        assertEquals(0, info.code(), info.err());
+        assertTrue(info.out().contains("appended dtb 64 bytes"), info.out());
+        assertEquals(run("list", Corpus.kernel("bullseye-armhf-armmp").image().toString()).out(), run("list", z.toString()).out());
+    }
+
+    @Test
+    void elfCommandWritesAnElfAndSaysWhat() throws Exception {
+        java.nio.file.Path out = kernelloader.TestFiles.tempDir("elfcli").resolve("vmlinux.elf");
+        Run r = run("elf", Corpus.kernel("bookworm-arm64-arm64").image().toString(), out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("applied 187438 RELATIVE relocations"), r.err());
+        assertTrue(r.err().contains("AArch64 64-bit, base 0xffff800008000000"), r.err());
+        byte[] head = java.util.Arrays.copyOf(java.nio.file.Files.readAllBytes(out), 20);
+        assertEquals(0x7f, head[0]);
+        assertEquals(183, (head[18] & 0xff) | (head[19] & 0xff) << 8);
+        java.nio.file.Files.delete(out);
     }
 }

@@ -17,6 +17,8 @@ import kernelloader.core.KernelModel;
 import kernelloader.core.KernelReader;
 import kernelloader.corpus.Corpus;
 import kernelloader.kallsyms.KallsymsFinder;
+import kernelloader.layout.KernelLayout;
+import kernelloader.layout.LayoutInference;
 
 /**
  * A real kernel (Debian's armhf 5.10 zImage, unpacked) recompressed with each of the kernel's
@@ -28,6 +30,7 @@ class CompressionTest {
     private static Path dir;
     private static Path plain;
     private static List<String> expected;
+    private static KernelLayout expectedLayout;
 
     @BeforeAll
     static void unpackRealKernel() throws Exception {
@@ -38,6 +41,7 @@ class CompressionTest {
             out.write(m.image().data(), 0, m.image().length());
         }
         expected = TestFiles.listing(m.kallsyms());
+        expectedLayout = LayoutInference.infer(m.image(), m.kallsyms(), LayoutInference.Overrides.NONE);
         KernelModel again = KernelReader.read(plain, KallsymsFinder.Hints.NONE);
         assertEquals("raw", again.image().describeLayers());
         assertEquals(expected, TestFiles.listing(again.kallsyms()));
@@ -69,5 +73,9 @@ class CompressionTest {
         assertEquals(garbage.length, m.image().layers().get(0).offset(), "stream found at its offset");
         assertEquals(expected, TestFiles.listing(m.kallsyms()));
         assertTrue(m.versionBanner().startsWith("Linux version 5.10"), m.versionBanner());
+        KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), LayoutInference.Overrides.NONE);
+        assertEquals(expectedLayout.base().value(), layout.base().value(), "base");
+        assertEquals(expectedLayout.regions(), layout.regions(), "regions");
+        assertEquals(expectedLayout.ghidraLanguage(), layout.ghidraLanguage());
     }
 }
