@@ -22,6 +22,8 @@ import kernelloader.core.KernelModel;
 import kernelloader.core.KernelReader;
 import kernelloader.corpus.Corpus;
 import kernelloader.kallsyms.KallsymsFinder;
+import kernelloader.layout.KernelLayout;
+import kernelloader.layout.LayoutInference;
 
 /**
  * Debian's arm64 6.1 kernel wrapped the way devices ship kernels, with the real tools:
@@ -33,12 +35,15 @@ class ContainerTest {
     private static Path dir;
     private static Path imageGz;
     private static List<String> expected;
+    private static KernelLayout expectedLayout;
 
     @BeforeAll
     static void prepare() throws Exception {
         dir = TestFiles.tempDir("containers");
         Path image = Corpus.kernel("bookworm-arm64-arm64").image();
-        expected = TestFiles.listing(KernelReader.read(image, KallsymsFinder.Hints.NONE).kallsyms());
+        KernelModel plain = KernelReader.read(image, KallsymsFinder.Hints.NONE);
+        expected = TestFiles.listing(plain.kallsyms());
+        expectedLayout = LayoutInference.infer(plain.image(), plain.kallsyms(), LayoutInference.Overrides.NONE);
         imageGz = dir.resolve("Image.gz");
         TestFiles.sh("gzip -n -6 -c " + image + " > " + imageGz);
         Files.write(dir.resolve("ramdisk"), new byte[4096]);
@@ -47,6 +52,10 @@ class ContainerTest {
     private static KernelModel readBack(Path p) throws Exception {
         KernelModel m = KernelReader.read(p, KallsymsFinder.Hints.NONE);
         assertEquals(expected, TestFiles.listing(m.kallsyms()), "listing through " + m.image().describeLayers());
+        KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), LayoutInference.Overrides.NONE);
+        assertEquals(expectedLayout.base().value(), layout.base().value(), "base through " + m.image().describeLayers());
+        assertEquals(expectedLayout.regions(), layout.regions(), "regions through " + m.image().describeLayers());
+        assertEquals(expectedLayout.ghidraLanguage(), layout.ghidraLanguage());
         return m;
     }
 
@@ -86,6 +95,17 @@ class ContainerTest {
         KernelModel m = readBack(boot);
         assertEquals("boot.img v4", m.image().layers().get(0).kind());
         assertTrue(m.image().layers().get(0).detail().contains("console=ttyS0 v4"));
+    }
+
+    @Test
+    void uncompressedImgWrapper() throws Exception {
+        byte[] kernel = Files.readAllBytes(Corpus.kernel("bookworm-arm64-arm64").image());
+        ByteBuffer b = ByteBuffer.allocate(0x14 + kernel.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.put("UNCOMPRESSED_IMG".getBytes(StandardCharsets.ISO_8859_1)).putInt(kernel.length).put(kernel);
+        Path p = dir.resolve("uncompressed.img");
+        Files.write(p, b.array());
+        KernelModel m = readBack(p);
+        assertEquals(List.of("UNCOMPRESSED_IMG", "PE", "arm64 Image"), m.image().layers().stream().map(Layer::kind).toList());
     }
 
     @Test
