@@ -20,6 +20,8 @@ import ghidra.util.task.TaskMonitor;
  */
 public final class EmbeddedGhidra {
     private static boolean started;
+    /** The import log of the last import, for failure messages. */
+    public static String lastLog = "";
 
     private EmbeddedGhidra() {}
 
@@ -38,6 +40,7 @@ public final class EmbeddedGhidra {
         MessageLog log = new MessageLog();
         LoadResults<Program> results = AutoImporter.importByUsingBestGuess(file, null, "/", consumer, log, TaskMonitor.DUMMY);
         if (results == null || results.size() == 0) throw new IllegalStateException("Ghidra imported nothing: " + log);
+        lastLog = log.toString();
         return results.getPrimaryDomainObject();
     }
 }

@@ -1,0 +1,108 @@
+package kernelloader.ghidra;
+
+import java.io.ByteArrayInputStream;
+
+import ghidra.app.util.MemoryBlockUtils;
+import ghidra.app.util.importer.MessageLog;
+import ghidra.framework.options.Options;
+import ghidra.program.model.address.Address;
+import ghidra.program.model.address.AddressSet;
+import ghidra.program.model.address.AddressSpace;
+import ghidra.program.model.listing.FunctionManager;
+import ghidra.program.model.listing.Program;
+import ghidra.program.model.mem.MemoryBlock;
+import ghidra.program.model.symbol.SourceType;
+import ghidra.program.model.symbol.Symbol;
+import ghidra.program.model.symbol.SymbolTable;
+import ghidra.util.exception.CancelledException;
+import ghidra.util.task.TaskMonitor;
+import kernelloader.core.KernelModel;
+import kernelloader.kallsyms.KallsymsTable;
+import kernelloader.layout.KernelLayout;
+import kernelloader.layout.MemoryRegion;
+
+/**
+ * Translates the core's view of a kernel into a Ghidra program: memory blocks, labels,
+ * functions, entry point and Program Information. It decides nothing about the kernel.
+ */
+final class KernelProgramBuilder {
+    /** What was created, for logs and summaries. */
+    record Counts(int blocks, int labels, int functions) {}
+
+    private KernelProgramBuilder() {}
+
+    static int createBlocks(Program program, KernelModel m, KernelLayout layout, MessageLog log, TaskMonitor monitor)
+            throws Exception {
+        AddressSpace space = program.getAddressFactory().getDefaultAddressSpace();
+        // before any block exists: on a program with blocks, setting the image base moves them
+        program.setImageBase(space.getAddress(layout.base().value()), true);
+        int blocks = 0;
+        for (MemoryRegion r : layout.regions()) {
+            monitor.checkCancelled();
+            Address start = space.getAddress(r.start());
+            boolean read = r.permissions().charAt(0) == 'r', write = r.permissions().charAt(1) == 'w',
+                    exec = r.permissions().charAt(2) == 'x';
+            MemoryBlock b;
+            if (r.initialized()) {
+                ByteArrayInputStream in = new ByteArrayInputStream(m.image().data(), (int) r.fileOffset(), (int) r.size());
+                b = MemoryBlockUtils.createInitializedBlock(program, false, r.name(), start, in, r.size(),
+                        "image offset 0x" + Long.toHexString(r.fileOffset()), "LinuxKernelLoader", read, write, exec, log, monitor);
+            } else {
+                b = MemoryBlockUtils.createUninitializedBlock(program, false, r.name(), start, r.size(),
+                        "uninitialised (bss)", "LinuxKernelLoader", read, write, exec, log);
+            }
+            if (b != null) blocks++;
+        }
+        return blocks;
+    }
+
+    /** Labels for every symbol (globals primary where names share an address), functions for text. */
+    static Counts applySymbols(Program program, KallsymsTable k, boolean createFunctions, int blocks, TaskMonitor monitor)
+            throws Exception {
+        AddressSpace space = program.getAddressFactory().getDefaultAddressSpace();
+        SymbolTable st = program.getSymbolTable();
+        FunctionManager fm = program.getFunctionManager();
+        int labels = 0, functions = 0;
+        monitor.initialize(k.size());
+        monitor.setMessage("Creating kallsyms labels");
+        for (int i = 0; i < k.size(); i++) {
+            if ((i & 0xfff) == 0) {
+                monitor.checkCancelled();
+                monitor.setProgress(i);
+            }
+            char t = k.type(i);
+            Address a = space.getAddress(k.address(i));
+            // (also outside the blocks: end markers such as _end, gaps between sections)
+            Symbol s = st.createLabel(a, k.name(i), SourceType.IMPORTED);
+            labels++;
+            if (Character.isUpperCase(t)) s.setPrimary();
+            MemoryBlock block = program.getMemory().getBlock(a);
+            if (createFunctions && (t == 't' || t == 'T') && block != null && block.isExecute() && fm.getFunctionAt(a) == null) {
+                try {
+                    fm.createFunction(k.name(i), a, new AddressSet(a), SourceType.IMPORTED);
+                    functions++;
+                } catch (ghidra.util.exception.InvalidInputException | ghidra.program.database.function.OverlappingFunctionException e) {
+                    // a label inside another function's one-address body cannot happen; other names stay labels
+                }
+            }
+        }
+        return new Counts(blocks, labels, functions);
+    }
+
+    static void recordInfo(Program program, KernelModel m, KernelLayout layout, Counts c) {
+        Options info = program.getOptions(Program.PROGRAM_INFO);
+        KallsymsTable k = m.kallsyms();
+        if (m.versionBanner() != null) info.setString("Linux kernel version", m.versionBanner());
+        info.setString("Linux kernel layers", m.image().describeLayers());
+        info.setString("Linux kallsyms layout", k.layout().era() + ", " + k.layout().encoding().description()
+                + ", " + k.size() + " symbols");
+        info.setString("Linux kallsyms addresses", k.baseEvidence());
+        info.setString("Linux base address evidence", layout.base().evidence() + " [" + layout.base().confidence() + "]");
+        if (layout.arch() != null) info.setString("Linux architecture evidence", layout.arch().evidence());
+        info.setInt("Linux kallsyms labels", c.labels());
+    }
+
+    static void checkCancelled(TaskMonitor monitor) throws CancelledException {
+        monitor.checkCancelled();
+    }
+}

@@ -1,0 +1,156 @@
+package kernelloader.ghidra;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+
+import ghidra.app.util.Option;
+import ghidra.app.util.OptionUtils;
+import ghidra.app.util.bin.ByteProvider;
+import ghidra.app.util.importer.MessageLog;
+import ghidra.app.util.opinion.AbstractProgramWrapperLoader;
+import ghidra.app.util.opinion.LoadSpec;
+import ghidra.app.util.opinion.LoaderTier;
+import ghidra.framework.model.DomainObject;
+import ghidra.program.model.lang.LanguageCompilerSpecPair;
+import ghidra.program.model.lang.LanguageID;
+import ghidra.program.model.listing.Program;
+import ghidra.program.util.DefaultLanguageService;
+import ghidra.util.exception.CancelledException;
+import ghidra.util.task.TaskMonitor;
+import kernelloader.core.KernelModel;
+import kernelloader.image.KernelFormatException;
+import kernelloader.layout.KernelLayout;
+import kernelloader.layout.LayoutInference;
+import kernelloader.layout.RelativeRelocations;
+
+/**
+ * File→Import of any Linux kernel file the core understands: memory blocks per region, a label
+ * for every kallsyms symbol, functions for text symbols, the entry point, and what was inferred
+ * in Program Information. The core decides; this class only translates.
+ */
+public class LinuxKernelLoader extends AbstractProgramWrapperLoader {
+    public static final String NAME = "Linux Kernel (kallsyms)";
+    static final String OPT_BASE = "Base address (hex, empty = inferred)";
+    static final String OPT_FUNCTIONS = "Create functions for text symbols";
+    static final String OPT_RELOCATIONS = "Apply RELATIVE relocations";
+
+    @Override
+    public String getName() {
+        return NAME;
+    }
+
+    @Override
+    public LoaderTier getTier() {
+        return LoaderTier.SPECIALIZED_TARGET_LOADER;
+    }
+
+    @Override
+    public int getTierPriority() {
+        return 0;   // ahead of the ELF and PE loaders for the same file: we know what the kernel is
+    }
+
+    @Override
+    public Collection<LoadSpec> findSupportedLoadSpecs(ByteProvider provider) throws IOException {
+        List<LoadSpec> specs = new ArrayList<>();
+        if (!worthReading(provider)) return specs;
+        try {
+            KernelModel m = KernelCache.read(provider);
+            KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), LayoutInference.Overrides.NONE);
+            String lang = layout.ghidraLanguage();
+            if (lang == null || !languageExists(lang)) return specs;
+            specs.add(new LoadSpec(this, 0, new LanguageCompilerSpecPair(lang, layout.compilerSpec()), true));
+        } catch (KernelFormatException e) {
+            // not a kernel we can read: other loaders may take it
+        }
+        return specs;
+    }
+
+    /**
+     * A cheap look before the full read, so that importing an unrelated file costs nothing: a
+     * token table in the raw bytes, or a kernel container or compressed stream at the start.
+     */
+    static boolean worthReading(ByteProvider provider) throws IOException {
+        long len = provider.length();
+        if (len < 64 * 1024) return false;
+        byte[] head = provider.readBytes(0, Math.min(len, 0x10010));
+        String s = new String(head, 0, Math.min(head.length, 16), java.nio.charset.StandardCharsets.ISO_8859_1);
+        if (s.startsWith("ANDROID!") || s.startsWith("VNDRBOOT") || s.startsWith("UNCOMPRESSED_IMG") || s.startsWith("MZ")
+                || s.startsWith("\u007fELF")) return true;
+        if ((head[0] & 0xff) == 0x27 && head[1] == 0x05 && head[2] == 0x19 && (head[3] & 0xff) == 0x56) return true;
+        if ((head[0] & 0xff) == 0xd0 && (head[1] & 0xff) == 0x0d && (head[2] & 0xff) == 0xfe && (head[3] & 0xff) == 0xed) return true;
+        for (kernelloader.image.Compression c : kernelloader.image.Compression.values()) {
+            if (c.startsAt(head, head.length, 0)) return true;
+        }
+        if (head.length > 0x40 && (new String(head, 0x38, 4, java.nio.charset.StandardCharsets.ISO_8859_1).equals("ARM\u0064")
+                || new String(head, 0x202, 4, java.nio.charset.StandardCharsets.ISO_8859_1).equals("HdrS"))) return true;
+        // a raw image or dump: the token table's digits
+        byte[] all = provider.readBytes(0, Math.min(len, Integer.MAX_VALUE - 64));
+        return !kernelloader.kallsyms.TokenTable.findAll(all, all.length).isEmpty();
+    }
+
+    private static boolean languageExists(String id) {
+        try {
+            DefaultLanguageService.getLanguageService().getLanguage(new LanguageID(id));
+            return true;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    @Override
+    public List<Option> getDefaultOptions(ByteProvider provider, LoadSpec loadSpec, DomainObject domainObject,
+                                          boolean isLoadIntoProgram) {
+        List<Option> list = new ArrayList<>();
+        list.add(new Option(OPT_BASE, ""));
+        list.add(new Option(OPT_FUNCTIONS, true));
+        list.add(new Option(OPT_RELOCATIONS, true));
+        return list;
+    }
+
+    @Override
+    public String validateOptions(ByteProvider provider, LoadSpec loadSpec, List<Option> options, Program program) {
+        for (Option o : options) {
+            if (o.getName().equals(OPT_BASE) && o.getValue() instanceof String s && !s.isBlank()) {
+                try {
+                    Long.parseUnsignedLong(s.trim().replaceFirst("^0[xX]", ""), 16);
+                } catch (NumberFormatException e) {
+                    return "Base address must be hexadecimal: " + s;
+                }
+            }
+        }
+        return null;
+    }
+
+    @Override
+    protected void load(ByteProvider provider, LoadSpec loadSpec, List<Option> options, Program program,
+                        TaskMonitor monitor, MessageLog log) throws CancelledException, IOException {
+        try {
+            monitor.setMessage("Reading the kernel");
+            KernelModel m = KernelCache.read(provider);
+            String base = OptionUtils.getOption(OPT_BASE, options, "");
+            Long baseOverride = base == null || base.isBlank() ? null : Long.parseUnsignedLong(base.trim().replaceFirst("^0[xX]", ""), 16);
+            KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), new LayoutInference.Overrides(null, baseOverride));
+            if (OptionUtils.getOption(OPT_RELOCATIONS, options, true)) {
+                RelativeRelocations.Applied r = RelativeRelocations.apply(m.image(), layout);
+                if (r != null) log.appendMsg(getName(), "applied " + r.count() + " RELATIVE relocations");
+            }
+            int blocks = KernelProgramBuilder.createBlocks(program, m, layout, log, monitor);
+            KernelProgramBuilder.Counts c = KernelProgramBuilder.applySymbols(program, m.kallsyms(),
+                    OptionUtils.getOption(OPT_FUNCTIONS, options, true), blocks, monitor);
+            program.getSymbolTable().addExternalEntryPoint(
+                    program.getAddressFactory().getDefaultAddressSpace().getAddress(layout.entry().value()));
+            KernelProgramBuilder.recordInfo(program, m, layout, c);
+            log.appendMsg(getName(), String.format("%s: %d blocks, %d labels, %d functions; base 0x%x (%s)",
+                    m.image().describeLayers(), c.blocks(), c.labels(), c.functions(), layout.base().value(), layout.base().evidence()));
+        } catch (CancelledException e) {
+            throw e;
+        } catch (KernelFormatException e) {
+            throw new IOException(e.getMessage(), e);
+        } catch (Exception e) {
+            throw new IOException(getName() + ": " + e, e);
+        }
+    }
+
+}

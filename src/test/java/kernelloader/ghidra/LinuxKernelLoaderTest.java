@@ -1,0 +1,62 @@
+package kernelloader.ghidra;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import ghidra.program.model.address.Address;
+import ghidra.program.model.listing.Function;
+import ghidra.program.model.listing.Program;
+import kernelloader.core.KernelModel;
+import kernelloader.core.KernelReader;
+import kernelloader.corpus.Corpus;
+import kernelloader.kallsyms.KallsymsFinder;
+
+/**
+ * File→Import on the embedded Ghidra 10.3, as a user does it: best-guess import of the kernel
+ * file as Debian ships it picks our loader, with the right language, a label per kallsyms
+ * symbol, the banner bytes at linux_banner and start_kernel a function where it belongs.
+ */
+class LinuxKernelLoaderTest {
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+        "bullseye-armhf-armmp, ARM:LE:32:v8",
+        "bookworm-arm64-arm64, AARCH64:LE:64:v8A",
+        "trixie-amd64-amd64,   x86:LE:64:default",
+    })
+    void bestGuessImportUsesOurLoader(String id, String language) throws Exception {
+        Corpus.Kernel k = Corpus.kernel(id);
+        EmbeddedGhidra.start();
+        ExtensionRegistration.register();
+        Object consumer = new Object();
+        Program p = EmbeddedGhidra.importBestGuess(k.image().toFile(), consumer);
+        try {
+            assertEquals(LinuxKernelLoader.NAME, p.getExecutableFormat());
+            assertEquals(language, p.getLanguageID().getIdAsString());
+            KernelModel m = KernelReader.read(k.image(), KallsymsFinder.Hints.NONE);
+            int labels = p.getOptions(Program.PROGRAM_INFO).getInt("Linux kallsyms labels", -1);
+            assertEquals(m.kallsyms().size(), labels, "a label per kallsyms symbol; blocks "
+                    + java.util.Arrays.toString(p.getMemory().getBlocks()) + "; log: " + EmbeddedGhidra.lastLog);
+
+            Map<String, Long> nm = k.firstAddresses();
+            Address banner = p.getAddressFactory().getDefaultAddressSpace().getAddress(nm.get("linux_banner"));
+            byte[] b = new byte[14];
+            p.getMemory().getBytes(banner, b);
+            assertEquals("Linux version ", new String(b, StandardCharsets.ISO_8859_1));
+            Address start = p.getAddressFactory().getDefaultAddressSpace().getAddress(nm.get("start_kernel"));
+            Function f = p.getFunctionManager().getFunctionAt(start);
+            assertNotNull(f, "start_kernel is a function");
+            assertEquals("start_kernel", f.getName());
+            assertTrue(p.getOptions(Program.PROGRAM_INFO).getString("Linux kernel version", "").startsWith("Linux version"));
+        } finally {
+            p.release(consumer);
+        }
+    }
+}
