@@ -1,0 +1,111 @@
+package kernelloader.ghidra;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import generic.stl.Pair;
+import ghidra.app.util.importer.AutoImporter;
+import ghidra.app.util.importer.MessageLog;
+import ghidra.app.util.opinion.BinaryLoader;
+import ghidra.app.util.opinion.ElfLoader;
+import ghidra.app.util.opinion.LoadResults;
+import ghidra.app.util.opinion.Loader;
+import ghidra.program.model.lang.Language;
+import ghidra.program.model.lang.LanguageID;
+import ghidra.program.model.listing.Function;
+import ghidra.program.model.listing.Program;
+import ghidra.program.util.DefaultLanguageService;
+import ghidra.util.task.TaskMonitor;
+import kernelloader.TestFiles;
+import kernelloader.core.KernelModel;
+import kernelloader.core.KernelReader;
+import kernelloader.corpus.Corpus;
+import kernelloader.elf.ElfWriter;
+import kernelloader.kallsyms.KallsymsFinder;
+import kernelloader.layout.LayoutInference;
+
+/**
+ * KallsymsAnalyzer on kernels other loaders brought in: a raw binary at its base (Ghidra's
+ * BinaryLoader) and a stripped vmlinux (Ghidra's ELF loader): the same labels as `list`.
+ */
+class KallsymsAnalyzerTest {
+
+    private static Program load(File f, Class<? extends Loader> loader, List<Pair<String, String>> args, String lang,
+                                Object consumer) throws Exception {
+        EmbeddedGhidra.start();
+        MessageLog log = new MessageLog();
+        Program p;
+        if (lang != null) {
+            Language l = DefaultLanguageService.getLanguageService().getLanguage(new LanguageID(lang));
+            LoadResults<Program> r = AutoImporter.importByUsingSpecificLoaderClassAndLcs(f, null, "/", loader, args, l,
+                    l.getDefaultCompilerSpec(), consumer, log, TaskMonitor.DUMMY);
+            p = r.getPrimaryDomainObject();
+        } else {
+            LoadResults<Program> r = AutoImporter.importByUsingSpecificLoaderClass(f, null, "/", loader, args, consumer, log, TaskMonitor.DUMMY);
+            p = r.getPrimaryDomainObject();
+        }
+        return p;
+    }
+
+    private static void analyzeAndCheck(Program p, Corpus.Kernel k, int expectedLabels) throws Exception {
+        KallsymsAnalyzer a = new KallsymsAnalyzer();
+        assertTrue(a.getDefaultEnablement(p), "enabled: a table is there");
+        assertTrue(a.canAnalyze(p));
+        int tx = p.startTransaction("kallsyms");
+        try {
+            assertTrue(a.added(p, p.getMemory(), TaskMonitor.DUMMY, new MessageLog()));
+        } finally {
+            p.endTransaction(tx, true);
+        }
+        assertEquals(expectedLabels, p.getOptions(Program.PROGRAM_INFO).getInt("Linux kallsyms labels", -1));
+        Map<String, Long> nm = k.firstAddresses();
+        Function f = p.getFunctionManager().getFunctionAt(p.getAddressFactory().getDefaultAddressSpace().getAddress(nm.get("start_kernel")));
+        assertNotNull(f, "start_kernel function");
+        assertEquals("start_kernel", f.getName());
+    }
+
+    @Test
+    void rawBinaryAtItsBase() throws Exception {
+        Corpus.Kernel k = Corpus.kernel("bullseye-armhf-armmp");
+        KernelModel m = KernelReader.read(k.image(), KallsymsFinder.Hints.NONE);
+        Path raw = TestFiles.tempDir("raw").resolve("Image");
+        try (var o = Files.newOutputStream(raw)) {
+            o.write(m.image().data(), 0, m.image().length());
+        }
+        Object consumer = new Object();
+        Program p = load(raw.toFile(), BinaryLoader.class, List.of(new Pair<>("-loader-baseAddr", "0xc0208000")), "ARM:LE:32:v8", consumer);
+        try {
+            analyzeAndCheck(p, k, m.kallsyms().size());
+        } finally {
+            p.release(consumer);
+        }
+    }
+
+    @Test
+    void strippedVmlinuxThroughGhidrasElfLoader() throws Exception {
+        Corpus.Kernel k = Corpus.kernel("bookworm-i386-686");
+        KernelModel m = KernelReader.read(k.image(), KallsymsFinder.Hints.NONE);
+        Path dir = TestFiles.tempDir("stripped");
+        Path elf = dir.resolve("vmlinux"), stripped = dir.resolve("vmlinux.stripped");
+        new ElfWriter(m.image(), m.kallsyms(), LayoutInference.infer(m.image(), m.kallsyms(), LayoutInference.Overrides.NONE)).write(elf);
+        TestFiles.sh("objcopy --strip-all " + elf + " " + stripped);
+        TestFiles.sh("! nm " + stripped + " 2>&1 | grep -q start_kernel");   // really stripped
+        Object consumer = new Object();
+        Program p = load(stripped.toFile(), ElfLoader.class, List.of(), null, consumer);
+        try {
+            assertEquals("Executable and Linking Format (ELF)", p.getExecutableFormat());
+            analyzeAndCheck(p, k, m.kallsyms().size());
+        } finally {
+            p.release(consumer);
+        }
+    }
+}
