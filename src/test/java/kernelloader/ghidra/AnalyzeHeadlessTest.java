@@ -1,0 +1,48 @@
+package kernelloader.ghidra;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import kernelloader.TestFiles;
+import kernelloader.core.KernelReader;
+import kernelloader.corpus.Corpus;
+import kernelloader.kallsyms.KallsymsFinder;
+
+/**
+ * A real analyzeHeadless run (Ghidra's AnalyzeHeadless, in its own JVM, from the single jar):
+ * -import the kernel as Debian ships it, then -postScript ExportKallsyms.java OUT, whose output
+ * must equal `./kallsyms list` byte for byte.
+ */
+class AnalyzeHeadlessTest {
+
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"bullseye-armhf-armmp, ''", "bookworm-arm64-arm64, LinuxKernelLoader"})
+    void postScriptExportKallsymsEqualsList(String id, String loader) throws Exception {
+        Corpus.Kernel k = Corpus.kernel(id);
+        Path dir = TestFiles.tempDir("headless");
+        Path out = dir.resolve("kallsyms.txt");
+        String cp = "target/classes" + java.io.File.pathSeparator + "target/lib/*" + java.io.File.pathSeparator
+                + Files.readString(Path.of("target/ghidra.classpath")).trim();
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx6g", "-Duser.home=" + dir, "-cp", cp, "kernelloader.ghidra.AnalyzeHeadlessMain",
+                dir.toString(), "proj", "-import", k.image().toString(), "-noanalysis",
+                "-scriptPath", "ghidra_scripts", "-postScript", "ExportKallsyms.java", out.toString()));
+        if (!loader.isEmpty()) cmd.addAll(cmd.indexOf("-noanalysis"), List.of("-loader", loader));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String log = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), log);
+        assertTrue(log.contains("Using Loader: Linux Kernel (kallsyms)"), log);
+        assertTrue(Files.exists(out), "the script wrote nothing (analyzeHeadless exits 0 even when a script fails): " + log);
+        StringBuilder expected = new StringBuilder();
+        KernelReader.read(k.image(), KallsymsFinder.Hints.NONE).kallsyms().writeProcKallsyms(expected);
+        assertEquals(expected.toString(), Files.readString(out, java.nio.charset.StandardCharsets.ISO_8859_1));
+    }
+}
