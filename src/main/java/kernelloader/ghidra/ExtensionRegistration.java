@@ -13,7 +13,8 @@ import ghidra.util.classfinder.ClassSearcher;
  * installation nothing is needed: the extension's jar is scanned as usual.
  */
 public final class ExtensionRegistration {
-    private static final List<Class<?>> OURS = List.of(LinuxKernelLoader.class, KallsymsAnalyzer.class);
+    private static final List<Class<?>> OURS = List.of(LinuxKernelLoader.class, KallsymsAnalyzer.class,
+            KallsymsExporter.class, KernelElfExporter.class);
 
     private ExtensionRegistration() {}
 

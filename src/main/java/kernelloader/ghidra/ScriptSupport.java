@@ -7,7 +7,18 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+
 import ghidra.program.model.listing.Program;
+import ghidra.program.model.mem.MemoryBlock;
+import kernelloader.elf.ElfWriter;
+import kernelloader.image.KernelImage;
+import kernelloader.layout.Architecture;
+import kernelloader.layout.Inference;
+import kernelloader.layout.KernelLayout;
+import kernelloader.layout.MemoryRegion;
 import ghidra.program.model.mem.MemoryAccessException;
 import kernelloader.kallsyms.KallsymsTable;
 
@@ -20,11 +31,57 @@ public final class ScriptSupport {
      * The table is read from the program's memory by the same core as `./kallsyms list`.
      */
     public static int exportKallsyms(Program program, Path out) throws IOException, MemoryAccessException {
-        KallsymsTable t = ProgramKernel.kallsyms(program);
-        if (t == null) throw new IOException(program.getName() + ": no kallsyms table in this program's memory");
+        KallsymsTable t = table(program);
         try (Writer w = new BufferedWriter(Files.newBufferedWriter(out, StandardCharsets.ISO_8859_1), 1 << 16)) {
             t.writeProcKallsyms(w);
         }
         return t.size();
+    }
+
+    private static KallsymsTable table(Program program) throws IOException, MemoryAccessException {
+        KallsymsTable t = ProgramKernel.kallsyms(program);
+        if (t == null) throw new IOException(program.getName() + ": no kallsyms table in this program's memory");
+        return t;
+    }
+
+    /**
+     * Writes the program as a kernel ELF: its memory blocks as regions, every kallsyms symbol in
+     * .symtab (the same writer as `./kallsyms elf`); returns the symbol count.
+     */
+    public static int exportElf(Program program, Path out) throws IOException, MemoryAccessException {
+        KernelImage img = ProgramKernel.image(program);
+        KallsymsTable t = table(program);
+        long lo = img.layers().get(0).offset();
+        List<MemoryRegion> regions = new ArrayList<>();
+        for (MemoryBlock b : program.getMemory().getBlocks()) {
+            if (b.isOverlay() || !b.getStart().getAddressSpace().isMemorySpace()) continue;
+            String perm = (b.isRead() ? "r" : "-") + (b.isWrite() ? "w" : "-") + (b.isExecute() ? "x" : "-");
+            long start = b.getStart().getOffset();
+            regions.add(new MemoryRegion(b.getName(), start, b.getSize(), b.isInitialized() ? start - lo : -1, perm));
+        }
+        Architecture arch = architectureOf(program);
+        if (arch == null) throw new IOException(program.getName() + ": no ELF machine for processor " + program.getLanguage().getProcessor());
+        ByteOrder order = program.getLanguage().isBigEndian() ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
+        long entry = program.getSymbolTable().getExternalEntryPointIterator().hasNext()
+                ? program.getSymbolTable().getExternalEntryPointIterator().next().getOffset() : program.getImageBase().getOffset();
+        KernelLayout layout = new KernelLayout(Inference.certain(arch, "Ghidra language " + program.getLanguageID()),
+                program.getDefaultPointerSize() * 8, order, Inference.certain(program.getImageBase().getOffset(), "Ghidra image base"),
+                regions, Inference.certain(entry, "Ghidra entry point"));
+        return new ElfWriter(img, t, layout).write(out);
+    }
+
+    /** The architecture of a Ghidra language's processor, or null. */
+    static Architecture architectureOf(Program program) {
+        String p = program.getLanguage().getProcessor().toString().toLowerCase();
+        if (p.equals("x86")) return Architecture.X86;
+        if (p.equals("arm")) return Architecture.ARM;
+        if (p.equals("aarch64")) return Architecture.AARCH64;
+        if (p.equals("mips")) return Architecture.MIPS;
+        if (p.equals("powerpc")) return Architecture.POWERPC;
+        if (p.equals("sparc")) return Architecture.SPARC;
+        if (p.startsWith("superh")) return Architecture.SUPERH;
+        if (p.equals("riscv")) return Architecture.RISCV;
+        if (p.equals("loongarch")) return Architecture.LOONGARCH;
+        return null;
     }
 }
