@@ -34,6 +34,17 @@ public final class EmbeddedGhidra {
         started = true;
     }
 
+    /** Imports {@code file} with the given loader, without a project. */
+    public static Program importWith(File file, Class<? extends ghidra.app.util.opinion.Loader> loader, Object consumer) throws Exception {
+        start();
+        MessageLog log = new MessageLog();
+        LoadResults<Program> results = AutoImporter.importByUsingSpecificLoaderClass(file, null, "/", loader, java.util.List.of(),
+                consumer, log, TaskMonitor.DUMMY);
+        if (results == null || results.size() == 0) throw new IllegalStateException("Ghidra imported nothing: " + log);
+        lastLog = log.toString();
+        return results.getPrimaryDomainObject();
+    }
+
     /** Imports {@code file} with whichever loader Ghidra picks, without a project. */
     public static Program importBestGuess(File file, Object consumer) throws Exception {
         start();
