@@ -107,7 +107,7 @@ class KallsymsCliTest {
     @Test
     void configPrintsTheEmbeddedDotConfig() throws Exception {
         // the way kernel/configs.c embeds it: "IKCFG_ST", gzip -9 of .config, "IKCFG_ED"
-        Corpus.Kernel k = Corpus.kernel("trixie-arm64-arm64");
+        Corpus.Kernel k = Corpus.kernel("bookworm-arm64-arm64");
         java.nio.file.Path dir = kernelloader.TestFiles.tempDir("ikconfig");
         java.nio.file.Path gz = dir.resolve("config_data.gz");
         kernelloader.TestFiles.sh("gzip -n -9 -c " + k.dir.resolve("config") + " > " + gz);
