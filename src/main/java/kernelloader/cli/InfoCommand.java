@@ -42,7 +42,7 @@ final class InfoCommand implements Callable<Integer> {
         if (json) {
             out.println(new GsonBuilder().disableHtmlEscaping().create().toJson(info));
         } else {
-            printText(out, m, layout);
+            printText(out, m, layout, info);
             if (!opts.given().isEmpty()) out.printf("overrides:       %s%n", opts.given());
         }
         return 0;
@@ -112,7 +112,7 @@ final class InfoCommand implements Callable<Integer> {
         return "0x" + Long.toHexString(v);
     }
 
-    private static void printText(PrintStream out, KernelModel m, KernelLayout layout) {
+    private static void printText(PrintStream out, KernelModel m, KernelLayout layout, Map<String, Object> info) {
         KallsymsTable k = m.kallsyms();
         KallsymsLayout l = k.layout();
         out.printf("file:            %s (%d bytes)%n", m.source(), m.fileSize());
@@ -136,7 +136,7 @@ final class InfoCommand implements Callable<Integer> {
             out.printf("  %-12s 0x%x-0x%x %s %s%n", r.name(), r.start(), r.end(), r.permissions(),
                     r.initialized() ? "file 0x" + Long.toHexString(r.fileOffset()) : "uninitialised");
         }
-        String config = kernelloader.image.IkConfig.summary(kernelloader.image.IkConfig.find(m.image()));
+        Object config = info.get("config");
         out.printf("config:          %s%n", config == null ? "not embedded (no CONFIG_IKCONFIG)" : config);
         out.println("kallsyms arrays (offsets in the peeled image):");
         l.arrays().forEach((name, off) -> out.printf("  %-24s 0x%x%n", name, off));
