@@ -7,27 +7,50 @@ import kernelloader.core.KernelModel;
 import kernelloader.core.KernelReader;
 import kernelloader.image.KernelFormatException;
 import kernelloader.kallsyms.KallsymsFinder;
+import kernelloader.layout.KernelLayout;
+import kernelloader.layout.LayoutInference;
 
 /**
- * The last kernel read, so that Ghidra's findSupportedLoadSpecs and load on the same file decode
- * it once: a 50 MB image is not decompressed twice.
+ * The last kernel read, so that Ghidra's findSupportedLoadSpecs and load on the same file read
+ * and decode it once (a 50 MB image is not decompressed twice), with its inferred layout.
  */
 final class KernelCache {
+    /** A file's bytes, read once. */
+    record Bytes(byte[] data, String name) {}
+
+    /** A kernel read from a provider, and its layout without overrides. */
+    record Entry(KernelModel model, KernelLayout layout) {}
+
     private static String key;
-    private static KernelModel model;
+    private static Entry entry;
 
     private KernelCache() {}
 
-    static synchronized KernelModel read(ByteProvider provider) throws IOException, KernelFormatException {
-        String k = keyOf(provider);
-        if (k.equals(key) && model != null) return model;
+    static Bytes bytes(ByteProvider provider) throws IOException, KernelFormatException {
         long length = provider.length();
         if (length > KernelReader.MAX_FILE) throw new KernelFormatException(provider.getName() + ": larger than any kernel (2 GiB)");
-        byte[] data = provider.readBytes(0, length);
-        KernelModel m = KernelReader.read(provider.getName(), data, data.length, KallsymsFinder.Hints.NONE);
+        return new Bytes(provider.readBytes(0, length), provider.getName());
+    }
+
+    /** The kernel in {@code provider}; {@code bytes} may be given if already read, else null. */
+    static synchronized Entry read(ByteProvider provider, Bytes bytes) throws IOException, KernelFormatException {
+        String k = keyOf(provider);
+        if (k.equals(key) && entry != null) return entry;
+        Bytes b = bytes != null ? bytes : bytes(provider);
+        KernelModel m = KernelReader.read(b.name(), b.data(), b.data().length, KallsymsFinder.Hints.NONE);
+        KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), LayoutInference.Overrides.NONE);
         key = k;
-        model = m;
-        return m;
+        entry = new Entry(m, layout);
+        return entry;
+    }
+
+    /**
+     * Forgets the cached kernel: loading changes its bytes (relocations), so the next import
+     * of the same file reads it afresh.
+     */
+    static synchronized void clear() {
+        key = null;
+        entry = null;
     }
 
     private static String keyOf(ByteProvider p) throws IOException {

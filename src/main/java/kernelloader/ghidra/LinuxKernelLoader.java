@@ -54,10 +54,11 @@ public class LinuxKernelLoader extends AbstractProgramWrapperLoader {
     @Override
     public Collection<LoadSpec> findSupportedLoadSpecs(ByteProvider provider) throws IOException {
         List<LoadSpec> specs = new ArrayList<>();
-        if (!worthReading(provider)) return specs;
+        if (provider.length() < 64 * 1024) return specs;
         try {
-            KernelModel m = KernelCache.read(provider);
-            KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), LayoutInference.Overrides.NONE);
+            KernelCache.Bytes bytes = KernelCache.bytes(provider);
+            if (!worthReading(bytes.data())) return specs;
+            KernelLayout layout = KernelCache.read(provider, bytes).layout();
             String lang = layout.ghidraLanguage();
             if (lang == null || !languageExists(lang)) return specs;
             specs.add(new LoadSpec(this, 0, new LanguageCompilerSpecPair(lang, layout.compilerSpec()), true));
@@ -68,26 +69,23 @@ public class LinuxKernelLoader extends AbstractProgramWrapperLoader {
     }
 
     /**
-     * A cheap look before the full read, so that importing an unrelated file costs nothing: a
-     * token table in the raw bytes, or a kernel container or compressed stream at the start.
+     * A cheap look before the full read, so that importing an unrelated file costs little: a
+     * kernel container or compressed stream at the start, or a token table in the raw bytes.
      */
-    static boolean worthReading(ByteProvider provider) throws IOException {
-        long len = provider.length();
-        if (len < 64 * 1024) return false;
-        byte[] head = provider.readBytes(0, Math.min(len, 0x10010));
-        String s = new String(head, 0, Math.min(head.length, 16), java.nio.charset.StandardCharsets.ISO_8859_1);
+    static boolean worthReading(byte[] data) {
+        if (data.length < 0x10010) return false;
+        String s = new String(data, 0, 16, java.nio.charset.StandardCharsets.ISO_8859_1);
         if (s.startsWith("ANDROID!") || s.startsWith("VNDRBOOT") || s.startsWith("UNCOMPRESSED_IMG") || s.startsWith("MZ")
                 || s.startsWith("\u007fELF")) return true;
-        if ((head[0] & 0xff) == 0x27 && head[1] == 0x05 && head[2] == 0x19 && (head[3] & 0xff) == 0x56) return true;
-        if ((head[0] & 0xff) == 0xd0 && (head[1] & 0xff) == 0x0d && (head[2] & 0xff) == 0xfe && (head[3] & 0xff) == 0xed) return true;
+        if ((data[0] & 0xff) == 0x27 && data[1] == 0x05 && data[2] == 0x19 && (data[3] & 0xff) == 0x56) return true;
+        if ((data[0] & 0xff) == 0xd0 && (data[1] & 0xff) == 0x0d && (data[2] & 0xff) == 0xfe && (data[3] & 0xff) == 0xed) return true;
         for (kernelloader.image.Compression c : kernelloader.image.Compression.values()) {
-            if (c.startsAt(head, head.length, 0)) return true;
+            if (c.startsAt(data, data.length, 0)) return true;
         }
-        if (head.length > 0x40 && (new String(head, 0x38, 4, java.nio.charset.StandardCharsets.ISO_8859_1).equals("ARM\u0064")
-                || new String(head, 0x202, 4, java.nio.charset.StandardCharsets.ISO_8859_1).equals("HdrS"))) return true;
+        if (new String(data, 0x38, 4, java.nio.charset.StandardCharsets.ISO_8859_1).equals("ARM\u0064")
+                || new String(data, 0x202, 4, java.nio.charset.StandardCharsets.ISO_8859_1).equals("HdrS")) return true;
         // a raw image or dump: the token table's digits
-        byte[] all = provider.readBytes(0, Math.min(len, Integer.MAX_VALUE - 64));
-        return !kernelloader.kallsyms.TokenTable.findAll(all, all.length).isEmpty();
+        return !kernelloader.kallsyms.TokenTable.findAll(data, data.length).isEmpty();
     }
 
     private static boolean languageExists(String id) {
@@ -128,10 +126,13 @@ public class LinuxKernelLoader extends AbstractProgramWrapperLoader {
                         TaskMonitor monitor, MessageLog log) throws CancelledException, IOException {
         try {
             monitor.setMessage("Reading the kernel");
-            KernelModel m = KernelCache.read(provider);
+            KernelCache.Entry e = KernelCache.read(provider, null);
+            KernelCache.clear();   // the load below may relocate these bytes
+            KernelModel m = e.model();
             String base = OptionUtils.getOption(OPT_BASE, options, "");
-            Long baseOverride = base == null || base.isBlank() ? null : Long.parseUnsignedLong(base.trim().replaceFirst("^0[xX]", ""), 16);
-            KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), new LayoutInference.Overrides(null, baseOverride));
+            KernelLayout layout = base == null || base.isBlank() ? e.layout()
+                    : LayoutInference.infer(m.image(), m.kallsyms(), new LayoutInference.Overrides(null,
+                            Long.parseUnsignedLong(base.trim().replaceFirst("^0[xX]", ""), 16)));
             if (OptionUtils.getOption(OPT_RELOCATIONS, options, true)) {
                 RelativeRelocations.Applied r = RelativeRelocations.apply(m.image(), layout);
                 if (r != null) log.appendMsg(getName(), "applied " + r.count() + " RELATIVE relocations");
