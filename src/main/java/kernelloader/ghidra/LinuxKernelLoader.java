@@ -11,6 +11,7 @@ import ghidra.app.util.bin.ByteProvider;
 import ghidra.app.util.importer.MessageLog;
 import ghidra.app.util.opinion.AbstractProgramWrapperLoader;
 import ghidra.app.util.opinion.LoadSpec;
+import ghidra.app.util.opinion.Loader;
 import ghidra.app.util.opinion.LoaderTier;
 import ghidra.framework.model.DomainObject;
 import ghidra.program.model.lang.LanguageCompilerSpecPair;
@@ -101,9 +102,10 @@ public class LinuxKernelLoader extends AbstractProgramWrapperLoader {
     public List<Option> getDefaultOptions(ByteProvider provider, LoadSpec loadSpec, DomainObject domainObject,
                                           boolean isLoadIntoProgram) {
         List<Option> list = new ArrayList<>();
-        list.add(new Option(OPT_BASE, ""));
-        list.add(new Option(OPT_FUNCTIONS, true));
-        list.add(new Option(OPT_RELOCATIONS, true));
+        // the last argument is the analyzeHeadless form: -loader-<name> <value>
+        list.add(new Option(OPT_BASE, "", String.class, Loader.COMMAND_LINE_ARG_PREFIX + "-kernelBase"));
+        list.add(new Option(OPT_FUNCTIONS, true, Boolean.class, Loader.COMMAND_LINE_ARG_PREFIX + "-createFunctions"));
+        list.add(new Option(OPT_RELOCATIONS, true, Boolean.class, Loader.COMMAND_LINE_ARG_PREFIX + "-applyRelocations"));
         return list;
     }
 

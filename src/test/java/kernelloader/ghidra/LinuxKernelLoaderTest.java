@@ -59,4 +59,26 @@ class LinuxKernelLoaderTest {
             p.release(consumer);
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void theUserMayPickAnotherLanguage() throws Exception {
+        // what the import dialog's language picker (or analyzeHeadless -processor) does
+        Corpus.Kernel k = Corpus.kernel("bullseye-armhf-armmp");
+        EmbeddedGhidra.start();
+        ExtensionRegistration.register();
+        var lang = ghidra.program.util.DefaultLanguageService.getLanguageService()
+                .getLanguage(new ghidra.program.model.lang.LanguageID("ARM:LE:32:v7"));
+        Object consumer = new Object();
+        var results = ghidra.app.util.importer.AutoImporter.importByUsingSpecificLoaderClassAndLcs(k.image().toFile(), null, "/",
+                LinuxKernelLoader.class, java.util.List.of(new generic.stl.Pair<>("-loader-" + "createFunctions", "false")),
+                lang, lang.getDefaultCompilerSpec(), consumer, new ghidra.app.util.importer.MessageLog(), ghidra.util.task.TaskMonitor.DUMMY);
+        Program p = results.getPrimaryDomainObject();
+        try {
+            assertEquals("ARM:LE:32:v7", p.getLanguageID().getIdAsString());
+            assertEquals(43274, p.getOptions(Program.PROGRAM_INFO).getInt("Linux kallsyms labels", -1));
+            assertEquals(0, p.getFunctionManager().getFunctionCount(), "-loader-createFunctions false");
+        } finally {
+            results.release(consumer);
+        }
+    }
 }
