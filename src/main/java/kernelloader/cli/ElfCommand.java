@@ -7,7 +7,6 @@ import kernelloader.core.KernelModel;
 import kernelloader.elf.ElfWriter;
 import kernelloader.image.KernelFormatException;
 import kernelloader.layout.KernelLayout;
-import kernelloader.layout.LayoutInference;
 import kernelloader.layout.RelativeRelocations;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -35,7 +34,7 @@ final class ElfCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         KernelModel m = opts.read();
-        KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), opts.overrides());
+        KernelLayout layout = opts.layout(m);
         if (layout.arch() == null) {
             throw new KernelFormatException(opts.file + ": the architecture could not be inferred (no ELF or boot header,"
                     + " no architecture-specific symbol names): give it with --arch");

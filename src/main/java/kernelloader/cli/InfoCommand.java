@@ -12,7 +12,6 @@ import kernelloader.image.Layer;
 import kernelloader.kallsyms.KallsymsLayout;
 import kernelloader.kallsyms.KallsymsTable;
 import kernelloader.layout.KernelLayout;
-import kernelloader.layout.LayoutInference;
 import kernelloader.layout.MemoryRegion;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -34,7 +33,7 @@ final class InfoCommand implements Callable<Integer> {
         KernelModel m = opts.read();
         m.timingsMillis().put("total", (System.nanoTime() - t0) / 1_000_000);
         long t1 = System.nanoTime();
-        KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), opts.overrides());
+        KernelLayout layout = opts.layout(m);
         m.timingsMillis().put("layout", (System.nanoTime() - t1) / 1_000_000);
         Map<String, Object> info = toMap(m, layout);
         info.put("overrides", opts.given());

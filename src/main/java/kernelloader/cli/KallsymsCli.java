@@ -84,6 +84,11 @@ public final class KallsymsCli implements Callable<Integer> {
             return KernelReader.read(file, fileOffset == null ? 0 : fileOffset, new KallsymsFinder.Hints(bits, base));
         }
 
+        /** The memory map of {@code m}, with the overrides given. */
+        kernelloader.layout.KernelLayout layout(KernelModel m) {
+            return kernelloader.layout.LayoutInference.infer(m.image(), m.kallsyms(), overrides());
+        }
+
         /** The overrides given, for `info` to show. */
         java.util.Map<String, String> given() {
             java.util.Map<String, String> m = new java.util.LinkedHashMap<>();

@@ -56,7 +56,7 @@ public class KallsymsAnalyzer extends AbstractAnalyzer {
         KallsymsTable k = table(program);
         if (k == null) return false;
         try {
-            KernelProgramBuilder.Counts c = KernelProgramBuilder.applySymbols(program, k, true, 0, monitor);
+            KernelProgramBuilder.Counts c = KernelProgramBuilder.applySymbols(program, k, true, monitor);
             program.getOptions(Program.PROGRAM_INFO).setInt("Linux kallsyms labels", c.labels());
             program.getOptions(Program.PROGRAM_INFO).setString("Linux kallsyms layout", k.layout().era() + ", "
                     + k.layout().encoding().description() + ", " + k.size() + " symbols");

@@ -14,7 +14,6 @@ import ghidra.program.model.mem.MemoryBlock;
 import ghidra.program.model.symbol.SourceType;
 import ghidra.program.model.symbol.Symbol;
 import ghidra.program.model.symbol.SymbolTable;
-import ghidra.util.exception.CancelledException;
 import ghidra.util.task.TaskMonitor;
 import kernelloader.core.KernelModel;
 import kernelloader.kallsyms.KallsymsTable;
@@ -27,7 +26,7 @@ import kernelloader.layout.MemoryRegion;
  */
 final class KernelProgramBuilder {
     /** What was created, for logs and summaries. */
-    record Counts(int blocks, int labels, int functions) {}
+    record Counts(int labels, int functions) {}
 
     private KernelProgramBuilder() {}
 
@@ -57,7 +56,7 @@ final class KernelProgramBuilder {
     }
 
     /** Labels for every symbol (globals primary where names share an address), functions for text. */
-    static Counts applySymbols(Program program, KallsymsTable k, boolean createFunctions, int blocks, TaskMonitor monitor)
+    static Counts applySymbols(Program program, KallsymsTable k, boolean createFunctions, TaskMonitor monitor)
             throws Exception {
         AddressSpace space = program.getAddressFactory().getDefaultAddressSpace();
         SymbolTable st = program.getSymbolTable();
@@ -86,7 +85,7 @@ final class KernelProgramBuilder {
                 }
             }
         }
-        return new Counts(blocks, labels, functions);
+        return new Counts(labels, functions);
     }
 
     static void recordInfo(Program program, KernelModel m, KernelLayout layout, Counts c) {
@@ -100,9 +99,5 @@ final class KernelProgramBuilder {
         info.setString("Linux base address evidence", layout.base().evidence() + " [" + layout.base().confidence() + "]");
         if (layout.arch() != null) info.setString("Linux architecture evidence", layout.arch().evidence());
         info.setInt("Linux kallsyms labels", c.labels());
-    }
-
-    static void checkCancelled(TaskMonitor monitor) throws CancelledException {
-        monitor.checkCancelled();
     }
 }

@@ -141,12 +141,12 @@ public class LinuxKernelLoader extends AbstractProgramWrapperLoader {
             }
             int blocks = KernelProgramBuilder.createBlocks(program, m, layout, log, monitor);
             KernelProgramBuilder.Counts c = KernelProgramBuilder.applySymbols(program, m.kallsyms(),
-                    OptionUtils.getOption(OPT_FUNCTIONS, options, true), blocks, monitor);
+                    OptionUtils.getOption(OPT_FUNCTIONS, options, true), monitor);
             program.getSymbolTable().addExternalEntryPoint(
                     program.getAddressFactory().getDefaultAddressSpace().getAddress(layout.entry().value()));
             KernelProgramBuilder.recordInfo(program, m, layout, c);
             log.appendMsg(getName(), String.format("%s: %d blocks, %d labels, %d functions; base 0x%x (%s)",
-                    m.image().describeLayers(), c.blocks(), c.labels(), c.functions(), layout.base().value(), layout.base().evidence()));
+                    m.image().describeLayers(), blocks, c.labels(), c.functions(), layout.base().value(), layout.base().evidence()));
         } catch (CancelledException e) {
             throw e;
         } catch (KernelFormatException e) {
