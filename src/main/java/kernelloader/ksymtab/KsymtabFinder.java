@@ -1,0 +1,322 @@
+package kernelloader.ksymtab;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import kernelloader.image.KernelFormatException;
+import kernelloader.image.KernelImage;
+import kernelloader.image.KernelVersion;
+import kernelloader.kallsyms.KallsymsTable;
+import kernelloader.layout.Architecture;
+import kernelloader.layout.KernelLayout;
+
+/**
+ * Finds the kernel's exported-symbol tables without being told where they are or how they are
+ * laid out.
+ *
+ * <p>The linker sorts __ksymtab by section name (KEEP(*(SORT(___ksymtab+*)))), so the table is a
+ * run of fixed-size entries whose name fields point at identifiers in ascending order: the
+ * longest such run, over the four entry formats (PREL32 or absolute, with or without namespace),
+ * is the table. The GPL-only section follows directly and restarts the order; __kcrctab (one CRC
+ * per entry, same order), __kflagstab (2026 and later: one flag byte per entry) and
+ * __ksymtab_strings follow in that order (include/asm-generic/vmlinux.lds.h), so the bytes
+ * between the last entry and the first name say which of them are present.
+ */
+public final class KsymtabFinder {
+    /** Fewer entries than this are not a kernel's export table (real ones hold thousands). */
+    static final int MIN_ENTRIES = 64;
+    static final int MAX_NAME = 255;
+    /** Five sections at most (before 5.12): four places where the name order may restart. */
+    static final int MAX_SORT_BREAKS = 4;
+    /** Slack between the tables and the first string (alignment, an unmerged empty string). */
+    static final int MAX_SLACK = 16;
+
+    private KsymtabFinder() {}
+
+    /** A run of entries of one format: image offsets of the first and last name field. */
+    private record Run(SymbolEntryFormat format, int firstNameField, int entries) {
+        long bytes() { return (long) entries * format.entrySize(); }
+    }
+
+    public static ExportTable find(KernelImage img, KernelLayout layout, KallsymsTable k, KernelVersion version)
+            throws KernelFormatException {
+        VirtualMemory mem = new VirtualMemory(img, layout);
+        int word = layout.bits() / 8;
+        Run best = null;
+        for (boolean relative : new boolean[] {true, false}) {
+            int fieldSize = relative ? 4 : word;
+            int[] fields = nameFields(mem, relative, fieldSize);
+            for (int n = 2; n <= 3; n++) {
+                Run r = longestSortedRun(mem, fields, new SymbolEntryFormat(relative, fieldSize, n));
+                if (r != null && (best == null || r.bytes() > best.bytes()
+                        || (r.bytes() == best.bytes() && r.format().entrySize() < best.format().entrySize()))) {
+                    best = r;
+                }
+            }
+        }
+        if (best == null) {
+            throw new KernelFormatException("no exported-symbol table (__ksymtab) found: searched " + img.length()
+                    + " bytes for " + MIN_ENTRIES + "+ struct kernel_symbol entries (PREL32 or absolute "
+                    + layout.bits() + "-bit, with or without namespace) naming sorted identifiers;"
+                    + " the kernel was probably built without CONFIG_MODULES, or its tables are cut off");
+        }
+        return read(mem, layout, k, version, best);
+    }
+
+    /** Image offsets of every aligned field that points (absolutely or PREL32) at an identifier. */
+    private static int[] nameFields(VirtualMemory mem, boolean relative, int fieldSize) {
+        int[] out = new int[1 << 12];
+        int n = 0;
+        var v = mem.bytes();
+        for (int r = 0; r < mem.regionCount(); r++) {
+            long start = mem.regionStart(r);
+            int fo = (int) mem.regionFileOffset(r);
+            int len = (int) (mem.regionEnd(r) - start);
+            int skip = (int) ((fieldSize - Long.remainderUnsigned(start, fieldSize)) % fieldSize);
+            for (int p = fo + skip; p + fieldSize <= fo + len; p += fieldSize) {
+                long target = relative ? start + (p - fo) + v.s32(p) : v.word(p, fieldSize);
+                if (mem.identifierLength(target, MAX_NAME) > 0) {
+                    if (n == out.length) out = Arrays.copyOf(out, n * 2);
+                    out[n++] = p;
+                }
+            }
+        }
+        int[] sorted = Arrays.copyOf(out, n);
+        Arrays.sort(sorted);  // regions are visited by address, which need not be file order
+        return sorted;
+    }
+
+    /** The longest run of entries of format {@code f} whose names rise, with at most a few restarts. */
+    private static Run longestSortedRun(VirtualMemory mem, int[] fields, SymbolEntryFormat f) {
+        int stride = f.entrySize();
+        Run best = null;
+        boolean[] inChain = new boolean[fields.length];
+        for (int i = 0; i < fields.length; i++) {
+            if (inChain[i]) continue;
+            int count = 1;
+            int j = i;
+            inChain[i] = true;
+            while (true) {
+                int next = fields[j] + stride;
+                int k = j + 1;
+                while (k < fields.length && fields[k] < next) k++;
+                if (k >= fields.length || fields[k] != next) break;
+                inChain[k] = true;
+                j = k;
+                count++;
+            }
+            if (count >= MIN_ENTRIES && (best == null || count > best.entries())) {
+                Run r = new Run(f, fields[i], count);
+                if (sortBreaks(mem, r).size() <= MAX_SORT_BREAKS) best = r;
+            }
+        }
+        return best;
+    }
+
+    /** Indices where a run's name order restarts (a new section begins). */
+    private static List<Integer> sortBreaks(VirtualMemory mem, Run r) {
+        List<Integer> breaks = new ArrayList<>();
+        String prev = null;
+        for (int i = 0; i < r.entries(); i++) {
+            String name = nameAt(mem, r.format(), r.firstNameField() + i * r.format().entrySize());
+            if (prev != null && name.compareTo(prev) < 0) {
+                breaks.add(i);
+                if (breaks.size() > MAX_SORT_BREAKS) return breaks;
+            }
+            prev = name;
+        }
+        return breaks;
+    }
+
+    private static long vaOfOffset(VirtualMemory mem, int offset) {
+        for (int r = 0; r < mem.regionCount(); r++) {
+            long fo = mem.regionFileOffset(r);
+            if (offset >= fo && offset < fo + (mem.regionEnd(r) - mem.regionStart(r))) return mem.regionStart(r) + (offset - fo);
+        }
+        throw new IllegalStateException("offset outside every region: " + offset);
+    }
+
+    /** Where the field at image offset {@code p} points. */
+    private static long target(VirtualMemory mem, SymbolEntryFormat f, int p) {
+        if (f.relative()) return vaOfOffset(mem, p) + mem.bytes().s32(p);
+        return mem.bytes().word(p, f.fieldSize());
+    }
+
+    private static String nameAt(VirtualMemory mem, SymbolEntryFormat f, int nameField) {
+        String s = mem.string(target(mem, f, nameField), MAX_NAME);
+        return s == null ? "" : s;
+    }
+
+    private static ExportTable read(VirtualMemory mem, KernelLayout layout, KallsymsTable k, KernelVersion version, Run run)
+            throws KernelFormatException {
+        SymbolEntryFormat f = run.format();
+        int stride = f.entrySize();
+        int n = run.entries();
+        int firstEntry = run.firstNameField() - f.fieldSize();
+        long tableVa = vaOfOffset(mem, firstEntry);
+        long mask = layout.bits() == 32 ? 0xffffffffL : -1L;
+        List<String> warnings = new ArrayList<>();
+
+        String[] names = new String[n];
+        String[] namespaces = new String[n];
+        long[] values = new long[n];
+        long firstString = Long.MAX_VALUE;
+        for (int i = 0; i < n; i++) {
+            int e = firstEntry + i * stride;
+            long nameVa = target(mem, f, e + f.fieldSize());
+            names[i] = mem.string(nameVa, MAX_NAME);
+            firstString = Math.min(firstString, nameVa);
+            values[i] = target(mem, f, e) & mask;
+            namespaces[i] = "";
+            if (f.hasNamespace()) {
+                int nsField = e + 2 * f.fieldSize();
+                long raw = f.relative() ? mem.bytes().s32(nsField) : mem.bytes().word(nsField, f.fieldSize());
+                if (raw != 0) {  // 5.4 wrote a null namespace for exports without one
+                    long nsVa = target(mem, f, nsField);
+                    String ns = mem.string(nsVa, MAX_NAME);
+                    if (ns == null) {
+                        warnings.add("namespace of " + names[i] + " points outside the image (0x" + Long.toHexString(nsVa) + ")");
+                        ns = "";
+                    }
+                    namespaces[i] = ns;
+                    if (!ns.isEmpty()) firstString = Math.min(firstString, nsVa);
+                }
+            }
+        }
+        long tableEnd = tableVa + (long) n * stride;
+
+        // what lies between the last entry and the first string: CRCs, flags, both or neither
+        Layout after = tablesAfter(mem, layout, version, tableEnd, firstString, n);
+        if (after == null) {
+            warnings.add(String.format("CRCs not found: the %d bytes between the last __ksymtab entry (0x%x) and the first"
+                    + " name (0x%x) fit no __kcrctab/__kflagstab layout for %d entries; CRCs printed as 0",
+                    firstString - tableEnd, tableEnd, firstString, n));
+            after = new Layout(CrcStorage.NONE, -1, -1);
+        }
+
+        ExportKind[] kinds = new ExportKind[n];
+        String boundaries = kinds(mem, k, f, run, tableVa, after, kinds);
+
+        List<KernelExport> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            long crc = crc(mem, layout, after, i);
+            out.add(new KernelExport(names[i], values[i], kinds[i], namespaces[i], crc));
+        }
+        long strings = firstString;
+        return new ExportTable(List.copyOf(out), f, after.crcs(), tableVa, after.crcAddress(), after.flagsAddress(),
+                strings, boundaries, List.copyOf(warnings));
+    }
+
+    /** Where __kcrctab and __kflagstab are, and how CRCs are stored. */
+    private record Layout(CrcStorage crcs, long crcAddress, long flagsAddress) {}
+
+    private static Layout tablesAfter(VirtualMemory mem, KernelLayout layout, KernelVersion version, long tableEnd,
+                                      long firstString, int n) {
+        boolean relCrcs = layout.arch() != null && layout.arch().value() == Architecture.POWERPC && layout.bits() == 64
+                && version != null && version.atLeast(4, 10) && !version.atLeast(5, 19);
+        CrcStorage u32 = relCrcs ? CrcStorage.RELATIVE : CrcStorage.U32;
+        int word = layout.bits() / 8;
+        // (CRC storage, CRC size, flags table) in the order the layouts were used, newest first
+        Object[][] hypotheses = {
+            {u32, 4, true}, {u32, 4, false}, {CrcStorage.ULONG, word, false}, {CrcStorage.NONE, 0, true}, {CrcStorage.NONE, 0, false},
+        };
+        for (Object[] h : hypotheses) {
+            CrcStorage crcs = (CrcStorage) h[0];
+            int size = (Integer) h[1];
+            boolean flags = (Boolean) h[2];
+            if (crcs == CrcStorage.ULONG && word == 4) continue;  // the same bytes as u32
+            long crcAt = size == 0 ? -1 : align(tableEnd, size);
+            long flagsAt = size == 0 ? tableEnd : crcAt + (long) n * size;
+            long stringsAt = flagsAt + (flags ? n : 0);
+            long slack = firstString - stringsAt;
+            if (slack < 0 || slack >= MAX_SLACK) continue;
+            if (size > 0 && !mem.mapped(crcAt, n * size)) continue;
+            if (flags && !flagBytes(mem, flagsAt, n)) continue;
+            return new Layout(crcs, crcAt, flags ? flagsAt : -1);
+        }
+        return null;
+    }
+
+    private static long align(long va, int a) {
+        return (va + a - 1) & -(long) a;
+    }
+
+    /** True if {@code n} bytes at {@code va} look like __kflagstab: only the defined flag bits, GPL set on some. */
+    private static boolean flagBytes(VirtualMemory mem, long va, int n) {
+        if (!mem.mapped(va, n)) return false;
+        int off = mem.offsetOf(va);
+        int gpl = 0;
+        for (int i = 0; i < n; i++) {
+            int b = mem.bytes().u8(off + i);
+            if ((b & ~FLAG_KNOWN) != 0) return false;
+            if ((b & FLAG_GPL_ONLY) != 0) gpl++;
+        }
+        return gpl > 0;
+    }
+
+    /** include/linux/module_symbol.h: KSYM_FLAG_GPL_ONLY = 1 << 0, KSYM_FLAG_PROTECTED = 1 << 1. */
+    static final int FLAG_GPL_ONLY = 1;
+    static final int FLAG_KNOWN = 3;
+
+    private static long crc(VirtualMemory mem, KernelLayout layout, Layout after, int i) {
+        return switch (after.crcs()) {
+            case NONE -> 0;
+            case U32 -> mem.bytes().u32(mem.offsetOf(after.crcAddress() + 4L * i));
+            case ULONG -> mem.bytes().word(mem.offsetOf(after.crcAddress() + (long) i * layout.bits() / 8), layout.bits() / 8) & 0xffffffffL;
+            case RELATIVE -> {
+                long at = after.crcAddress() + 4L * i;
+                int off = mem.offsetOf(at + mem.bytes().s32(mem.offsetOf(at)));
+                yield off < 0 ? 0 : mem.bytes().u32(off);
+            }
+        };
+    }
+
+    /**
+     * Fills in each entry's export kind and says how it was decided: the flag byte where the
+     * kernel has __kflagstab; else the __start___ksymtab_* symbols where kallsyms has them; else
+     * the sections in their fixed order, each starting where the name order restarts.
+     */
+    private static String kinds(VirtualMemory mem, KallsymsTable k, SymbolEntryFormat f, Run run, long tableVa,
+                                Layout after, ExportKind[] kinds) {
+        int n = kinds.length;
+        if (after.flagsAddress() >= 0) {
+            int off = mem.offsetOf(after.flagsAddress());
+            for (int i = 0; i < n; i++) {
+                kinds[i] = (mem.bytes().u8(off + i) & FLAG_GPL_ONLY) != 0 ? ExportKind.EXPORT_SYMBOL_GPL : ExportKind.EXPORT_SYMBOL;
+            }
+            return "__kflagstab (a GPL-only flag per symbol)";
+        }
+        int[] starts = new int[ExportKind.values().length];
+        Arrays.fill(starts, -1);
+        starts[0] = 0;
+        boolean fromSymbols = false;
+        if (k != null) {
+            for (ExportKind kind : ExportKind.values()) {
+                Long at = k.addressOf("__start_" + kind.section);
+                if (at != null && kind.ordinal() > 0) {
+                    long idx = (at - tableVa) / f.entrySize();
+                    if (idx >= 0 && idx <= n) {
+                        starts[kind.ordinal()] = (int) idx;
+                        fromSymbols = true;
+                    }
+                }
+            }
+        }
+        String how;
+        if (fromSymbols) {
+            how = "__start___ksymtab_* symbols in kallsyms";
+        } else {
+            List<Integer> breaks = sortBreaks(mem, run);
+            for (int b = 0; b < breaks.size(); b++) starts[b + 1] = breaks.get(b);
+            how = breaks.size() == 1 ? "name order (restarts once, at the first GPL-only entry)"
+                    : "name order (restarts " + breaks.size() + " times: sections in vmlinux.lds.h order)";
+        }
+        ExportKind current = ExportKind.EXPORT_SYMBOL;
+        for (int i = 0; i < n; i++) {
+            for (ExportKind kind : ExportKind.values()) if (starts[kind.ordinal()] == i) current = kind;
+            kinds[i] = current;
+        }
+        return how;
+    }
+}
