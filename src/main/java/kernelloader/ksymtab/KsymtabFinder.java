@@ -189,10 +189,11 @@ public final class KsymtabFinder {
         // what lies between the last entry and the first string: CRCs, flags, both or neither
         Layout after = tablesAfter(mem, layout, version, tableEnd, firstString, n);
         if (after == null) {
-            warnings.add(String.format("CRCs not found: the %d bytes between the last __ksymtab entry (0x%x) and the first"
-                    + " name (0x%x) fit no __kcrctab/__kflagstab layout for %d entries; CRCs printed as 0",
-                    firstString - tableEnd, tableEnd, firstString, n));
-            after = new Layout(CrcStorage.NONE, -1, -1);
+            // CRCs guessed wrong are worse than none: modules built against them would not load
+            throw new KernelFormatException(String.format("the export table at 0x%x (%d entries, %s) is not followed by"
+                    + " __kcrctab/__kflagstab/__ksymtab_strings: %d bytes lie between its end (0x%x) and its first name"
+                    + " (0x%x), which fits none of u32 or unsigned long CRCs, flag bytes, both or neither;"
+                    + " the tables look cut off", tableVa, n, f.describe(), firstString - tableEnd, tableEnd, firstString));
         }
 
         ExportKind[] kinds = new ExportKind[n];
@@ -280,7 +281,7 @@ public final class KsymtabFinder {
     private static String kinds(VirtualMemory mem, KallsymsTable k, SymbolEntryFormat f, Run run, long tableVa,
                                 Layout after, ExportKind[] kinds) {
         int n = kinds.length;
-        if (after.flagsAddress() >= 0) {
+        if (after.flagsAddress() != -1) {  // -1: none (kernel addresses are negative as longs)
             int off = mem.offsetOf(after.flagsAddress());
             for (int i = 0; i < n; i++) {
                 kinds[i] = (mem.bytes().u8(off + i) & FLAG_GPL_ONLY) != 0 ? ExportKind.EXPORT_SYMBOL_GPL : ExportKind.EXPORT_SYMBOL;
@@ -309,8 +310,11 @@ public final class KsymtabFinder {
         } else {
             List<Integer> breaks = sortBreaks(mem, run);
             for (int b = 0; b < breaks.size(); b++) starts[b + 1] = breaks.get(b);
-            how = breaks.size() == 1 ? "name order (restarts once, at the first GPL-only entry)"
-                    : "name order (restarts " + breaks.size() + " times: sections in vmlinux.lds.h order)";
+            how = switch (breaks.size()) {
+                case 0 -> "name order (never restarts: no GPL-only section could be told apart, all taken as EXPORT_SYMBOL)";
+                case 1 -> "name order (restarts once, at the first GPL-only entry)";
+                default -> "name order (restarts " + breaks.size() + " times: sections in vmlinux.lds.h order)";
+            };
         }
         ExportKind current = ExportKind.EXPORT_SYMBOL;
         for (int i = 0; i < n; i++) {
