@@ -117,7 +117,7 @@ public final class KernelReader {
     }
 
     /** The "Linux version ..." banner (linux_banner), up to its newline. */
-    static String versionBanner(KernelImage img) {
+    public static String versionBanner(KernelImage img) {
         byte[] needle = "Linux version ".getBytes(StandardCharsets.ISO_8859_1);
         int from = 0;
         while (true) {

@@ -14,7 +14,7 @@ import ghidra.util.classfinder.ClassSearcher;
  */
 public final class ExtensionRegistration {
     private static final List<Class<?>> OURS = List.of(LinuxKernelLoader.class, KallsymsAnalyzer.class,
-            KallsymsExporter.class, KernelElfExporter.class);
+            KallsymsExporter.class, KernelElfExporter.class, ModuleSymversExporter.class);
 
     private ExtensionRegistration() {}
 

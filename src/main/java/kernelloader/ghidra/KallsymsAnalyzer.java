@@ -11,7 +11,13 @@ import ghidra.program.model.address.AddressSetView;
 import ghidra.program.model.listing.Program;
 import ghidra.util.exception.CancelledException;
 import ghidra.util.task.TaskMonitor;
+import kernelloader.core.KernelReader;
+import kernelloader.image.KernelFormatException;
+import kernelloader.image.KernelImage;
+import kernelloader.image.KernelVersion;
 import kernelloader.kallsyms.KallsymsTable;
+import kernelloader.ksymtab.ExportTable;
+import kernelloader.ksymtab.KsymtabFinder;
 
 /**
  * Applies kallsyms to a kernel that another loader brought in (a stripped vmlinux through the
@@ -51,6 +57,20 @@ public class KallsymsAnalyzer extends AbstractAnalyzer {
         return found.get(program);
     }
 
+    /** The same export marks as the loader's, from the program's memory; a kernel without exports is no error. */
+    private static void markExports(Program program, KallsymsTable k, TaskMonitor monitor, MessageLog log) throws Exception {
+        KernelImage img = ProgramKernel.image(program);
+        try {
+            ExportTable t = KsymtabFinder.find(img, ScriptSupport.layout(program, img), k,
+                    KernelVersion.fromBanner(KernelReader.versionBanner(img)));
+            KernelProgramBuilder.ExportCounts ec = KernelProgramBuilder.markExports(program, t, k, monitor);
+            program.getOptions(Program.PROGRAM_INFO).setString("Linux exports", KernelProgramBuilder.describeExports(t));
+            log.appendMsg(NAME, "exports: " + ec.marked() + " marked, " + ec.labelled() + " labels added");
+        } catch (KernelFormatException | java.io.IOException e) {
+            log.appendMsg(NAME, "exports: " + e.getMessage());
+        }
+    }
+
     @Override
     public boolean added(Program program, AddressSetView set, TaskMonitor monitor, MessageLog log) throws CancelledException {
         KallsymsTable k = table(program);
@@ -61,6 +81,7 @@ public class KallsymsAnalyzer extends AbstractAnalyzer {
             program.getOptions(Program.PROGRAM_INFO).setString("Linux kallsyms layout", k.layout().era() + ", "
                     + k.layout().encoding().description() + ", " + k.size() + " symbols");
             log.appendMsg(NAME, "kallsyms: " + c.labels() + " labels, " + c.functions() + " functions (" + k.baseEvidence() + ")");
+            markExports(program, k, monitor, log);
             return true;
         } catch (CancelledException e) {
             throw e;

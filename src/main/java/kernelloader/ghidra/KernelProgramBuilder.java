@@ -8,7 +8,9 @@ import ghidra.framework.options.Options;
 import ghidra.program.model.address.Address;
 import ghidra.program.model.address.AddressSet;
 import ghidra.program.model.address.AddressSpace;
+import ghidra.program.model.listing.CodeUnit;
 import ghidra.program.model.listing.FunctionManager;
+import ghidra.program.model.listing.Listing;
 import ghidra.program.model.listing.Program;
 import ghidra.program.model.mem.MemoryBlock;
 import ghidra.program.model.symbol.SourceType;
@@ -17,6 +19,8 @@ import ghidra.program.model.symbol.SymbolTable;
 import ghidra.util.task.TaskMonitor;
 import kernelloader.core.KernelModel;
 import kernelloader.kallsyms.KallsymsTable;
+import kernelloader.ksymtab.ExportTable;
+import kernelloader.ksymtab.KernelExport;
 import kernelloader.layout.KernelLayout;
 import kernelloader.layout.MemoryRegion;
 
@@ -86,6 +90,61 @@ final class KernelProgramBuilder {
             }
         }
         return new Counts(labels, functions);
+    }
+
+    /** What marking the exports did: marked in place, labels added (names kallsyms lacks), left out. */
+    record ExportCounts(int marked, int labelled, int unplaced) {}
+
+    /**
+     * Marks every exported symbol: a plate comment with its export kind, namespace and CRC (what
+     * Module.symvers says of it), and a label where kallsyms has none (exported data of kernels
+     * built without KALLSYMS_ALL). Exports whose value lies outside the program (per-cpu offsets)
+     * are placed by their kallsyms name, or left out.
+     */
+    static ExportCounts markExports(Program program, ExportTable t, KallsymsTable k, TaskMonitor monitor) throws Exception {
+        AddressSpace space = program.getAddressFactory().getDefaultAddressSpace();
+        SymbolTable st = program.getSymbolTable();
+        Listing listing = program.getListing();
+        int marked = 0, labelled = 0, unplaced = 0;
+        monitor.setMessage("Marking exported symbols");
+        for (KernelExport e : t.exports()) {
+            if ((marked & 0x3ff) == 0) monitor.checkCancelled();
+            Address a = e.value() == 0 ? null : addressOrNull(space, e.value());
+            if (a == null || !program.getMemory().contains(a)) {
+                Long byName = k == null ? null : k.addressOf(e.name());
+                a = byName == null ? null : addressOrNull(space, byName);
+            }
+            if (a == null || !program.getMemory().contains(a)) {
+                unplaced++;
+                continue;
+            }
+            if (st.getGlobalSymbol(e.name(), a) == null) {
+                st.createLabel(a, e.name(), SourceType.IMPORTED);
+                labelled++;
+            }
+            String text = e.kind().name() + "(" + e.name() + ")" + (e.namespace().isEmpty() ? "" : " in namespace " + e.namespace())
+                    + (t.hasCrcs() ? String.format(", CRC 0x%08x", e.crc()) : "");
+            String old = listing.getComment(CodeUnit.PLATE_COMMENT, a);
+            listing.setComment(a, CodeUnit.PLATE_COMMENT, old == null || old.isEmpty() ? text : old + "\n" + text);
+            marked++;
+        }
+        return new ExportCounts(marked, labelled, unplaced);
+    }
+
+    private static Address addressOrNull(AddressSpace space, long offset) {
+        try {
+            return space.getAddress(offset);
+        } catch (ghidra.program.model.address.AddressOutOfBoundsException e) {
+            return null;
+        }
+    }
+
+    /** "11245: 5091 EXPORT_SYMBOL, 6154 EXPORT_SYMBOL_GPL; PREL32 offsets (...); CRCs: 32-bit values". */
+    static String describeExports(ExportTable t) {
+        StringBuilder sb = new StringBuilder().append(t.exports().size()).append(':');
+        t.countsByKind().forEach((kind, n) -> sb.append(sb.charAt(sb.length() - 1) == ':' ? " " : ", ").append(n).append(' ').append(kind));
+        return sb.append("; ").append(t.format().describe()).append(" at 0x").append(Long.toHexString(t.ksymtabAddress()))
+                .append("; CRCs: ").append(t.crcs().description).toString();
     }
 
     static void recordInfo(Program program, KernelModel m, KernelLayout layout, Counts c) {

@@ -22,6 +22,9 @@ import ghidra.util.exception.CancelledException;
 import ghidra.util.task.TaskMonitor;
 import kernelloader.core.KernelModel;
 import kernelloader.image.KernelFormatException;
+import kernelloader.image.KernelVersion;
+import kernelloader.ksymtab.ExportTable;
+import kernelloader.ksymtab.KsymtabFinder;
 import kernelloader.layout.KernelLayout;
 import kernelloader.layout.LayoutInference;
 import kernelloader.layout.RelativeRelocations;
@@ -123,6 +126,20 @@ public class LinuxKernelLoader extends AbstractProgramWrapperLoader {
         return null;
     }
 
+    /** Exports are a bonus on top of kallsyms: a kernel without them (no CONFIG_MODULES) still loads. */
+    private void markExports(Program program, KernelModel m, KernelLayout layout, TaskMonitor monitor, MessageLog log) throws Exception {
+        try {
+            ExportTable t = KsymtabFinder.find(m.image(), layout, m.kallsyms(), KernelVersion.fromBanner(m.versionBanner()));
+            KernelProgramBuilder.ExportCounts ec = KernelProgramBuilder.markExports(program, t, m.kallsyms(), monitor);
+            program.getOptions(Program.PROGRAM_INFO).setString("Linux exports", KernelProgramBuilder.describeExports(t));
+            log.appendMsg(getName(), "exports: " + ec.marked() + " marked, " + ec.labelled() + " labels added, "
+                    + ec.unplaced() + " outside the program; " + KernelProgramBuilder.describeExports(t));
+            for (String w : t.warnings()) log.appendMsg(getName(), "exports: " + w);
+        } catch (KernelFormatException e) {
+            log.appendMsg(getName(), "exports: " + e.getMessage());
+        }
+    }
+
     @Override
     protected void load(ByteProvider provider, LoadSpec loadSpec, List<Option> options, Program program,
                         TaskMonitor monitor, MessageLog log) throws CancelledException, IOException {
@@ -145,6 +162,7 @@ public class LinuxKernelLoader extends AbstractProgramWrapperLoader {
             program.getSymbolTable().addExternalEntryPoint(
                     program.getAddressFactory().getDefaultAddressSpace().getAddress(layout.entry().value()));
             KernelProgramBuilder.recordInfo(program, m, layout, c);
+            markExports(program, m, layout, monitor, log);
             log.appendMsg(getName(), String.format("%s: %d blocks, %d labels, %d functions; base 0x%x (%s)",
                     m.image().describeLayers(), blocks, c.labels(), c.functions(), layout.base().value(), layout.base().evidence()));
         } catch (CancelledException e) {

@@ -21,6 +21,12 @@ import kernelloader.layout.KernelLayout;
 import kernelloader.layout.MemoryRegion;
 import ghidra.program.model.mem.MemoryAccessException;
 import kernelloader.kallsyms.KallsymsTable;
+import kernelloader.core.KernelReader;
+import kernelloader.image.KernelFormatException;
+import kernelloader.image.KernelVersion;
+import kernelloader.ksymtab.ExportTable;
+import kernelloader.ksymtab.KsymtabFinder;
+import kernelloader.ksymtab.ModuleSymvers;
 
 /** What the ghidra_scripts call, so that the scripts stay a few lines and the logic is tested here. */
 public final class ScriptSupport {
@@ -50,7 +56,32 @@ public final class ScriptSupport {
      */
     public static int exportElf(Program program, Path out) throws IOException, MemoryAccessException {
         KernelImage img = ProgramKernel.image(program);
-        KallsymsTable t = table(program);
+        if (img == null) throw new IOException(program.getName() + ": no initialised memory to export");
+        return new ElfWriter(img, table(program), layout(program, img)).write(out);
+    }
+
+    /**
+     * Writes the vmlinux lines of Module.symvers from the exported-symbol tables in the program's
+     * memory (the same core as `./kallsyms symvers`); returns the number of exports.
+     */
+    public static int exportModuleSymvers(Program program, Path out) throws IOException, MemoryAccessException {
+        KernelImage img = ProgramKernel.image(program);
+        if (img == null) throw new IOException(program.getName() + ": no initialised memory to search for exports");
+        KernelVersion version = KernelVersion.fromBanner(KernelReader.versionBanner(img));
+        ExportTable t;
+        try {
+            t = KsymtabFinder.find(img, layout(program, img), ProgramKernel.kallsyms(program), version);
+        } catch (KernelFormatException e) {
+            throw new IOException(program.getName() + ": " + e.getMessage(), e);
+        }
+        try (Writer w = new BufferedWriter(Files.newBufferedWriter(out, StandardCharsets.ISO_8859_1), 1 << 16)) {
+            ModuleSymvers.write(t, ModuleSymvers.Columns.of(version), w);
+        }
+        return t.exports().size();
+    }
+
+    /** The program's memory map as the core describes one: a region per block, offsets into {@code img}. */
+    static KernelLayout layout(Program program, KernelImage img) throws IOException {
         long lo = img.layers().get(0).offset();
         List<MemoryRegion> regions = new ArrayList<>();
         for (MemoryBlock b : program.getMemory().getBlocks()) {
@@ -64,10 +95,9 @@ public final class ScriptSupport {
         ByteOrder order = program.getLanguage().isBigEndian() ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
         long entry = program.getSymbolTable().getExternalEntryPointIterator().hasNext()
                 ? program.getSymbolTable().getExternalEntryPointIterator().next().getOffset() : program.getImageBase().getOffset();
-        KernelLayout layout = new KernelLayout(Inference.certain(arch, "Ghidra language " + program.getLanguageID()),
+        return new KernelLayout(Inference.certain(arch, "Ghidra language " + program.getLanguageID()),
                 program.getDefaultPointerSize() * 8, order, Inference.certain(program.getImageBase().getOffset(), "Ghidra image base"),
                 regions, Inference.certain(entry, "Ghidra entry point"));
-        return new ElfWriter(img, t, layout).write(out);
     }
 
     /** The architecture of a Ghidra language's processor, or null. */

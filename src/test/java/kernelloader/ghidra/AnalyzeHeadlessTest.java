@@ -19,7 +19,8 @@ import kernelloader.kallsyms.KallsymsFinder;
 /**
  * A real analyzeHeadless run (Ghidra's AnalyzeHeadless, in its own JVM, from the single jar):
  * -import the kernel as Debian ships it, then -postScript ExportKallsyms.java OUT, whose output
- * must equal `./kallsyms list` byte for byte.
+ * must equal `./kallsyms list` byte for byte, and -postScript ExportModuleSymvers.java OUT, whose
+ * lines must be Debian's Module.symvers.
  */
 class AnalyzeHeadlessTest {
 
@@ -29,12 +30,14 @@ class AnalyzeHeadlessTest {
         Corpus.Kernel k = Corpus.kernel(id);
         Path dir = TestFiles.tempDir("headless");
         Path out = dir.resolve("kallsyms.txt");
+        Path symvers = dir.resolve("Module.symvers");
         String cp = "target/classes" + java.io.File.pathSeparator + "target/lib/*" + java.io.File.pathSeparator
                 + Files.readString(Path.of("target/ghidra.classpath")).trim();
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx6g", "-Duser.home=" + dir, "-cp", cp, "kernelloader.ghidra.AnalyzeHeadlessMain",
                 dir.toString(), "proj", "-import", k.image().toString(), "-noanalysis",
-                "-scriptPath", "ghidra_scripts", "-postScript", "ExportKallsyms.java", out.toString()));
+                "-scriptPath", "ghidra_scripts", "-postScript", "ExportKallsyms.java", out.toString(),
+                "-postScript", "ExportModuleSymvers.java", symvers.toString()));
         if (!loader.isEmpty()) cmd.addAll(cmd.indexOf("-noanalysis"), List.of("-loader", loader));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String log = new String(p.getInputStream().readAllBytes());
@@ -44,5 +47,7 @@ class AnalyzeHeadlessTest {
         StringBuilder expected = new StringBuilder();
         KernelReader.read(k.image(), KallsymsFinder.Hints.NONE).kallsyms().writeProcKallsyms(expected);
         assertEquals(expected.toString(), Files.readString(out, java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertEquals(new java.util.TreeSet<>(Files.readAllLines(k.dir.resolve("Module.symvers"))),
+                new java.util.TreeSet<>(Files.readAllLines(symvers)), "ExportModuleSymvers.java writes Debian's Module.symvers, order aside");
     }
 }

@@ -16,10 +16,10 @@ import kernelloader.core.KernelReader;
 import kernelloader.corpus.Corpus;
 import kernelloader.kallsyms.KallsymsFinder;
 
-/** File→Export from a program our loader made: /proc/kallsyms equal to `list`; an ELF binutils reads. */
+/** File→Export from a program our loader made: /proc/kallsyms equal to `list`; an ELF binutils reads; Debian's Module.symvers. */
 class ExporterTest {
     @Test
-    void exportersWriteKallsymsAndElf() throws Exception {
+    void exportersWriteKallsymsElfAndModuleSymvers() throws Exception {
         Corpus.Kernel k = Corpus.kernel("bookworm-arm64-arm64");
         EmbeddedGhidra.start();
         ExtensionRegistration.register();
@@ -40,6 +40,11 @@ class ExporterTest {
             TestFiles.sh("nm " + elf + " > " + dir.resolve("nm"));
             String line = Long.toHexString(k.firstAddresses().get("start_kernel")) + " T start_kernel";
             assertTrue(Files.readAllLines(dir.resolve("nm")).contains(line), line);
+
+            Path symvers = dir.resolve("Module.symvers");
+            assertTrue(new ModuleSymversExporter().export(symvers.toFile(), p, null, TaskMonitor.DUMMY));
+            assertEquals(new java.util.TreeSet<>(Files.readAllLines(k.dir.resolve("Module.symvers"))),
+                    new java.util.TreeSet<>(Files.readAllLines(symvers)), "Debian's Module.symvers, order aside");
         } finally {
             p.release(consumer);
         }

@@ -71,6 +71,12 @@ class KallsymsAnalyzerTest {
         Function f = p.getFunctionManager().getFunctionAt(p.getAddressFactory().getDefaultAddressSpace().getAddress(nm.get("start_kernel")));
         assertNotNull(f, "start_kernel function");
         assertEquals("start_kernel", f.getName());
+        // the exports too: as many as Debian's Module.symvers lists, exported data labelled where kallsyms has none
+        int exports = java.nio.file.Files.readAllLines(k.dir.resolve("Module.symvers")).size();
+        assertTrue(p.getOptions(Program.PROGRAM_INFO).getString("Linux exports", "").startsWith(exports + ":"),
+                p.getOptions(Program.PROGRAM_INFO).getString("Linux exports", "-"));
+        assertNotNull(p.getSymbolTable().getGlobalSymbol("init_task",
+                p.getAddressFactory().getDefaultAddressSpace().getAddress(nm.get("init_task"))), "init_task labelled");
     }
 
     @Test

@@ -55,6 +55,17 @@ class LinuxKernelLoaderTest {
             assertNotNull(f, "start_kernel is a function");
             assertEquals("start_kernel", f.getName());
             assertTrue(p.getOptions(Program.PROGRAM_INFO).getString("Linux kernel version", "").startsWith("Linux version"));
+
+            // exports: counted in Program Information, marked with kind and Debian's CRC, labelled where kallsyms lacks them
+            java.util.List<String> symvers = java.nio.file.Files.readAllLines(k.dir.resolve("Module.symvers"));
+            assertTrue(p.getOptions(Program.PROGRAM_INFO).getString("Linux exports", "").startsWith(symvers.size() + ":"),
+                    p.getOptions(Program.PROGRAM_INFO).getString("Linux exports", "-") + "; log: " + EmbeddedGhidra.lastLog);
+            String kfree = symvers.stream().filter(l -> l.split("\t")[1].equals("kfree")).findFirst().orElseThrow();
+            Address kfreeAt = p.getAddressFactory().getDefaultAddressSpace().getAddress(nm.get("kfree"));
+            assertEquals("EXPORT_SYMBOL(kfree), CRC " + kfree.split("\t")[0],
+                    p.getListing().getComment(ghidra.program.model.listing.CodeUnit.PLATE_COMMENT, kfreeAt));
+            Address initTask = p.getAddressFactory().getDefaultAddressSpace().getAddress(nm.get("init_task"));
+            assertNotNull(p.getSymbolTable().getGlobalSymbol("init_task", initTask), "exported data labelled at nm's address");
         } finally {
             p.release(consumer);
         }
