@@ -176,4 +176,39 @@ class KallsymsCliTest {
         assertEquals(183, (head[18] & 0xff) | (head[19] & 0xff) << 8);
         java.nio.file.Files.delete(out);
     }
+
+    @Test
+    void symversPrintsDebiansLinesAndSaysHowItReadThem() throws Exception {
+        Corpus.Kernel k = Corpus.kernel("bookworm-arm64-arm64");
+        Run r = run("symvers", k.image().toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(new java.util.TreeSet<>(java.nio.file.Files.readAllLines(k.dir.resolve("Module.symvers"))),
+                new java.util.TreeSet<>(List.of(r.out().split("\n"))));
+        assertTrue(r.err().startsWith("kallsyms: 10941 exports (4880 EXPORT_SYMBOL, 6061 EXPORT_SYMBOL_GPL) at 0xffff80000914a720,"
+                + " PREL32 offsets (value, name, namespace); CRCs: 32-bit values"), r.err());
+
+        Run none = run("symvers", Corpus.kernel("sid-amd64-amd64").image().toString());
+        assertEquals(0, none.code(), none.err());
+        assertTrue(none.err().contains("CRCs: none (built without CONFIG_MODVERSIONS); kinds from __kflagstab"), none.err());
+        assertTrue(none.out().startsWith("0x00000000\t"), none.out().substring(0, 80));
+    }
+
+    @Test
+    void symversOnCutTablesIsOneLineSayingSo() throws Exception {
+        // bookworm arm64 is a raw Image from _text (0xffff800008000000): cut it inside __ksymtab, then inside __ksymtab_strings
+        byte[] image = java.nio.file.Files.readAllBytes(Corpus.kernel("bookworm-arm64-arm64").image());
+        java.nio.file.Path dir = kernelloader.TestFiles.tempDir("symvers-cut");
+        long ksymtab = 0xffff80000914a720L - 0xffff800008000000L, strings = 0xffff8000091752f0L - 0xffff800008000000L;
+        String[][] cuts = {{"ksymtab", Long.toString(ksymtab + 0x8000), "no exported-symbol table (__ksymtab) found"},
+                           {"strings", Long.toString(strings + 0x30000), "is not followed by __kcrctab/__kflagstab/__ksymtab_strings"}};
+        for (String[] c : cuts) {
+            java.nio.file.Path f = dir.resolve(c[0]);
+            java.nio.file.Files.write(f, java.util.Arrays.copyOf(image, Integer.parseInt(c[1])));
+            // the pointers that place a relocatable arm64 image are cut off with the rest: the base is given
+            Run r = run("symvers", "--base", "ffff800008000000", f.toString());
+            assertEquals(1, r.code(), r.err());
+            assertEquals(1, r.err().strip().split("\n").length, r.err());
+            assertTrue(r.err().startsWith("kallsyms: " + f + ": ") && r.err().contains(c[2]) && r.err().contains("cut off"), r.err());
+        }
+    }
 }
