@@ -37,4 +37,32 @@ public final class TestFiles {
         t.writeProcKallsyms(sb);
         return new ArrayList<>(List.of(sb.toString().split("\n")));
     }
+
+    /**
+     * A flash dump holding two kernels, as a phone's boot and recovery partitions do: 1 MiB of
+     * random bytes, the gzip'd bookworm arm64 Image, random bytes up to a 1 MiB boundary, then
+     * the sid arm64 Image as shipped. The raw one is found first (the file is searched as it is
+     * before any stream in it is decoded), the gzip'd one second.
+     */
+    public static Path twoKernelDump() throws IOException, InterruptedException {
+        Path dir = tempDir("two-kernels");
+        Path gz = dir.resolve("bookworm.gz");
+        sh("gzip -n -c " + kernelloader.corpus.Corpus.kernel("bookworm-arm64-arm64").image() + " > " + gz);
+        java.util.Random r = new java.util.Random(5);
+        byte[] head = new byte[1 << 20];
+        r.nextBytes(head);
+        byte[] packed = Files.readAllBytes(gz);
+        int used = head.length + packed.length;
+        byte[] pad = new byte[(1 << 20) - used % (1 << 20)];
+        r.nextBytes(pad);
+        Path dump = dir.resolve("flash.bin");
+        try (var out = Files.newOutputStream(dump)) {
+            out.write(head);
+            out.write(packed);
+            out.write(pad);
+            out.write(Files.readAllBytes(kernelloader.corpus.Corpus.kernel("sid-arm64-arm64").image()));
+        }
+        Files.delete(gz);
+        return dump;
+    }
 }

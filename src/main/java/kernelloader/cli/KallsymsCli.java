@@ -72,6 +72,9 @@ public final class KallsymsCli implements Callable<Integer> {
                 converter = HexLong.class)
         Long fileOffset;
 
+        @Option(names = "--table", paramLabel = "N", description = "use the N-th kallsyms table found (0 = first), for files holding several kernels")
+        int table;
+
         @Option(names = "--arch", description = "architecture override: ${COMPLETION-CANDIDATES}")
         kernelloader.layout.Architecture arch;
 
@@ -81,7 +84,7 @@ public final class KallsymsCli implements Callable<Integer> {
 
         KernelModel read() throws IOException, KernelFormatException {
             if (bits != null && bits != 32 && bits != 64) throw new KernelFormatException("--bits must be 32 or 64");
-            return KernelReader.read(file, fileOffset == null ? 0 : fileOffset, new KallsymsFinder.Hints(bits, base));
+            return KernelReader.read(file, fileOffset == null ? 0 : fileOffset, new KallsymsFinder.Hints(bits, base), table);
         }
 
         /** The memory map of {@code m}, with the overrides given. */
@@ -96,6 +99,7 @@ public final class KallsymsCli implements Callable<Integer> {
             if (base != null) m.put("base", "0x" + Long.toHexString(base));
             if (arch != null) m.put("arch", arch.name().toLowerCase());
             if (fileOffset != null) m.put("file_offset", "0x" + Long.toHexString(fileOffset));
+            if (table != 0) m.put("table", String.valueOf(table));
             return m;
         }
     }

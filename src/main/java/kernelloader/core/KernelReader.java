@@ -35,6 +35,11 @@ public final class KernelReader {
      * for dumps where the image's start is known but nothing marks it).
      */
     public static KernelModel read(Path file, long fileOffset, KallsymsFinder.Hints hints) throws IOException, KernelFormatException {
+        return read(file, fileOffset, hints, 0);
+    }
+
+    /** As above, taking the {@code table}-th kallsyms table found (0 = the first) when the file holds several kernels. */
+    public static KernelModel read(Path file, long fileOffset, KallsymsFinder.Hints hints, int table) throws IOException, KernelFormatException {
         long t0 = System.nanoTime();
         if (!Files.isRegularFile(file)) throw new KernelFormatException(file + ": no such file");
         if (!Files.isReadable(file)) throw new KernelFormatException(file + ": not readable (permissions)");
@@ -46,13 +51,23 @@ public final class KernelReader {
         byte[] data = Files.readAllBytes(file);
         if (fileOffset > 0) data = java.util.Arrays.copyOfRange(data, (int) fileOffset, data.length);
         long t1 = System.nanoTime();
-        KernelModel m = read(file.toString(), data, data.length, hints);
+        KernelModel m = read(file.toString(), data, data.length, hints, table);
         m.timingsMillis().put("read", (t1 - t0) / 1_000_000);
         return m;
     }
 
     public static KernelModel read(String source, byte[] data, int length, KallsymsFinder.Hints hints) throws KernelFormatException {
+        return read(source, data, length, hints, 0);
+    }
+
+    /**
+     * Reads the {@code table}-th kallsyms table found (0 = the first), in search order: the file
+     * as it is, then each container payload and compressed stream in file order, recursively.
+     */
+    public static KernelModel read(String source, byte[] data, int length, KallsymsFinder.Hints hints, int table) throws KernelFormatException {
+        if (table < 0) throw new KernelFormatException("the kallsyms table index must be 0 or more, not " + table);
         Map<String, Long> timings = new LinkedHashMap<>();
+        List<String> skipped = new ArrayList<>();
         long[] searchNanos = {0};
         List<String> rejected = new ArrayList<>();
         long t0 = System.nanoTime();
@@ -60,7 +75,11 @@ public final class KernelReader {
         for (KallsymsFinder.Names names : KallsymsFinder.Names.values()) {
             r = ImageUnwrapper.search(data, length, img -> {
                 long s = System.nanoTime();
-                KallsymsFinder.Outcome o = KallsymsFinder.find(img, hints, names);
+                KallsymsFinder.Outcome o = KallsymsFinder.find(img, hints, names, t -> {
+                    if (skipped.size() == table) return true;
+                    skipped.add(img.describeLayers() + " (" + t.size() + " symbols)");
+                    return false;
+                });
                 searchNanos[0] += System.nanoTime() - s;
                 for (String why : o.rejected()) rejected.add(img.describeLayers() + ": " + why);
                 return o.table();
@@ -70,6 +89,10 @@ public final class KernelReader {
         long t1 = System.nanoTime();
         timings.put("unwrap", (t1 - t0 - searchNanos[0]) / 1_000_000);
         timings.put("kallsyms", searchNanos[0] / 1_000_000);
+        if (r.value() == null && !skipped.isEmpty()) {
+            throw new KernelFormatException(source + ": kallsyms table " + table + " asked for, but only " + skipped.size()
+                    + " found: " + String.join("; ", skipped));
+        }
         if (r.value() == null) {
             throw new KernelFormatException(failure(source, length, r.attempts(), rejected));
         }

@@ -33,11 +33,16 @@ final class KernelCache {
     }
 
     /** The kernel in {@code provider}; {@code bytes} may be given if already read, else null. */
-    static synchronized Entry read(ByteProvider provider, Bytes bytes) throws IOException, KernelFormatException {
-        String k = keyOf(provider);
+    static Entry read(ByteProvider provider, Bytes bytes) throws IOException, KernelFormatException {
+        return read(provider, bytes, 0);
+    }
+
+    /** The kernel of the {@code table}-th kallsyms table in {@code provider} (files holding several kernels). */
+    static synchronized Entry read(ByteProvider provider, Bytes bytes, int table) throws IOException, KernelFormatException {
+        String k = keyOf(provider) + "#table" + table;
         if (k.equals(key) && entry != null) return entry;
         Bytes b = bytes != null ? bytes : bytes(provider);
-        KernelModel m = KernelReader.read(b.name(), b.data(), b.data().length, KallsymsFinder.Hints.NONE);
+        KernelModel m = KernelReader.read(b.name(), b.data(), b.data().length, KallsymsFinder.Hints.NONE, table);
         KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), LayoutInference.Overrides.NONE);
         key = k;
         entry = new Entry(m, layout);

@@ -39,6 +39,7 @@ public class LinuxKernelLoader extends AbstractProgramWrapperLoader {
     static final String OPT_BASE = "Base address (hex, empty = inferred)";
     static final String OPT_FUNCTIONS = "Create functions for text symbols";
     static final String OPT_RELOCATIONS = "Apply RELATIVE relocations";
+    static final String OPT_TABLE = "Kallsyms table (0 = first found; files holding several kernels)";
 
     @Override
     public String getName() {
@@ -109,12 +110,16 @@ public class LinuxKernelLoader extends AbstractProgramWrapperLoader {
         list.add(new Option(OPT_BASE, "", String.class, Loader.COMMAND_LINE_ARG_PREFIX + "-kernelBase"));
         list.add(new Option(OPT_FUNCTIONS, true, Boolean.class, Loader.COMMAND_LINE_ARG_PREFIX + "-createFunctions"));
         list.add(new Option(OPT_RELOCATIONS, true, Boolean.class, Loader.COMMAND_LINE_ARG_PREFIX + "-applyRelocations"));
+        list.add(new Option(OPT_TABLE, 0, Integer.class, Loader.COMMAND_LINE_ARG_PREFIX + "-kallsymsTable"));
         return list;
     }
 
     @Override
     public String validateOptions(ByteProvider provider, LoadSpec loadSpec, List<Option> options, Program program) {
         for (Option o : options) {
+            if (o.getName().equals(OPT_TABLE) && o.getValue() instanceof Integer t && t < 0) {
+                return "Kallsyms table must be 0 or more: " + t;
+            }
             if (o.getName().equals(OPT_BASE) && o.getValue() instanceof String s && !s.isBlank()) {
                 try {
                     Long.parseUnsignedLong(s.trim().replaceFirst("^0[xX]", ""), 16);
@@ -145,13 +150,18 @@ public class LinuxKernelLoader extends AbstractProgramWrapperLoader {
                         TaskMonitor monitor, MessageLog log) throws CancelledException, IOException {
         try {
             monitor.setMessage("Reading the kernel");
-            KernelCache.Entry e = KernelCache.read(provider, null);
+            int table = OptionUtils.getOption(OPT_TABLE, options, 0);
+            KernelCache.Entry e = KernelCache.read(provider, null, table);
             KernelCache.clear();   // the load below may relocate these bytes
             KernelModel m = e.model();
             String base = OptionUtils.getOption(OPT_BASE, options, "");
             KernelLayout layout = base == null || base.isBlank() ? e.layout()
                     : LayoutInference.infer(m.image(), m.kallsyms(), new LayoutInference.Overrides(null,
                             Long.parseUnsignedLong(base.trim().replaceFirst("^0[xX]", ""), 16)));
+            if (table > 0 && layout.ghidraLanguage() != null && !layout.ghidraLanguage().equals(program.getLanguageID().getIdAsString())) {
+                log.appendMsg(getName(), "kallsyms table " + table + " is a " + layout.ghidraLanguage() + " kernel, the program is "
+                        + program.getLanguageID() + " (chosen for table 0): pick that language in the import dialog (-processor)");
+            }
             if (OptionUtils.getOption(OPT_RELOCATIONS, options, true)) {
                 RelativeRelocations.Applied r = RelativeRelocations.apply(m.image(), layout);
                 if (r != null) log.appendMsg(getName(), "applied " + r.count() + " RELATIVE relocations");

@@ -40,6 +40,14 @@ public final class KallsymsFinder {
     }
 
     public static Outcome find(KernelImage img, Hints hints, Names names) {
+        return find(img, hints, names, t -> true);
+    }
+
+    /**
+     * The first table in {@code img} that {@code accept} takes: a file may hold several kernels
+     * (a flash dump with boot and recovery), and the caller may want a later one.
+     */
+    public static Outcome find(KernelImage img, Hints hints, Names names, java.util.function.Predicate<KallsymsTable> accept) {
         List<String> rejected = new ArrayList<>();
         Integer bits = hints.bits() != null ? hints.bits() : img.elf() != null ? Integer.valueOf(img.elf().bits()) : null;
         List<TokenTable> tables = names == Names.COMPRESSED ? TokenTable.findAll(img.data(), img.length()) : List.of();
@@ -52,7 +60,7 @@ public final class KallsymsFinder {
                 continue;
             }
             KallsymsTable t = tryDecode(img, v, loc, bits, hints.base(), at, rejected);
-            if (t != null) return new Outcome(t, rejected);
+            if (t != null && accept.test(t)) return new Outcome(t, rejected);
         }
         if (names == Names.UNCOMPRESSED) {
             // OpenWRT's KALLSYMS_UNCOMPRESSED: plain names and no token arrays
@@ -60,7 +68,7 @@ public final class KallsymsFinder {
                 ByteView v = new ByteView(img.data(), img.length(), loc.order());
                 String at = "uncompressed names at 0x" + Integer.toHexString(loc.names().start);
                 KallsymsTable t = tryDecode(img, v, loc, bits, hints.base(), at, rejected);
-                if (t != null) return new Outcome(t, rejected);
+                if (t != null && accept.test(t)) return new Outcome(t, rejected);
             }
         }
         return new Outcome(null, rejected);

@@ -211,4 +211,15 @@ class KallsymsCliTest {
             assertTrue(r.err().startsWith("kallsyms: " + f + ": ") && r.err().contains(c[2]) && r.err().contains("cut off"), r.err());
         }
     }
+
+    @Test
+    void tableChoosesAmongSeveralKernelsInOneFile() throws Exception {
+        String dump = kernelloader.TestFiles.twoKernelDump().toString();
+        assertEquals(run("list", Corpus.kernel("sid-arm64-arm64").image().toString()).out(), run("list", dump).out());
+        assertEquals(run("list", Corpus.kernel("bookworm-arm64-arm64").image().toString()).out(), run("list", "--table", "1", dump).out());
+        Run none = run("list", "--table", "2", dump);
+        assertEquals(1, none.code());
+        assertTrue(none.err().contains("kallsyms table 2 asked for, but only 2 found: raw (209893 symbols); gzip \u2192 PE \u2192 arm64 Image (50218 symbols)"),
+                none.err());
+    }
 }

@@ -36,9 +36,15 @@ public final class EmbeddedGhidra {
 
     /** Imports {@code file} with the given loader, without a project. */
     public static Program importWith(File file, Class<? extends ghidra.app.util.opinion.Loader> loader, Object consumer) throws Exception {
+        return importWith(file, loader, java.util.List.of(), consumer);
+    }
+
+    /** As above, with loader arguments as analyzeHeadless passes them ("-loader-kallsymsTable", "1"). */
+    public static Program importWith(File file, Class<? extends ghidra.app.util.opinion.Loader> loader,
+                                     java.util.List<generic.stl.Pair<String, String>> args, Object consumer) throws Exception {
         start();
         MessageLog log = new MessageLog();
-        LoadResults<Program> results = AutoImporter.importByUsingSpecificLoaderClass(file, null, "/", loader, java.util.List.of(),
+        LoadResults<Program> results = AutoImporter.importByUsingSpecificLoaderClass(file, null, "/", loader, args,
                 consumer, log, TaskMonitor.DUMMY);
         if (results == null || results.size() == 0) throw new IllegalStateException("Ghidra imported nothing: " + log);
         lastLog = log.toString();

@@ -92,4 +92,21 @@ class LinuxKernelLoaderTest {
             results.release(consumer);
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void theKallsymsTableOptionPicksOneOfSeveralKernels() throws Exception {
+        java.io.File dump = kernelloader.TestFiles.twoKernelDump().toFile();
+        EmbeddedGhidra.start();
+        ExtensionRegistration.register();
+        Object consumer = new Object();
+        Program p = EmbeddedGhidra.importWith(dump, LinuxKernelLoader.class,
+                java.util.List.of(new generic.stl.Pair<>("-loader-kallsymsTable", "1")), consumer);
+        try {
+            assertEquals(50218, p.getOptions(Program.PROGRAM_INFO).getInt("Linux kallsyms labels", -1), EmbeddedGhidra.lastLog);
+            assertTrue(p.getOptions(Program.PROGRAM_INFO).getString("Linux kernel version", "").startsWith("Linux version 6.1."));
+            assertEquals("AARCH64:LE:64:v8A", p.getLanguageID().getIdAsString());
+        } finally {
+            p.release(consumer);
+        }
+    }
 }
