@@ -2,18 +2,14 @@ package kernelloader.ghidra;
 
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 
 import ghidra.app.util.Option;
 import ghidra.app.util.OptionUtils;
 import ghidra.app.util.bin.ByteProvider;
 import ghidra.app.util.importer.MessageLog;
-import ghidra.app.util.opinion.AbstractProgramWrapperLoader;
 import ghidra.app.util.opinion.LoadSpec;
 import ghidra.app.util.opinion.Loader;
-import ghidra.app.util.opinion.LoaderTier;
-import ghidra.framework.model.DomainObject;
 import ghidra.program.model.lang.LanguageCompilerSpecPair;
 import ghidra.program.model.lang.LanguageID;
 import ghidra.program.model.listing.Program;
@@ -30,34 +26,22 @@ import kernelloader.layout.LayoutInference;
 import kernelloader.layout.RelativeRelocations;
 
 /**
- * File→Import of any Linux kernel file the core understands: memory blocks per region, a label
- * for every kallsyms symbol, functions for text symbols, the entry point, and what was inferred
- * in Program Information. The core decides; this class only translates.
+ * What {@link LinuxKernelLoader} does, written against the part of Ghidra's API that every
+ * version since 10.3 shares. The loader class itself is glue for one API generation (the
+ * signature of load() and getDefaultOptions() changed in Ghidra 12): src/ghidra-api-10 and
+ * src/ghidra-api-12 each hold one, and Maven compiles the one -Dghidra.api names.
  */
-public class LinuxKernelLoader extends AbstractProgramWrapperLoader {
-    public static final String NAME = "Linux Kernel (kallsyms)";
+final class KernelLoad {
+    static final String NAME = "Linux Kernel (kallsyms)";
     static final String OPT_BASE = "Base address (hex, empty = inferred)";
     static final String OPT_FUNCTIONS = "Create functions for text symbols";
     static final String OPT_RELOCATIONS = "Apply RELATIVE relocations";
     static final String OPT_TABLE = "Kallsyms table (0 = first found; files holding several kernels)";
 
-    @Override
-    public String getName() {
-        return NAME;
-    }
+    private KernelLoad() {}
 
-    @Override
-    public LoaderTier getTier() {
-        return LoaderTier.SPECIALIZED_TARGET_LOADER;
-    }
-
-    @Override
-    public int getTierPriority() {
-        return 0;   // ahead of the ELF and PE loaders for the same file: we know what the kernel is
-    }
-
-    @Override
-    public Collection<LoadSpec> findSupportedLoadSpecs(ByteProvider provider) throws IOException {
+    /** The inferred language as the one (preferred) load spec, or none for files that are not kernels we read. */
+    static List<LoadSpec> loadSpecs(Loader loader, ByteProvider provider) throws IOException {
         List<LoadSpec> specs = new ArrayList<>();
         if (provider.length() < 64 * 1024) return specs;
         try {
@@ -66,7 +50,7 @@ public class LinuxKernelLoader extends AbstractProgramWrapperLoader {
             KernelLayout layout = KernelCache.read(provider, bytes).layout();
             String lang = layout.ghidraLanguage();
             if (lang == null || !languageExists(lang)) return specs;
-            specs.add(new LoadSpec(this, 0, new LanguageCompilerSpecPair(lang, layout.compilerSpec()), true));
+            specs.add(new LoadSpec(loader, 0, new LanguageCompilerSpecPair(lang, layout.compilerSpec()), true));
         } catch (KernelFormatException e) {
             // not a kernel we can read: other loaders may take it
         }
@@ -102,11 +86,9 @@ public class LinuxKernelLoader extends AbstractProgramWrapperLoader {
         }
     }
 
-    @Override
-    public List<Option> getDefaultOptions(ByteProvider provider, LoadSpec loadSpec, DomainObject domainObject,
-                                          boolean isLoadIntoProgram) {
+    /** The import dialog's options; the last argument of each is its analyzeHeadless form, -loader-<name> <value>. */
+    static List<Option> defaultOptions() {
         List<Option> list = new ArrayList<>();
-        // the last argument is the analyzeHeadless form: -loader-<name> <value>
         list.add(new Option(OPT_BASE, "", String.class, Loader.COMMAND_LINE_ARG_PREFIX + "-kernelBase"));
         list.add(new Option(OPT_FUNCTIONS, true, Boolean.class, Loader.COMMAND_LINE_ARG_PREFIX + "-createFunctions"));
         list.add(new Option(OPT_RELOCATIONS, true, Boolean.class, Loader.COMMAND_LINE_ARG_PREFIX + "-applyRelocations"));
@@ -114,8 +96,8 @@ public class LinuxKernelLoader extends AbstractProgramWrapperLoader {
         return list;
     }
 
-    @Override
-    public String validateOptions(ByteProvider provider, LoadSpec loadSpec, List<Option> options, Program program) {
+    /** Null when the options are usable, else what is wrong with them. */
+    static String validate(List<Option> options) {
         for (Option o : options) {
             if (o.getName().equals(OPT_TABLE) && o.getValue() instanceof Integer t && t < 0) {
                 return "Kallsyms table must be 0 or more: " + t;
@@ -132,22 +114,22 @@ public class LinuxKernelLoader extends AbstractProgramWrapperLoader {
     }
 
     /** Exports are a bonus on top of kallsyms: a kernel without them (no CONFIG_MODULES) still loads. */
-    private void markExports(Program program, KernelModel m, KernelLayout layout, TaskMonitor monitor, MessageLog log) throws Exception {
+    private static void markExports(String loaderName, Program program, KernelModel m, KernelLayout layout, TaskMonitor monitor, MessageLog log) throws Exception {
         try {
             ExportTable t = KsymtabFinder.find(m.image(), layout, m.kallsyms(), KernelVersion.fromBanner(m.versionBanner()));
             KernelProgramBuilder.ExportCounts ec = KernelProgramBuilder.markExports(program, t, m.kallsyms(), monitor);
             program.getOptions(Program.PROGRAM_INFO).setString("Linux exports", KernelProgramBuilder.describeExports(t));
-            log.appendMsg(getName(), "exports: " + ec.marked() + " marked, " + ec.labelled() + " labels added, "
+            log.appendMsg(loaderName, "exports: " + ec.marked() + " marked, " + ec.labelled() + " labels added, "
                     + ec.unplaced() + " outside the program; " + KernelProgramBuilder.describeExports(t));
-            for (String w : t.warnings()) log.appendMsg(getName(), "exports: " + w);
+            for (String w : t.warnings()) log.appendMsg(loaderName, "exports: " + w);
         } catch (KernelFormatException e) {
-            log.appendMsg(getName(), "exports: " + e.getMessage());
+            log.appendMsg(loaderName, "exports: " + e.getMessage());
         }
     }
 
-    @Override
-    protected void load(ByteProvider provider, LoadSpec loadSpec, List<Option> options, Program program,
-                        TaskMonitor monitor, MessageLog log) throws CancelledException, IOException {
+    /** Fills {@code program} (inside the loader's transaction) from the kernel in {@code provider}. */
+    static void load(String loaderName, ByteProvider provider, List<Option> options, Program program,
+                     TaskMonitor monitor, MessageLog log) throws CancelledException, IOException {
         try {
             monitor.setMessage("Reading the kernel");
             int table = OptionUtils.getOption(OPT_TABLE, options, 0);
@@ -159,12 +141,12 @@ public class LinuxKernelLoader extends AbstractProgramWrapperLoader {
                     : LayoutInference.infer(m.image(), m.kallsyms(), new LayoutInference.Overrides(null,
                             Long.parseUnsignedLong(base.trim().replaceFirst("^0[xX]", ""), 16)));
             if (table > 0 && layout.ghidraLanguage() != null && !layout.ghidraLanguage().equals(program.getLanguageID().getIdAsString())) {
-                log.appendMsg(getName(), "kallsyms table " + table + " is a " + layout.ghidraLanguage() + " kernel, the program is "
+                log.appendMsg(loaderName, "kallsyms table " + table + " is a " + layout.ghidraLanguage() + " kernel, the program is "
                         + program.getLanguageID() + " (chosen for table 0): pick that language in the import dialog (-processor)");
             }
             if (OptionUtils.getOption(OPT_RELOCATIONS, options, true)) {
                 RelativeRelocations.Applied r = RelativeRelocations.apply(m.image(), layout);
-                if (r != null) log.appendMsg(getName(), "applied " + r.count() + " RELATIVE relocations");
+                if (r != null) log.appendMsg(loaderName, "applied " + r.count() + " RELATIVE relocations");
             }
             int blocks = KernelProgramBuilder.createBlocks(program, m, layout, log, monitor);
             KernelProgramBuilder.Counts c = KernelProgramBuilder.applySymbols(program, m.kallsyms(),
@@ -172,16 +154,15 @@ public class LinuxKernelLoader extends AbstractProgramWrapperLoader {
             program.getSymbolTable().addExternalEntryPoint(
                     program.getAddressFactory().getDefaultAddressSpace().getAddress(layout.entry().value()));
             KernelProgramBuilder.recordInfo(program, m, layout, c);
-            markExports(program, m, layout, monitor, log);
-            log.appendMsg(getName(), String.format("%s: %d blocks, %d labels, %d functions; base 0x%x (%s)",
+            markExports(loaderName, program, m, layout, monitor, log);
+            log.appendMsg(loaderName, String.format("%s: %d blocks, %d labels, %d functions; base 0x%x (%s)",
                     m.image().describeLayers(), blocks, c.labels(), c.functions(), layout.base().value(), layout.base().evidence()));
         } catch (CancelledException e) {
             throw e;
         } catch (KernelFormatException e) {
             throw new IOException(e.getMessage(), e);
         } catch (Exception e) {
-            throw new IOException(getName() + ": " + e, e);
+            throw new IOException(loaderName + ": " + e, e);
         }
     }
-
 }
