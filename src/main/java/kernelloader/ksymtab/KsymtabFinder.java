@@ -199,14 +199,43 @@ public final class KsymtabFinder {
         ExportKind[] kinds = new ExportKind[n];
         String boundaries = kinds(mem, k, f, run, tableVa, after, kinds);
 
-        List<KernelExport> out = new ArrayList<>(n);
+        List<KernelExport> all = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             long crc = crc(mem, layout, after, i);
-            out.add(new KernelExport(names[i], values[i], kinds[i], namespaces[i], crc));
+            all.add(new KernelExport(names[i], values[i], kinds[i], namespaces[i], crc));
         }
+        List<KernelExport> out = onePerName(all, k, warnings);
         long strings = firstString;
         return new ExportTable(List.copyOf(out), f, after.crcs(), tableVa, after.crcAddress(), after.flagsAddress(),
                 strings, boundaries, List.copyOf(warnings));
+    }
+
+    /**
+     * One entry per name, as modpost keeps one symbol per name. A kernel can carry two: bullseye
+     * arm64 links KVM's nVHE copies of memcpy, memset, clear_page... with their own ksymtab
+     * entries under the same names. The entry whose value kallsyms gives the name is kept, else
+     * the first.
+     */
+    private static List<KernelExport> onePerName(List<KernelExport> all, KallsymsTable k, List<String> warnings) {
+        java.util.Map<String, Integer> at = new java.util.HashMap<>();
+        List<KernelExport> out = new ArrayList<>(all.size());
+        List<String> twice = new ArrayList<>();
+        for (KernelExport e : all) {
+            Integer i = at.get(e.name());
+            if (i == null) {
+                at.put(e.name(), out.size());
+                out.add(e);
+                continue;
+            }
+            twice.add(e.name());
+            Long real = k == null ? null : k.addressOf(e.name());
+            if (real != null && real == e.value() && out.get(i).value() != e.value()) out.set(i, e);
+        }
+        if (!twice.isEmpty()) {
+            warnings.add(twice.size() + " names have two __ksymtab entries (" + String.join(", ", twice.subList(0, Math.min(6, twice.size())))
+                    + (twice.size() > 6 ? ", ..." : "") + "): kept the one kallsyms places at that name");
+        }
+        return out;
     }
 
     /** Where __kcrctab and __kflagstab are, and how CRCs are stored. */

@@ -1,6 +1,8 @@
 package kernelloader.ksymtab;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 
 import kernelloader.image.KernelVersion;
 
@@ -28,7 +30,14 @@ public final class ModuleSymvers {
     }
 
     public static void write(ExportTable t, Columns columns, Appendable out) throws IOException {
-        for (KernelExport e : t.exports()) out.append(line(e, columns)).append('\n');
+        for (String l : lines(t, columns)) out.append(l).append('\n');
+    }
+
+    /** One line per export, in table order (the finder already keeps one entry per name, as modpost does). */
+    public static List<String> lines(ExportTable t, Columns columns) {
+        List<String> out = new ArrayList<>(t.exports().size());
+        for (KernelExport e : t.exports()) out.add(line(e, columns));
+        return out;
     }
 
     public static String line(KernelExport e, Columns columns) {

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -46,8 +45,7 @@ class DebianSymversTest {
         KernelVersion version = KernelVersion.fromBanner(m.versionBanner());
         ExportTable t = KsymtabFinder.find(m.image(), layout, m.kallsyms(), version);
 
-        List<String> ours = new ArrayList<>();
-        for (KernelExport e : t.exports()) ours.add(ModuleSymvers.line(e, ModuleSymvers.Columns.of(version)));
+        List<String> ours = ModuleSymvers.lines(t, ModuleSymvers.Columns.of(version));
         List<String> debian = Files.readAllLines(k.dir.resolve("Module.symvers"));
         assertTrue(debian.size() > 5000, "ground truth has " + debian.size() + " lines");
         Set<String> missing = new TreeSet<>(debian);
