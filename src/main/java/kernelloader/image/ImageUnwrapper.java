@@ -31,11 +31,18 @@ public final class ImageUnwrapper {
 
     static final int MAX_DEPTH = 8;
     static final int MAX_ATTEMPTS = 96;
+    /**
+     * Output of all decodes of one file together: each is capped on its own, and this keeps a
+     * file of many streams (or many small bombs) from allocating 96 caps' worth.
+     */
+    static final long MAX_DECODED_TOTAL = 2048L << 20;
     /** Decoded streams smaller than this cannot be a kernel (the smallest real ones are >1 MB). */
     static final int MIN_KERNEL = 64 * 1024;
 
     private final List<String> attempts = new ArrayList<>();
     private int decodes;
+    private long decodedTotal;
+    private boolean budgetReported;
     private boolean depthReported;
 
     public static <T> Result<T> search(byte[] file, int length, Probe<T> probe) {
@@ -130,9 +137,16 @@ public final class ImageUnwrapper {
 
     private KernelImage decode(KernelImage img, List<Layer> layers, Compression c, int at, int end) {
         if (decodes >= MAX_ATTEMPTS) return null;
+        long left = MAX_DECODED_TOTAL - decodedTotal;
+        if (left < MIN_KERNEL) {
+            if (!budgetReported) attempts.add("stopped: " + (MAX_DECODED_TOTAL >> 20) + " MiB decoded in all (many streams or bombs)");
+            budgetReported = true;
+            return null;
+        }
         decodes++;
-        long limit = Math.min(1536L << 20, Math.max(128L << 20, 32L * (end - at)));
+        long limit = Math.min(left, Math.min(1536L << 20, Math.max(128L << 20, 32L * (end - at))));
         Compression.Decoded d = c.decode(img.data(), at, end, limit);
+        decodedTotal += d.length();
         String where = img.describeLayers() + " + 0x" + Integer.toHexString(at);
         attempts.add(c.displayName() + " stream at " + where + ": " + d.length() + " bytes"
                 + (d.complete() ? "" : " (" + d.error() + ")"));

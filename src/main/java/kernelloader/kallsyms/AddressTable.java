@@ -109,7 +109,14 @@ final class AddressTable {
     private static AddressTable offsetsAt(ByteView v, int start, int n, int ptr, int rbPos, boolean after) {
         if (!anyOrderHolds(v, start, Math.min(n, 256))) return null;
         long[] raw = new long[n];
-        for (int i = 0; i < n; i++) raw[i] = v.u32(start + 4 * i);
+        int zeros = 0;
+        for (int i = 0; i < n; i++) {
+            raw[i] = v.u32(start + 4 * i);
+            if (raw[i] == 0) zeros++;
+        }
+        // zero-filled memory reads as a sorted array (self-relative: one symbol every 4 bytes),
+        // as after the token index of a pre-6.4 table followed by padding; no real table has it
+        if (zeros > n / 2) return null;
         if (after) rbPos = (rbPos + ptr - 1) / ptr * ptr;
         if (!v.fits(rbPos, ptr)) return null;
         long rb = v.word(rbPos, ptr);

@@ -55,6 +55,20 @@ class KallsymsErasTest {
     }
 
     @Test
+    void v4_20_followedByZeroPadding_isNotReadAs7_0() throws Exception {
+        // zeros after the token index read as a sorted 7.0 self-relative array (a symbol every 4
+        // bytes); found by fuzzing on a seed whose table ended in a page of zeros
+        SyntheticKallsyms k = kernel(Era.V4_20, 32, ByteOrder.LITTLE_ENDIAN);
+        List<SyntheticKallsyms.Symbol> syms = SyntheticKallsyms.symbols(21, 1200, ARM_TEXT, false, false);
+        byte[] table = k.build(syms).bytes();
+        byte[] image = new byte[SyntheticImage.TEXT + table.length + 8192];
+        for (int i = 0; i < SyntheticImage.TEXT; i++) image[i] = (byte) (i * 7 + (i >> 5));
+        System.arraycopy(table, 0, image, SyntheticImage.TEXT, table.length);
+        KallsymsTable t = check(image, k, syms);
+        assertEquals(AddressEncoding.RELATIVE_BASE, t.layout().encoding());
+    }
+
+    @Test
     void v2_6_10_absoluteAddresses_32bitLittleEndian() throws Exception {
         SyntheticKallsyms k = kernel(Era.V2_6_10, 32, ByteOrder.LITTLE_ENDIAN);
         KallsymsTable t = roundTrip(k, SyntheticKallsyms.symbols(1, 3000, 0xc0100000L, false, false), 0);

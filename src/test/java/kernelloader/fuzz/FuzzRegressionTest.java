@@ -1,0 +1,54 @@
+package kernelloader.fuzz;
+
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every fuzz seed and every input the fuzzer ever found a problem with
+ * (src/test/resources/fuzz/regressions, one file per finding, named after what it broke) goes
+ * through the fuzz target again: each must end in a result or our own one-line error.
+ */
+class FuzzRegressionTest {
+    static final Path FUZZ = Path.of("src/test/resources/fuzz");
+
+    static List<Path> inputs() throws IOException {
+        try (Stream<Path> s = Stream.concat(Files.list(FUZZ.resolve("seeds")), Files.list(FUZZ.resolve("regressions")))) {
+            return s.filter(Files::isRegularFile).sorted().toList();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("inputs")
+    @org.junit.jupiter.api.Timeout(120)  // a hang guard, far above the fuzzer's per-input timeout of 30 s
+    void endsInAResultOrOurOwnError(Path input) throws IOException {
+        byte[] data = Files.readAllBytes(input);
+        assertDoesNotThrow(() -> PipelineFuzzTarget.fuzzerTestOneInput(data));
+    }
+
+    /** The fuzzer starts from valid inputs: every file seed holds a kallsyms table, every memory seed an export table. */
+    @org.junit.jupiter.api.Test
+    void theSeedsAreValidInputs() throws Exception {
+        List<Path> seeds = inputs().stream().filter(p -> p.startsWith(FUZZ.resolve("seeds"))).toList();
+        assertTrue(seeds.size() >= 13, "seeds: " + seeds);
+        for (Path p : seeds) {
+            byte[] in = Files.readAllBytes(p);
+            byte[] data = java.util.Arrays.copyOfRange(in, 1, in.length);
+            if ((in[0] & 1) == 0) {
+                assertTrue(kernelloader.core.KernelReader.read(p.toString(), data, data.length,
+                        kernelloader.kallsyms.KallsymsFinder.Hints.NONE).kallsyms().size() == 700, p.toString());
+            } else {
+                assertDoesNotThrow(() -> PipelineFuzzTarget.exports(data, (in[0] & 2) != 0
+                        ? java.nio.ByteOrder.BIG_ENDIAN : java.nio.ByteOrder.LITTLE_ENDIAN), p.toString());
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+package kernelloader.fuzz;
+
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.List;
+
+import kernelloader.core.KernelModel;
+import kernelloader.core.KernelReader;
+import kernelloader.image.KernelFormatException;
+import kernelloader.image.KernelImage;
+import kernelloader.image.KernelVersion;
+import kernelloader.kallsyms.KallsymsFinder;
+import kernelloader.ksymtab.ExportTable;
+import kernelloader.ksymtab.KsymtabFinder;
+import kernelloader.ksymtab.ModuleSymvers;
+import kernelloader.layout.Architecture;
+import kernelloader.layout.Inference;
+import kernelloader.layout.KernelLayout;
+import kernelloader.layout.LayoutInference;
+import kernelloader.layout.MemoryRegion;
+import kernelloader.layout.RelativeRelocations;
+
+/**
+ * The fuzz target (Jazzer's fuzzerTestOneInput, run by bench/fuzz.sh, and replayed on every seed
+ * and past finding by FuzzRegressionTest): the whole pipeline the CLI runs on a file — unwrap,
+ * kallsyms, layout, relocations, exports, Module.symvers — must end in a result or in our own
+ * one-line KernelFormatException. Anything else (another exception, a hang past the fuzzer's
+ * timeout, running out of the fuzzing JVM's heap) is a finding.
+ *
+ * <p>The first byte picks what the rest is: even, a file (the pipeline from the top); odd, the
+ * memory of a 64-bit kernel at a fixed address (the export-table search alone, which behind
+ * the pipeline is only reached by inputs holding a valid kallsyms table).
+ */
+public final class PipelineFuzzTarget {
+    static final long BASE = 0xffffffc010000000L;
+
+    private PipelineFuzzTarget() {}
+
+    public static void fuzzerTestOneInput(byte[] input) {
+        if (input.length == 0) return;
+        byte[] data = Arrays.copyOfRange(input, 1, input.length);
+        try {
+            if ((input[0] & 1) == 0) pipeline(data);
+            else exports(data, (input[0] & 2) != 0 ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
+        } catch (KernelFormatException e) {
+            String m = e.getMessage();
+            if (m == null || m.isBlank() || m.indexOf('\n') >= 0) {
+                throw new IllegalStateException("a user error must be one line of text: [" + m + "]", e);
+            }
+        }
+    }
+
+    static void pipeline(byte[] data) throws KernelFormatException {
+        KernelModel m = KernelReader.read("fuzz", data, data.length, KallsymsFinder.Hints.NONE);
+        KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), LayoutInference.Overrides.NONE);
+        RelativeRelocations.apply(m.image(), layout);
+        KernelVersion v = KernelVersion.fromBanner(m.versionBanner());
+        ExportTable t = KsymtabFinder.find(m.image(), layout, m.kallsyms(), v);
+        ModuleSymvers.lines(t, ModuleSymvers.Columns.of(v));
+    }
+
+    static void exports(byte[] data, ByteOrder order) throws KernelFormatException {
+        KernelImage img = new KernelImage(data, data.length, List.of(), null);
+        KernelLayout layout = new KernelLayout(Inference.certain(Architecture.AARCH64, "fuzz"), 64, order,
+                Inference.certain(BASE, "fuzz"), List.of(new MemoryRegion(".data", BASE, data.length, 0, "rw-")),
+                Inference.certain(BASE, "fuzz"));
+        ExportTable t = KsymtabFinder.find(img, layout, null, null);
+        ModuleSymvers.lines(t, ModuleSymvers.Columns.of(null));
+    }
+}
