@@ -36,13 +36,16 @@ public final class ImageUnwrapper {
      * file of many streams (or many small bombs) from allocating 96 caps' worth.
      */
     static final long MAX_DECODED_TOTAL = 2048L << 20;
+    /** Images (the file, payloads, decoded streams) searched for one file. */
+    static final int MAX_VISITS = 256;
     /** Decoded streams smaller than this cannot be a kernel (the smallest real ones are >1 MB). */
     static final int MIN_KERNEL = 64 * 1024;
 
     private final List<String> attempts = new ArrayList<>();
     private int decodes;
     private long decodedTotal;
-    private boolean budgetReported;
+    private int visits;
+    private boolean visitsReported;
     private boolean depthReported;
 
     public static <T> Result<T> search(byte[] file, int length, Probe<T> probe) {
@@ -83,6 +86,13 @@ public final class ImageUnwrapper {
         if (depth > MAX_DEPTH) {
             if (!depthReported) attempts.add("stopped: layers nested more than " + MAX_DEPTH + " deep");
             depthReported = true;
+            return false;
+        }
+        // containers found inside containers are visited again from each enclosing layer: without
+        // a bound, 100 nested headers would be visited 100^8 times
+        if (++visits > MAX_VISITS) {
+            if (!visitsReported) attempts.add("stopped: " + MAX_VISITS + " images searched");
+            visitsReported = true;
             return false;
         }
         ByteView le = new ByteView(img.data(), img.length(), ByteOrder.LITTLE_ENDIAN);
@@ -139,8 +149,8 @@ public final class ImageUnwrapper {
         if (decodes >= MAX_ATTEMPTS) return null;
         long left = MAX_DECODED_TOTAL - decodedTotal;
         if (left < MIN_KERNEL) {
-            if (!budgetReported) attempts.add("stopped: " + (MAX_DECODED_TOTAL >> 20) + " MiB decoded in all (many streams or bombs)");
-            budgetReported = true;
+            attempts.add("stopped: " + (MAX_DECODED_TOTAL >> 20) + " MiB decoded in all (many streams or bombs)");
+            decodes = MAX_ATTEMPTS;   // ends every scan: nothing more will be decoded
             return null;
         }
         decodes++;
@@ -164,7 +174,7 @@ public final class ImageUnwrapper {
         byte[] data = img.data();
         int length = img.length();
         int pos = 0;
-        while (pos < length && decodes < MAX_ATTEMPTS) {
+        while (pos < length && decodes < MAX_ATTEMPTS && visits <= MAX_VISITS) {
             int at = -1;
             Compression c = null;
             for (int i = pos; i < length; i++) {

@@ -222,4 +222,45 @@ class KallsymsCliTest {
         assertTrue(none.err().contains("kallsyms table 2 asked for, but only 2 found: raw (209893 symbols); gzip \u2192 PE \u2192 arm64 Image (50218 symbols)"),
                 none.err());
     }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void sweepReadsADirectoryInParallelOneJsonLinePerFile() throws Exception {
+        java.nio.file.Path dir = kernelloader.TestFiles.tempDir("sweep");
+        java.nio.file.Path sub = java.nio.file.Files.createDirectories(dir.resolve("firmware/nested"));
+        java.nio.file.Files.copy(Corpus.kernel("bullseye-armhf-armmp").image(), dir.resolve("firmware/zImage"));
+        java.nio.file.Files.copy(Corpus.kernel("bookworm-i386-686").image(), sub.resolve("vmlinuz"));
+        byte[] noise = new byte[1 << 20];
+        new java.util.Random(1).nextBytes(noise);
+        java.nio.file.Files.write(sub.resolve("rootfs.bin"), noise);
+        java.nio.file.Files.write(dir.resolve("empty"), new byte[0]);
+        java.nio.file.Path symvers = dir.resolve("symvers");
+
+        Run r = run("sweep", "--json", "--jobs", "2", "--symvers-dir", symvers.toString(), dir.resolve("firmware").toString(),
+                dir.resolve("empty").toString());
+        assertEquals(0, r.code(), r.err());
+        String[] lines = r.out().split("\n");
+        assertEquals(4, lines.length, r.out());
+        Map<String, Map<String, Object>> byName = new java.util.HashMap<>();
+        for (String l : lines) {
+            Map<String, Object> m = new Gson().fromJson(l, Map.class);
+            byName.put(java.nio.file.Path.of((String) m.get("file")).getFileName().toString(), m);
+        }
+        assertEquals(Boolean.TRUE, byName.get("zImage").get("kernel"));
+        assertEquals(43274.0, byName.get("zImage").get("symbols"));
+        assertEquals(10086.0, byName.get("zImage").get("exports"));
+        assertEquals("arm", byName.get("zImage").get("arch"));
+        assertEquals("x86", byName.get("vmlinuz").get("arch"));
+        assertEquals(32.0, byName.get("vmlinuz").get("bits"));
+        assertEquals(Boolean.FALSE, byName.get("rootfs.bin").get("kernel"));
+        assertTrue(((String) byName.get("rootfs.bin").get("error")).contains("no kallsyms table found"), lines[0]);
+        assertEquals(Boolean.FALSE, byName.get("empty").get("kernel"));
+        assertTrue(r.err().contains("kallsyms: 4 files, 2 kernels"), r.err());
+        // the Module.symvers of each kernel, as Debian ships it (order aside)
+        assertEquals(new java.util.TreeSet<>(java.nio.file.Files.readAllLines(Corpus.kernel("bullseye-armhf-armmp").dir.resolve("Module.symvers"))),
+                new java.util.TreeSet<>(java.nio.file.Files.readAllLines(symvers.resolve("zImage.symvers"))));
+        // in path order (each directory walked in name order), whatever order the jobs finished in
+        assertTrue(lines[0].contains("nested/rootfs.bin") && lines[1].contains("nested/vmlinuz") && lines[2].contains("firmware/zImage")
+                && lines[3].contains("/empty"), r.out());
+    }
 }
