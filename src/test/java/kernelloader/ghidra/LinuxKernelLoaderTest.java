@@ -109,4 +109,34 @@ class LinuxKernelLoaderTest {
             p.release(consumer);
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void aFailedLoadSaysWhyAndLeavesNothingInTheProject() throws Exception {
+        // a load that fails half-way (here: a kallsyms table the file does not have) must not
+        // leave a half-made program behind
+        Corpus.Kernel k = Corpus.kernel("bullseye-armhf-armmp");
+        EmbeddedGhidra.start();
+        ExtensionRegistration.register();
+        java.nio.file.Path dir = kernelloader.TestFiles.tempDir("failed-import");
+        ghidra.base.project.GhidraProject project = ghidra.base.project.GhidraProject.createProject(dir.toString(), "p", false);
+        try {
+            ghidra.app.util.importer.MessageLog log = new ghidra.app.util.importer.MessageLog();
+            Object consumer = new Object();
+            String why;
+            try {
+                var results = ghidra.app.util.importer.AutoImporter.importByUsingSpecificLoaderClass(k.image().toFile(),
+                        project.getProject(), "/", LinuxKernelLoader.class,
+                        java.util.List.of(new generic.stl.Pair<>("-loader-kallsymsTable", "3")), consumer, log,
+                        ghidra.util.task.TaskMonitor.DUMMY);
+                why = "imported: " + results;
+                if (results != null) results.release(consumer);
+            } catch (Exception e) {
+                why = e.getMessage();
+            }
+            assertTrue(why.contains("kallsyms table 3 asked for, but only 1 found"), why + " / log: " + log);
+            assertEquals(0, project.getProject().getProjectData().getRootFolder().getFiles().length, "files left in the project");
+        } finally {
+            project.close();
+        }
+    }
 }
