@@ -2,9 +2,12 @@ package kernelloader.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
+import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 
 import kernelloader.ghidra.HeadlessImport;
@@ -13,31 +16,70 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code kallsyms import FILE --project DIR}: a Ghidra project with the kernel loaded by our loader. */
+/**
+ * {@code kallsyms import FILE... --project DIR|ghidra://host[:port]/repo[/folder]}: Ghidra programs
+ * of the kernels, loaded by our loader, in a local project or a Ghidra Server repository.
+ */
 @Command(name = "import", mixinStandardHelpOptions = true,
-        description = "Import FILE into a Ghidra project with the embedded Ghidra (headless), using LinuxKernelLoader.")
+        description = "Import kernel files into a Ghidra project (a directory, or ghidra://host[:port]/repository[/folder]"
+                + " on a Ghidra Server, as analyzeHeadless takes it) with the embedded Ghidra, headless, using LinuxKernelLoader.")
 final class ImportCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "FILE")
-    Path file;
+    @Parameters(paramLabel = "FILE", arity = "1..*")
+    List<Path> files;
 
-    @Option(names = "--project", required = true, paramLabel = "DIR", description = "project directory (created if absent)")
-    Path project;
+    @Option(names = "--project", required = true, paramLabel = "DIR|URL",
+            description = "project directory (created if absent), or a ghidra:// repository URL")
+    String project;
 
-    @Option(names = "--name", description = "program name (default: the file's name)")
+    @Option(names = "--name", description = "program name (default: the file's name; one file only)")
     String name;
 
-    @Option(names = "--json", description = "print one JSON object")
+    @Option(names = "--json", description = "print one JSON object per file")
     boolean json;
+
+    @Option(names = "--user", description = "Ghidra Server user (ghidra:// only; default: the login name)")
+    String user;
+
+    @Option(names = "--keystore", description = "PKI or SSH key file for the Ghidra Server (ghidra:// only)")
+    String keystore;
+
+    @Option(names = "--commit", paramLabel = "COMMENT", description = "check the programs in on the server with this comment (ghidra:// only)")
+    String commit;
 
     @Override
     public Integer call() throws Exception {
-        if (!Files.isRegularFile(file)) throw new KernelFormatException(file + ": no such file");
-        Map<String, Object> r = HeadlessImport.importInto(file.toFile(), project, name);
+        if (name != null && files.size() > 1) throw new KernelFormatException("--name names one program: give one FILE with it");
+        for (Path f : files) if (!Files.isRegularFile(f)) throw new KernelFormatException(f + ": no such file");
+        if (project.startsWith("ghidra:")) {
+            HeadlessImport.importIntoRepository(files, project, user, keystore, commit);
+            for (Path f : files) print(Map.of("file", f.toString(), "repository", project, "committed", commit != null));
+            return 0;
+        }
+        int failed = 0;
+        for (Path f : files) {
+            Map<String, Object> r;
+            try {
+                r = HeadlessImport.importInto(f.toFile(), Path.of(project), name);
+            } catch (Exception e) {
+                // one kernel that will not load does not stop the others
+                if (files.size() == 1) throw e;
+                r = new LinkedHashMap<>();
+                r.put("file", f.toString());
+                r.put("error", String.valueOf(e.getMessage()).replace('\n', ' '));
+                failed++;
+            }
+            print(r);
+        }
+        return failed == 0 ? 0 : 1;
+    }
+
+    private void print(Map<String, Object> r) {
         if (json) {
-            System.out.println(new GsonBuilder().disableHtmlEscaping().create().toJson(r));
+            Gson gson = new GsonBuilder().disableHtmlEscaping().create();
+            System.out.println(gson.toJson(r));
         } else {
             r.forEach((k, v) -> System.out.printf("%-14s %s%n", k + ":", v));
+            if (files.size() > 1) System.out.println();
         }
-        return 0;
     }
 }

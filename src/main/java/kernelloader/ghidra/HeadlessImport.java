@@ -95,4 +95,43 @@ public final class HeadlessImport {
             project.close();
         }
     }
+
+    /**
+     * Imports {@code files} into a Ghidra Server repository ({@code ghidra://host[:port]/repo[/folder]})
+     * the way analyzeHeadless does (its own HeadlessAnalyzer.processURL, no analysis, our loader),
+     * checking them in when {@code commitComment} is given.
+     */
+    public static void importIntoRepository(java.util.List<Path> files, String url, String user, String keystore,
+                                            String commitComment) throws Exception {
+        java.net.URL u;
+        try {
+            u = new java.net.URL(url);
+        } catch (java.net.MalformedURLException e) {
+            // the ghidra: protocol handler is registered when Ghidra starts
+            startGhidra();
+            u = new java.net.URL(url);
+        }
+        startGhidra();
+        if (!ghidra.framework.protocol.ghidra.GhidraURL.isServerRepositoryURL(u)) {
+            throw new java.io.IOException(url + ": not a Ghidra Server repository URL (ghidra://host[:port]/repository[/folder])");
+        }
+        ghidra.app.util.headless.HeadlessAnalyzer h = ghidra.app.util.headless.HeadlessAnalyzer.getInstance();
+        ghidra.app.util.headless.HeadlessOptions o = h.getOptions();
+        o.reset();
+        o.enableAnalysis(false);
+        o.setLoader(LinuxKernelLoader.class.getSimpleName(), java.util.List.of());
+        o.setCommitFiles(commitComment != null, commitComment);
+        if (user != null || keystore != null) o.setClientCredentials(user, keystore, false);
+        // processURL reports a server it cannot reach in its log, not by an exception: check first
+        String host = u.getHost();
+        int port = u.getPort() > 0 ? u.getPort() : ghidra.framework.remote.GhidraServerHandle.DEFAULT_PORT;
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.connect(new java.net.InetSocketAddress(host, port), 10_000);
+        } catch (java.io.IOException e) {
+            throw new java.io.IOException("cannot reach the Ghidra Server of " + url + " (" + host + ":" + port + "): " + e.getMessage());
+        }
+        java.util.List<java.io.File> list = new java.util.ArrayList<>();
+        for (Path f : files) list.add(f.toFile());
+        h.processURL(u, list);
+    }
 }

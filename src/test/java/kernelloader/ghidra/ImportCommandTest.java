@@ -41,4 +41,50 @@ class ImportCommandTest {
         assertTrue(r.containsKey("seconds"));
         assertTrue(Files.exists(project.resolve("kernels.gpr")), "project file");
     }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void manyFilesGoIntoOneProjectAndOneBadFileDoesNotStopTheOthers() throws Exception {
+        EmbeddedGhidra.start();
+        Path dir = TestFiles.tempDir("import-many");
+        Path project = dir.resolve("fleet");
+        Path noise = dir.resolve("noise.bin");
+        byte[] junk = new byte[1 << 20];
+        new java.util.Random(4).nextBytes(junk);
+        Files.write(noise, junk);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        int code = KallsymsCli.run(new String[] {"import", Corpus.kernel("bullseye-armhf-armmp").image().toString(), noise.toString(),
+                        Corpus.kernel("bookworm-i386-686").image().toString(), "--project", project.toString(), "--json"},
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(1, code, "one file failed: " + err);
+        String[] lines = out.toString(StandardCharsets.UTF_8).trim().split("\n");
+        assertEquals(3, lines.length, out.toString());
+        Map<String, Object> armhf = new Gson().fromJson(lines[0], Map.class);
+        Map<String, Object> bad = new Gson().fromJson(lines[1], Map.class);
+        Map<String, Object> i386 = new Gson().fromJson(lines[2], Map.class);
+        assertEquals("ARM:LE:32:v8", armhf.get("language"));
+        assertTrue(((String) bad.get("error")).length() > 0, lines[1]);
+        assertEquals("x86:LE:32:default", i386.get("language"));
+        assertEquals(45166.0, i386.get("labels"));
+        // both programs are in the one project
+        ghidra.base.project.GhidraProject p = ghidra.base.project.GhidraProject.openProject(project.toString(), "fleet");
+        try {
+            assertEquals(2, p.getProject().getProjectData().getRootFolder().getFiles().length);
+        } finally {
+            p.close();
+        }
+    }
+
+    @Test
+    void aRepositoryUrlWithNoServerIsOneLine() throws Exception {
+        EmbeddedGhidra.start();
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        int code = KallsymsCli.run(new String[] {"import", Corpus.kernel("bullseye-armhf-armmp").image().toString(),
+                        "--project", "ghidra://localhost:1/kernels"},
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(1, code, out.toString());
+        String e = err.toString(StandardCharsets.UTF_8).trim();
+        assertTrue(e.startsWith("kallsyms: cannot reach the Ghidra Server of ghidra://localhost:1/kernels (localhost:1)"), e);
+        assertEquals(1, e.split("\n").length, e);
+    }
 }
