@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# benchmark.sh — times `./kallsyms list` end to end (JVM start included) and per phase, with peak
-# memory, on corpus kernels; and, when it is set up, the peer vmlinux-to-elf's kallsyms-finder on
-# the same files in the same run. Run by hand; prints a Markdown table for README.
+# benchmark.sh — times `./kallsyms list` and `./kallsyms elf` end to end (JVM start included), with
+# peak memory, on corpus kernels; and, when it is set up, the peer vmlinux-to-elf's kallsyms-finder
+# and vmlinux-to-elf commands on the same files in the same run, with the ratios. Run by hand;
+# prints a Markdown table for README. ELF=0 leaves the (slow) ELF columns out.
 #
 # usage: bench/benchmark.sh [ID ...]        (default: every kernel in the corpus)
 #   KERNEL_CORPUS  corpus directory (default ~/.cache/kernel-corpus)
@@ -30,19 +31,30 @@ measure() {
   sort -n "$tmp/t" | awk -v n="$runs" 'NR == int((n + 1) / 2) { printf "%.2f %d\n", $1, $2 / 1024 }'
 }
 
+# the peer's time over ours, or - when either failed
+speedup() { if [[ $1 != fail && $1 != - && $2 != fail && $2 != - ]]; then awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1fx", a/b}'; else echo -; fi; }
+
 echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GB, $(java -version 2>&1 | head -1), $(date -u +%Y-%m-%d)"
 echo
-echo "| kernel | symbols | ours list (s) | ours peak (MB) | phases (ms) | peer kallsyms-finder (s) | peer peak (MB) | speed-up |"
-echo "|---|---|---|---|---|---|---|---|"
+elf=${ELF:-1}
+echo "| kernel | symbols | ours list (s) | peak (MB) | peer kallsyms-finder (s) | peak (MB) | list speed-up | ours elf (s) | peak (MB) | peer vmlinux-to-elf (s) | peak (MB) | elf speed-up |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for id in "${ids[@]}"; do
   img=$corpus/$id/image
   read -r ours_s ours_mb < <(measure "$here/kallsyms" list "$img")
   n=$(wc -l < "$tmp/out")
-  phases=$("$here/kallsyms" info --json "$img" | python3 -c 'import json,sys; t=json.load(sys.stdin)["timings"]; print(" ".join(f"{k} {v}" for k,v in t.items()))')
   peer_s=- peer_mb=- ratio=-
   if [[ -d $peer/vmlinux_to_elf ]]; then
     read -r peer_s peer_mb < <(PYTHONPATH=$peer measure /usr/bin/python3 -m vmlinux_to_elf.scripts.kallsyms_finder "$img")
-    if [[ $peer_s != fail && $ours_s != fail ]]; then ratio=$(awk -v a="$peer_s" -v b="$ours_s" 'BEGIN{printf "%.1fx", a/b}'); fi
+    ratio=$(speedup "$peer_s" "$ours_s")
   fi
-  echo "| $id | $n | $ours_s | $ours_mb | $phases | $peer_s | $peer_mb | $ratio |"
+  e_s=- e_mb=- pe_s=- pe_mb=- e_ratio=-
+  if [[ $elf == 1 ]]; then
+    read -r e_s e_mb < <(measure "$here/kallsyms" elf "$img" "$tmp/ours.elf")
+    if [[ -d $peer/vmlinux_to_elf ]]; then
+      read -r pe_s pe_mb < <(PYTHONPATH=$peer measure /usr/bin/python3 -m vmlinux_to_elf.scripts.vmlinux_to_elf "$img" "$tmp/peer.elf")
+      e_ratio=$(speedup "$pe_s" "$e_s")
+    fi
+  fi
+  echo "| $id | $n | $ours_s | $ours_mb | $peer_s | $peer_mb | $ratio | $e_s | $e_mb | $pe_s | $pe_mb | $e_ratio |"
 done
