@@ -115,12 +115,14 @@ final class KernelLoad {
 
     /** Exports are a bonus on top of kallsyms: a kernel without them (no CONFIG_MODULES) still loads. */
     private static void markExports(String loaderName, Program program, KernelModel m, KernelLayout layout, TaskMonitor monitor, MessageLog log) throws Exception {
+        long t0 = System.nanoTime();
         try {
             ExportTable t = KsymtabFinder.find(m.image(), layout, m.kallsyms(), KernelVersion.fromBanner(m.versionBanner()));
             KernelProgramBuilder.ExportCounts ec = KernelProgramBuilder.markExports(program, t, m.kallsyms(), monitor);
             program.getOptions(Program.PROGRAM_INFO).setString("Linux exports", KernelProgramBuilder.describeExports(t));
             log.appendMsg(loaderName, "exports: " + ec.marked() + " marked, " + ec.labelled() + " labels added, "
-                    + ec.unplaced() + " outside the program; " + KernelProgramBuilder.describeExports(t));
+                    + ec.unplaced() + " outside the program, " + (System.nanoTime() - t0) / 1_000_000 + " ms; "
+                    + KernelProgramBuilder.describeExports(t));
             for (String w : t.warnings()) log.appendMsg(loaderName, "exports: " + w);
         } catch (KernelFormatException e) {
             log.appendMsg(loaderName, "exports: " + e.getMessage());
