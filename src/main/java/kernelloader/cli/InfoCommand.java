@@ -35,7 +35,11 @@ final class InfoCommand implements Callable<Integer> {
         long t1 = System.nanoTime();
         KernelLayout layout = opts.layout(m);
         m.timingsMillis().put("layout", (System.nanoTime() - t1) / 1_000_000);
+        long t2 = System.nanoTime();
+        Map<String, Object> exports = exports(m, layout);
+        m.timingsMillis().put("exports", (System.nanoTime() - t2) / 1_000_000);
         Map<String, Object> info = toMap(m, layout);
+        info.put("exports", exports);
         info.put("overrides", opts.given());
         PrintStream out = System.out;
         if (json) {
@@ -107,6 +111,28 @@ final class InfoCommand implements Callable<Integer> {
         return info;
     }
 
+    /** What `symvers` would print, summed up: counts per kind, entry layout, CRCs; or why there are none. */
+    private static Map<String, Object> exports(KernelModel m, KernelLayout layout) {
+        Map<String, Object> e = new LinkedHashMap<>();
+        kernelloader.layout.RelativeRelocations.apply(m.image(), layout);
+        try {
+            kernelloader.ksymtab.ExportTable t = kernelloader.ksymtab.KsymtabFinder.find(m.image(), layout, m.kallsyms(),
+                    kernelloader.image.KernelVersion.fromBanner(m.versionBanner()));
+            e.put("count", t.exports().size());
+            Map<String, Integer> kinds = new LinkedHashMap<>();
+            t.countsByKind().forEach((k, n) -> kinds.put(k.name(), n));
+            e.put("kinds", kinds);
+            e.put("ksymtab", hex(t.ksymtabAddress()));
+            e.put("entry_format", t.format().describe());
+            e.put("crcs", t.crcs().description);
+            e.put("gpl_only_from", t.boundaries());
+        } catch (kernelloader.image.KernelFormatException x) {
+            e.put("count", 0);
+            e.put("error", x.getMessage());
+        }
+        return e;
+    }
+
     static String hex(long v) {
         return "0x" + Long.toHexString(v);
     }
@@ -135,6 +161,11 @@ final class InfoCommand implements Callable<Integer> {
             out.printf("  %-12s 0x%x-0x%x %s %s%n", r.name(), r.start(), r.end(), r.permissions(),
                     r.initialized() ? "file 0x" + Long.toHexString(r.fileOffset()) : "uninitialised");
         }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> ex = (Map<String, Object>) info.get("exports");
+        out.printf("exports:         %s%n", ex.containsKey("error") ? "none: " + ex.get("error")
+                : ex.get("count") + " " + ex.get("kinds") + " at " + ex.get("ksymtab") + ", " + ex.get("entry_format")
+                + "; CRCs: " + ex.get("crcs"));
         Object config = info.get("config");
         out.printf("config:          %s%n", config == null ? "not embedded (no CONFIG_IKCONFIG)" : config);
         out.println("kallsyms arrays (offsets in the peeled image):");

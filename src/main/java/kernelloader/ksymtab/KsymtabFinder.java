@@ -43,18 +43,9 @@ public final class KsymtabFinder {
             throws KernelFormatException {
         VirtualMemory mem = new VirtualMemory(img, layout);
         int word = layout.bits() / 8;
-        Run best = null;
-        for (boolean relative : new boolean[] {true, false}) {
-            int fieldSize = relative ? 4 : word;
-            int[] fields = nameFields(mem, relative, fieldSize);
-            for (int n = 2; n <= 3; n++) {
-                Run r = longestSortedRun(mem, fields, new SymbolEntryFormat(relative, fieldSize, n));
-                if (r != null && (best == null || r.bytes() > best.bytes()
-                        || (r.bytes() == best.bytes() && r.format().entrySize() < best.format().entrySize()))) {
-                    best = r;
-                }
-            }
-        }
+        // the tables are data: code regions are searched only if the others hold none
+        Run best = longestRun(mem, word, false);
+        if (best == null) best = longestRun(mem, word, true);
         if (best == null) {
             throw new KernelFormatException("no exported-symbol table (__ksymtab) found: searched " + img.length()
                     + " bytes for " + MIN_ENTRIES + "+ struct kernel_symbol entries (PREL32 or absolute "
@@ -64,12 +55,33 @@ public final class KsymtabFinder {
         return read(mem, layout, k, version, best);
     }
 
-    /** Image offsets of every aligned field that points (absolutely or PREL32) at an identifier. */
-    private static int[] nameFields(VirtualMemory mem, boolean relative, int fieldSize) {
+    /** The longest sorted run over the four entry formats; ties go to the smaller entry. */
+    private static Run longestRun(VirtualMemory mem, int word, boolean inCode) {
+        Run best = null;
+        for (boolean relative : new boolean[] {true, false}) {
+            int fieldSize = relative ? 4 : word;
+            int[] fields = nameFields(mem, relative, fieldSize, inCode);
+            for (int n = 2; n <= 3; n++) {
+                Run r = longestSortedRun(mem, fields, new SymbolEntryFormat(relative, fieldSize, n));
+                if (r != null && (best == null || r.bytes() > best.bytes()
+                        || (r.bytes() == best.bytes() && r.format().entrySize() < best.format().entrySize()))) {
+                    best = r;
+                }
+            }
+        }
+        return best;
+    }
+
+    /**
+     * Image offsets of every aligned field that points (absolutely or PREL32) at an identifier,
+     * in the code regions or in the others.
+     */
+    private static int[] nameFields(VirtualMemory mem, boolean relative, int fieldSize, boolean inCode) {
         int[] out = new int[1 << 12];
         int n = 0;
         var v = mem.bytes();
         for (int r = 0; r < mem.regionCount(); r++) {
+            if (mem.regionIsCode(r) != inCode) continue;
             long start = mem.regionStart(r);
             int fo = (int) mem.regionFileOffset(r);
             int len = (int) (mem.regionEnd(r) - start);

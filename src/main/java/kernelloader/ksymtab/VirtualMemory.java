@@ -2,7 +2,6 @@ package kernelloader.ksymtab;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 
 import kernelloader.image.ByteView;
@@ -20,6 +19,8 @@ final class VirtualMemory {
     private final long[] starts;
     private final long[] ends;
     private final long[] fileOffsets;
+    private final boolean[] code;
+    private final long highest;
 
     VirtualMemory(KernelImage img, KernelLayout layout) {
         bytes = new ByteView(img.data(), img.length(), layout.order());
@@ -27,17 +28,22 @@ final class VirtualMemory {
         for (MemoryRegion r : layout.regions()) {
             if (r.initialized() && r.size() > 0 && r.fileOffset() < img.length()) init.add(r);
         }
-        init.sort(Comparator.comparingLong(MemoryRegion::start));
+        init.sort((a, b) -> Long.compareUnsigned(a.start(), b.start()));   // kernel addresses are "negative" longs
         starts = new long[init.size()];
         ends = new long[init.size()];
         fileOffsets = new long[init.size()];
+        code = new boolean[init.size()];
         for (int i = 0; i < init.size(); i++) {
             MemoryRegion r = init.get(i);
+            code[i] = r.permissions().equals("r-x");
             starts[i] = r.start();
             // a region may claim more than the file holds (truncated images)
             ends[i] = r.start() + Math.min(r.size(), img.length() - r.fileOffset());
             fileOffsets[i] = r.fileOffset();
         }
+        long hi = 0;
+        for (long e : ends) if (Long.compareUnsigned(e, hi) > 0) hi = e;
+        highest = hi;
     }
 
     ByteView bytes() { return bytes; }
@@ -46,9 +52,14 @@ final class VirtualMemory {
     long regionStart(int i) { return starts[i]; }
     long regionEnd(int i) { return ends[i]; }
     long regionFileOffset(int i) { return fileOffsets[i]; }
+    /** True for a region of code only (read, execute, no write). */
+    boolean regionIsCode(int i) { return code[i]; }
 
     /** The image offset of {@code va}, or -1 when no initialised region holds it. */
     int offsetOf(long va) {
+        // most candidate pointers fall outside the kernel altogether: two compares say so
+        if (starts.length == 0 || Long.compareUnsigned(va, starts[0]) < 0
+                || Long.compareUnsigned(va, highest) >= 0) return -1;
         int lo = 0, hi = starts.length - 1;
         while (lo <= hi) {
             int mid = (lo + hi) >>> 1;

@@ -58,6 +58,10 @@ class KallsymsCliTest {
         List<Map<String, Object>> regions = (List<Map<String, Object>>) info.get("regions");
         assertTrue(regions.stream().anyMatch(g -> g.get("name").equals(".text") && g.get("permissions").equals("r-x")), regions.toString());
         assertTrue(((Map<String, Object>) k.get("arrays")).containsKey("kallsyms_token_table"));
+        Map<String, Object> exports = (Map<String, Object>) info.get("exports");
+        assertEquals(11245.0, exports.get("count"), exports.toString());
+        assertEquals(Map.of("EXPORT_SYMBOL", 5091.0, "EXPORT_SYMBOL_GPL", 6154.0), exports.get("kinds"));
+        assertEquals("32-bit values", exports.get("crcs"));
     }
 
     @Test
