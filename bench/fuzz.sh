@@ -14,7 +14,7 @@ mvn -q -B -DskipTests test-compile dependency:build-classpath -Dmdep.includeScop
 mkdir -p target/fuzz/corpus
 cp="target/test-classes:target/classes:$(cat target/test.classpath)"
 java -Xmx2g -XX:-OmitStackTraceInFastThrow -cp "$cp" com.code_intelligence.jazzer.Jazzer \
-  --target_class=kernelloader.fuzz.PipelineFuzzTarget --instrumentation_includes='kernelloader.**' \
+  --target_class=kernelloader.fuzz.PipelineFuzzTarget --instrumentation_includes='kernelloader.**' --reproducer_path=target/fuzz \
   -max_total_time="$secs" -timeout=30 -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix=target/fuzz/ \
   target/fuzz/corpus src/test/resources/fuzz/seeds 2>&1 | tee target/fuzz/last-run.log | grep -E "^#|INFO: (seed|Running)|==|DONE|Exception|crash-" | tail -40
 exit "${PIPESTATUS[0]}"
