@@ -8,7 +8,6 @@ import kernelloader.image.KernelFormatException;
 import kernelloader.image.KernelImage;
 import kernelloader.image.KernelVersion;
 import kernelloader.kallsyms.KallsymsTable;
-import kernelloader.layout.Architecture;
 import kernelloader.layout.KernelLayout;
 
 /**
@@ -29,8 +28,6 @@ public final class KsymtabFinder {
     static final int MAX_NAME = 255;
     /** Five sections at most (before 5.12): four places where the name order may restart. */
     static final int MAX_SORT_BREAKS = 4;
-    /** Slack between the tables and the first string (alignment, an unmerged empty string). */
-    static final int MAX_SLACK = 16;
 
     private KsymtabFinder() {}
 
@@ -199,7 +196,7 @@ public final class KsymtabFinder {
         long tableEnd = tableVa + (long) n * stride;
 
         // what lies between the last entry and the first string: CRCs, flags, both or neither
-        Layout after = tablesAfter(mem, layout, version, tableEnd, firstString, n);
+        TrailingTables after = TrailingTables.find(mem, layout, version, tableEnd, firstString, n);
         if (after == null) {
             // CRCs guessed wrong are worse than none: modules built against them would not load
             throw new KernelFormatException(String.format("the export table at 0x%x (%d entries, %s) is not followed by"
@@ -213,7 +210,7 @@ public final class KsymtabFinder {
 
         List<KernelExport> all = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            long crc = crc(mem, layout, after, i);
+            long crc = after.crc(mem, layout, i);
             all.add(new KernelExport(names[i], values[i], kinds[i], namespaces[i], crc));
         }
         List<KernelExport> out = onePerName(all, k, warnings);
@@ -250,82 +247,18 @@ public final class KsymtabFinder {
         return out;
     }
 
-    /** Where __kcrctab and __kflagstab are, and how CRCs are stored. */
-    private record Layout(CrcStorage crcs, long crcAddress, long flagsAddress) {}
-
-    private static Layout tablesAfter(VirtualMemory mem, KernelLayout layout, KernelVersion version, long tableEnd,
-                                      long firstString, int n) {
-        boolean relCrcs = layout.arch() != null && layout.arch().value() == Architecture.POWERPC && layout.bits() == 64
-                && version != null && version.atLeast(4, 10) && !version.atLeast(5, 19);
-        CrcStorage u32 = relCrcs ? CrcStorage.RELATIVE : CrcStorage.U32;
-        int word = layout.bits() / 8;
-        // (CRC storage, CRC size, flags table) in the order the layouts were used, newest first
-        Object[][] hypotheses = {
-            {u32, 4, true}, {u32, 4, false}, {CrcStorage.ULONG, word, false}, {CrcStorage.NONE, 0, true}, {CrcStorage.NONE, 0, false},
-        };
-        for (Object[] h : hypotheses) {
-            CrcStorage crcs = (CrcStorage) h[0];
-            int size = (Integer) h[1];
-            boolean flags = (Boolean) h[2];
-            if (crcs == CrcStorage.ULONG && word == 4) continue;  // the same bytes as u32
-            long crcAt = size == 0 ? -1 : align(tableEnd, size);
-            long flagsAt = size == 0 ? tableEnd : crcAt + (long) n * size;
-            long stringsAt = flagsAt + (flags ? n : 0);
-            long slack = firstString - stringsAt;
-            if (slack < 0 || slack >= MAX_SLACK) continue;
-            if (size > 0 && !mem.mapped(crcAt, n * size)) continue;
-            if (flags && !flagBytes(mem, flagsAt, n)) continue;
-            return new Layout(crcs, crcAt, flags ? flagsAt : -1);
-        }
-        return null;
-    }
-
-    private static long align(long va, int a) {
-        return (va + a - 1) & -(long) a;
-    }
-
-    /** True if {@code n} bytes at {@code va} look like __kflagstab: only the defined flag bits, GPL set on some. */
-    private static boolean flagBytes(VirtualMemory mem, long va, int n) {
-        if (!mem.mapped(va, n)) return false;
-        int off = mem.offsetOf(va);
-        int gpl = 0;
-        for (int i = 0; i < n; i++) {
-            int b = mem.bytes().u8(off + i);
-            if ((b & ~FLAG_KNOWN) != 0) return false;
-            if ((b & FLAG_GPL_ONLY) != 0) gpl++;
-        }
-        return gpl > 0;
-    }
-
-    /** include/linux/module_symbol.h: KSYM_FLAG_GPL_ONLY = 1 << 0, KSYM_FLAG_PROTECTED = 1 << 1. */
-    static final int FLAG_GPL_ONLY = 1;
-    static final int FLAG_KNOWN = 3;
-
-    private static long crc(VirtualMemory mem, KernelLayout layout, Layout after, int i) {
-        return switch (after.crcs()) {
-            case NONE -> 0;
-            case U32 -> mem.bytes().u32(mem.offsetOf(after.crcAddress() + 4L * i));
-            case ULONG -> mem.bytes().word(mem.offsetOf(after.crcAddress() + (long) i * layout.bits() / 8), layout.bits() / 8) & 0xffffffffL;
-            case RELATIVE -> {
-                long at = after.crcAddress() + 4L * i;
-                int off = mem.offsetOf(at + mem.bytes().s32(mem.offsetOf(at)));
-                yield off < 0 ? 0 : mem.bytes().u32(off);
-            }
-        };
-    }
-
     /**
      * Fills in each entry's export kind and says how it was decided: the flag byte where the
      * kernel has __kflagstab; else the __start___ksymtab_* symbols where kallsyms has them; else
      * the sections in their fixed order, each starting where the name order restarts.
      */
     private static String kinds(VirtualMemory mem, KallsymsTable k, SymbolEntryFormat f, Run run, long tableVa,
-                                Layout after, ExportKind[] kinds) {
+                                TrailingTables after, ExportKind[] kinds) {
         int n = kinds.length;
-        if (after.flagsAddress() != -1) {  // -1: none (kernel addresses are negative as longs)
+        if (after.hasFlags()) {
             int off = mem.offsetOf(after.flagsAddress());
             for (int i = 0; i < n; i++) {
-                kinds[i] = (mem.bytes().u8(off + i) & FLAG_GPL_ONLY) != 0 ? ExportKind.EXPORT_SYMBOL_GPL : ExportKind.EXPORT_SYMBOL;
+                kinds[i] = (mem.bytes().u8(off + i) & TrailingTables.FLAG_GPL_ONLY) != 0 ? ExportKind.EXPORT_SYMBOL_GPL : ExportKind.EXPORT_SYMBOL;
             }
             return "__kflagstab (a GPL-only flag per symbol)";
         }
