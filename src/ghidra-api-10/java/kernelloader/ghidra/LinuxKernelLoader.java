@@ -1,15 +1,12 @@
 package kernelloader.ghidra;
 
 import java.io.IOException;
-import java.util.Collection;
 import java.util.List;
 
 import ghidra.app.util.Option;
 import ghidra.app.util.bin.ByteProvider;
 import ghidra.app.util.importer.MessageLog;
-import ghidra.app.util.opinion.AbstractProgramWrapperLoader;
 import ghidra.app.util.opinion.LoadSpec;
-import ghidra.app.util.opinion.LoaderTier;
 import ghidra.framework.model.DomainObject;
 import ghidra.program.model.listing.Program;
 import ghidra.util.exception.CancelledException;
@@ -22,40 +19,13 @@ import ghidra.util.task.TaskMonitor;
  *
  * <p>Glue for the Loader API of Ghidra 10.3 to 11.x (load(ByteProvider, LoadSpec, List, Program,
  * TaskMonitor, MessageLog)); src/ghidra-api-12 holds the same class for Ghidra 12's
- * load(Program, ImporterSettings). Everything else is in {@link KernelLoad}.
+ * load(Program, ImporterSettings). The rest is in {@link KernelLoaderBase} and {@link KernelLoad}.
  */
-public class LinuxKernelLoader extends AbstractProgramWrapperLoader {
-    public static final String NAME = KernelLoad.NAME;
-
-    @Override
-    public String getName() {
-        return NAME;
-    }
-
-    @Override
-    public LoaderTier getTier() {
-        return LoaderTier.SPECIALIZED_TARGET_LOADER;
-    }
-
-    @Override
-    public int getTierPriority() {
-        return 0;   // ahead of the ELF and PE loaders for the same file: we know what the kernel is
-    }
-
-    @Override
-    public Collection<LoadSpec> findSupportedLoadSpecs(ByteProvider provider) throws IOException {
-        return KernelLoad.loadSpecs(this, provider);
-    }
-
+public class LinuxKernelLoader extends KernelLoaderBase {
     @Override
     public List<Option> getDefaultOptions(ByteProvider provider, LoadSpec loadSpec, DomainObject domainObject,
                                           boolean isLoadIntoProgram) {
         return KernelLoad.defaultOptions();
-    }
-
-    @Override
-    public String validateOptions(ByteProvider provider, LoadSpec loadSpec, List<Option> options, Program program) {
-        return KernelLoad.validate(options);
     }
 
     @Override

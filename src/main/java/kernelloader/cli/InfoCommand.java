@@ -114,10 +114,8 @@ final class InfoCommand implements Callable<Integer> {
     /** What `symvers` would print, summed up: counts per kind, entry layout, CRCs; or why there are none. */
     private static Map<String, Object> exports(KernelModel m, KernelLayout layout) {
         Map<String, Object> e = new LinkedHashMap<>();
-        kernelloader.layout.RelativeRelocations.apply(m.image(), layout);
         try {
-            kernelloader.ksymtab.ExportTable t = kernelloader.ksymtab.KsymtabFinder.find(m.image(), layout, m.kallsyms(),
-                    kernelloader.image.KernelVersion.fromBanner(m.versionBanner()));
+            kernelloader.ksymtab.ExportTable t = kernelloader.core.KernelReader.exports(m, layout);
             e.put("count", t.exports().size());
             Map<String, Integer> kinds = new LinkedHashMap<>();
             t.countsByKind().forEach((k, n) -> kinds.put(k.name(), n));

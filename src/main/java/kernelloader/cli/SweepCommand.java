@@ -25,11 +25,9 @@ import kernelloader.image.KernelFormatException;
 import kernelloader.image.KernelVersion;
 import kernelloader.kallsyms.KallsymsFinder;
 import kernelloader.ksymtab.ExportTable;
-import kernelloader.ksymtab.KsymtabFinder;
 import kernelloader.ksymtab.ModuleSymvers;
 import kernelloader.layout.KernelLayout;
 import kernelloader.layout.LayoutInference;
-import kernelloader.layout.RelativeRelocations;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -121,7 +119,7 @@ final class SweepCommand implements Callable<Integer> {
             KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), LayoutInference.Overrides.NONE);
             r.put("kernel", true);
             r.put("layers", m.image().describeLayers());
-            KernelVersion v = KernelVersion.fromBanner(m.versionBanner());
+            KernelVersion v = m.version();
             r.put("kernel_version", v == null ? null : v.release());
             r.put("arch", layout.arch() == null ? null : layout.arch().value().name().toLowerCase());
             r.put("bits", layout.bits());
@@ -134,9 +132,8 @@ final class SweepCommand implements Callable<Integer> {
                     m.kallsyms().writeProcKallsyms(w);
                 }
             }
-            RelativeRelocations.apply(m.image(), layout);
             try {
-                ExportTable t = KsymtabFinder.find(m.image(), layout, m.kallsyms(), v);
+                ExportTable t = KernelReader.exports(m, layout);
                 r.put("exports", t.exports().size());
                 r.put("crcs", t.crcs().description);
                 if (symversDir != null) {

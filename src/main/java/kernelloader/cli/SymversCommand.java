@@ -8,14 +8,13 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 import kernelloader.core.KernelModel;
+import kernelloader.core.KernelReader;
 import kernelloader.image.KernelFormatException;
 import kernelloader.image.KernelVersion;
 import kernelloader.ksymtab.ExportKind;
 import kernelloader.ksymtab.ExportTable;
-import kernelloader.ksymtab.KsymtabFinder;
 import kernelloader.ksymtab.ModuleSymvers;
 import kernelloader.layout.KernelLayout;
-import kernelloader.layout.RelativeRelocations;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -35,11 +34,10 @@ final class SymversCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         KernelModel m = opts.read();
         KernelLayout layout = opts.layout(m);
-        RelativeRelocations.apply(m.image(), layout);  // absolute pointers of relocatable kernels are 0 until then
-        KernelVersion version = KernelVersion.fromBanner(m.versionBanner());
+        KernelVersion version = m.version();
         ExportTable t;
         try {
-            t = KsymtabFinder.find(m.image(), layout, m.kallsyms(), version);
+            t = KernelReader.exports(m, layout);
         } catch (KernelFormatException e) {
             throw new KernelFormatException(opts.file + ": " + e.getMessage());
         }

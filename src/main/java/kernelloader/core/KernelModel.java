@@ -12,4 +12,9 @@ import kernelloader.kallsyms.KallsymsTable;
  */
 public record KernelModel(String source, long fileSize, KernelImage image, KallsymsTable kallsyms,
                           String versionBanner, List<String> attempts, Map<String, Long> timingsMillis) {
+
+    /** The release the banner states, or null without a banner. */
+    public kernelloader.image.KernelVersion version() {
+        return kernelloader.image.KernelVersion.fromBanner(versionBanner);
+    }
 }

@@ -139,6 +139,17 @@ public final class KernelReader {
         }
     }
 
+    /**
+     * The kernel's exported symbols, as `symvers` prints them: RELATIVE relocations applied first
+     * (the kernel does that at boot; absolute-pointer tables of relocatable kernels read 0
+     * before), then the tables found in the image laid out as {@code layout} says.
+     */
+    public static kernelloader.ksymtab.ExportTable exports(KernelModel m, kernelloader.layout.KernelLayout layout)
+            throws KernelFormatException {
+        kernelloader.layout.RelativeRelocations.apply(m.image(), layout);
+        return kernelloader.ksymtab.KsymtabFinder.find(m.image(), layout, m.kallsyms(), m.version());
+    }
+
     /** The "Linux version ..." banner (linux_banner), up to its newline. */
     public static String versionBanner(KernelImage img) {
         byte[] needle = "Linux version ".getBytes(StandardCharsets.ISO_8859_1);

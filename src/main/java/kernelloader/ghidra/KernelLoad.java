@@ -18,7 +18,6 @@ import ghidra.util.exception.CancelledException;
 import ghidra.util.task.TaskMonitor;
 import kernelloader.core.KernelModel;
 import kernelloader.image.KernelFormatException;
-import kernelloader.image.KernelVersion;
 import kernelloader.ksymtab.ExportTable;
 import kernelloader.ksymtab.KsymtabFinder;
 import kernelloader.layout.KernelLayout;
@@ -117,7 +116,7 @@ final class KernelLoad {
     private static void markExports(String loaderName, Program program, KernelModel m, KernelLayout layout, TaskMonitor monitor, MessageLog log) throws Exception {
         long t0 = System.nanoTime();
         try {
-            ExportTable t = KsymtabFinder.find(m.image(), layout, m.kallsyms(), KernelVersion.fromBanner(m.versionBanner()));
+            ExportTable t = KsymtabFinder.find(m.image(), layout, m.kallsyms(), m.version());
             KernelProgramBuilder.ExportCounts ec = KernelProgramBuilder.markExports(program, t, m.kallsyms(), monitor);
             program.getOptions(Program.PROGRAM_INFO).setString("Linux exports", KernelProgramBuilder.describeExports(t));
             log.appendMsg(loaderName, "exports: " + ec.marked() + " marked, " + ec.labelled() + " labels added, "

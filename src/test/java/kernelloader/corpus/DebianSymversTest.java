@@ -20,11 +20,9 @@ import kernelloader.image.KernelVersion;
 import kernelloader.kallsyms.KallsymsFinder;
 import kernelloader.ksymtab.ExportTable;
 import kernelloader.ksymtab.KernelExport;
-import kernelloader.ksymtab.KsymtabFinder;
 import kernelloader.ksymtab.ModuleSymvers;
 import kernelloader.layout.KernelLayout;
 import kernelloader.layout.LayoutInference;
-import kernelloader.layout.RelativeRelocations;
 
 /**
  * Exports of every fetched Debian kernel, read as shipped with no parameters, against the
@@ -41,9 +39,8 @@ class DebianSymversTest {
     void moduleSymversEqualsDebians(Corpus.Kernel k) throws Exception {
         KernelModel m = KernelReader.read(k.image(), KallsymsFinder.Hints.NONE);
         KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), LayoutInference.Overrides.NONE);
-        RelativeRelocations.apply(m.image(), layout);
-        KernelVersion version = KernelVersion.fromBanner(m.versionBanner());
-        ExportTable t = KsymtabFinder.find(m.image(), layout, m.kallsyms(), version);
+        KernelVersion version = m.version();
+        ExportTable t = KernelReader.exports(m, layout);
 
         List<String> ours = ModuleSymvers.lines(t, ModuleSymvers.Columns.of(version));
         List<String> debian = Files.readAllLines(k.dir.resolve("Module.symvers"));

@@ -8,7 +8,6 @@ import kernelloader.core.KernelModel;
 import kernelloader.core.KernelReader;
 import kernelloader.image.KernelFormatException;
 import kernelloader.image.KernelImage;
-import kernelloader.image.KernelVersion;
 import kernelloader.kallsyms.KallsymsFinder;
 import kernelloader.ksymtab.ExportTable;
 import kernelloader.ksymtab.KsymtabFinder;
@@ -18,7 +17,6 @@ import kernelloader.layout.Inference;
 import kernelloader.layout.KernelLayout;
 import kernelloader.layout.LayoutInference;
 import kernelloader.layout.MemoryRegion;
-import kernelloader.layout.RelativeRelocations;
 
 /**
  * The fuzz target (Jazzer's fuzzerTestOneInput, run by bench/fuzz.sh, and replayed on every seed
@@ -53,10 +51,8 @@ public final class PipelineFuzzTarget {
     static void pipeline(byte[] data) throws KernelFormatException {
         KernelModel m = KernelReader.read("fuzz", data, data.length, KallsymsFinder.Hints.NONE);
         KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), LayoutInference.Overrides.NONE);
-        RelativeRelocations.apply(m.image(), layout);
-        KernelVersion v = KernelVersion.fromBanner(m.versionBanner());
-        ExportTable t = KsymtabFinder.find(m.image(), layout, m.kallsyms(), v);
-        ModuleSymvers.lines(t, ModuleSymvers.Columns.of(v));
+        ExportTable t = KernelReader.exports(m, layout);
+        ModuleSymvers.lines(t, ModuleSymvers.Columns.of(m.version()));
     }
 
     static void exports(byte[] data, ByteOrder order) throws KernelFormatException {
