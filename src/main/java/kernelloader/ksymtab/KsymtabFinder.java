@@ -31,7 +31,7 @@ public final class KsymtabFinder {
 
     private KsymtabFinder() {}
 
-    /** A run of entries of one format: image offsets of the first and last name field. */
+    /** A run of entries of one format: the image offset of its first name field, and how many entries. */
     private record Run(SymbolEntryFormat format, int firstNameField, int entries) {
         long bytes() { return (long) entries * format.entrySize(); }
     }
