@@ -14,7 +14,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.stream.Stream;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
@@ -70,9 +69,23 @@ final class SweepCommand implements Callable<Integer> {
         List<Path> files = new ArrayList<>();
         for (Path p : paths) {
             if (Files.isDirectory(p)) {
-                try (Stream<Path> s = Files.walk(p)) {
-                    s.filter(Files::isRegularFile).sorted().forEach(files::add);
-                }
+                List<Path> found = new ArrayList<>();
+                // an unreadable directory is skipped with a word on stderr, not the end of the sweep
+                Files.walkFileTree(p, new java.nio.file.SimpleFileVisitor<>() {
+                    @Override
+                    public java.nio.file.FileVisitResult visitFile(Path f, java.nio.file.attribute.BasicFileAttributes a) {
+                        if (a.isRegularFile()) found.add(f);
+                        return java.nio.file.FileVisitResult.CONTINUE;
+                    }
+
+                    @Override
+                    public java.nio.file.FileVisitResult visitFileFailed(Path f, IOException e) {
+                        spec.commandLine().getErr().println("kallsyms: skipped " + f + ": " + e.getMessage());
+                        return java.nio.file.FileVisitResult.CONTINUE;
+                    }
+                });
+                found.sort(null);
+                files.addAll(found);
             } else if (Files.isRegularFile(p)) {
                 files.add(p);
             } else {
