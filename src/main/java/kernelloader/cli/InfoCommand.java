@@ -40,6 +40,9 @@ final class InfoCommand implements Callable<Integer> {
         m.timingsMillis().put("exports", (System.nanoTime() - t2) / 1_000_000);
         Map<String, Object> info = toMap(m, layout);
         info.put("exports", exports);
+        long t3 = System.nanoTime();
+        info.put("btf", btf(m, layout));
+        m.timingsMillis().put("btf", (System.nanoTime() - t3) / 1_000_000);
         info.put("overrides", opts.given());
         PrintStream out = System.out;
         if (json) {
@@ -131,6 +134,28 @@ final class InfoCommand implements Callable<Integer> {
         return e;
     }
 
+    /** What `btf` would dump, summed up: where the blob is, its size and type counts; or why there is none. */
+    private static Map<String, Object> btf(KernelModel m, KernelLayout layout) {
+        Map<String, Object> b = new LinkedHashMap<>();
+        kernelloader.btf.BtfLocator.Outcome o = kernelloader.core.KernelReader.btf(m, layout);
+        if (o.found() == null) {
+            b.put("present", false);
+            b.put("why", String.join("; ", o.tried()));
+            return b;
+        }
+        kernelloader.btf.Btf t = o.found().btf();
+        b.put("present", true);
+        b.put("offset", hex(o.found().offset()));
+        b.put("found_by", o.found().how());
+        b.put("bytes", t.byteSize());
+        b.put("byte_order", t.order() == java.nio.ByteOrder.LITTLE_ENDIAN ? "little" : "big");
+        b.put("types", t.types().size());
+        Map<String, Integer> kinds = new LinkedHashMap<>();
+        t.kindCounts().forEach((k, n) -> kinds.put(k.name(), n));
+        b.put("kinds", kinds);
+        return b;
+    }
+
     static String hex(long v) {
         return "0x" + Long.toHexString(v);
     }
@@ -164,6 +189,11 @@ final class InfoCommand implements Callable<Integer> {
         out.printf("exports:         %s%n", ex.containsKey("error") ? "none: " + ex.get("error")
                 : ex.get("count") + " " + ex.get("kinds") + " at " + ex.get("ksymtab") + ", " + ex.get("entry_format")
                 + "; CRCs: " + ex.get("crcs"));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> btf = (Map<String, Object>) info.get("btf");
+        out.printf("BTF:             %s%n", Boolean.TRUE.equals(btf.get("present"))
+                ? btf.get("types") + " types, " + btf.get("bytes") + " bytes at image offset " + btf.get("offset") + " (" + btf.get("found_by") + ")"
+                : "none (" + btf.get("why") + ")");
         Object config = info.get("config");
         out.printf("config:          %s%n", config == null ? "not embedded (no CONFIG_IKCONFIG)" : config);
         out.println("kallsyms arrays (offsets in the peeled image):");

@@ -21,7 +21,7 @@ import picocli.CommandLine.Parameters;
 /** {@code ./kallsyms}: the command-line front end of the core. */
 @Command(name = "kallsyms", mixinStandardHelpOptions = true, version = "LinuxKernelLoader 0.1.0",
         description = "Recover the symbol table and layout of a Linux kernel image, as shipped.",
-        subcommands = {KallsymsCli.ListCommand.class, InfoCommand.class, UnpackCommand.class, ConfigCommand.class, ElfCommand.class, SymversCommand.class, SweepCommand.class, ImportCommand.class})
+        subcommands = {KallsymsCli.ListCommand.class, InfoCommand.class, UnpackCommand.class, ConfigCommand.class, ElfCommand.class, SymversCommand.class, BtfCommand.class, SweepCommand.class, ImportCommand.class})
 public final class KallsymsCli implements Callable<Integer> {
 
     public static void main(String[] args) {

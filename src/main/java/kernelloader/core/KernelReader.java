@@ -150,6 +150,30 @@ public final class KernelReader {
         return kernelloader.ksymtab.KsymtabFinder.find(m.image(), layout, m.kallsyms(), m.version());
     }
 
+    /**
+     * The kernel's BTF (CONFIG_DEBUG_INFO_BTF): the .BTF section, found by ELF section,
+     * kallsyms' {@code __start_BTF} or its header. Its absence is normal, so it is an outcome
+     * with the reasons, not an error.
+     */
+    public static kernelloader.btf.BtfLocator.Outcome btf(KernelModel m, kernelloader.layout.KernelLayout layout) {
+        return kernelloader.btf.BtfLocator.find(m.image(), layout, m.kallsyms());
+    }
+
+    /**
+     * BTF in a file where no kallsyms table was found (a bare .BTF blob, a module, a kernel
+     * built without KALLSYMS): each image the unwrapper reaches is searched by header. With a
+     * {@code base}, the blob is split BTF continuing it (a module's .BTF over vmlinux's).
+     */
+    public static kernelloader.btf.BtfLocator.Outcome btfWithoutKallsyms(byte[] data, int length, kernelloader.btf.Btf base) {
+        List<String> tried = new ArrayList<>();
+        ImageUnwrapper.Result<kernelloader.btf.BtfLocator.Found> r = ImageUnwrapper.search(data, length, img -> {
+            kernelloader.btf.BtfLocator.Outcome o = kernelloader.btf.BtfLocator.find(img, null, null, base);
+            if (o.found() == null) for (String t : o.tried()) tried.add(img.describeLayers() + ": " + t);
+            return o.found();
+        });
+        return new kernelloader.btf.BtfLocator.Outcome(r.value(), tried.subList(0, Math.min(3, tried.size())));
+    }
+
     /** The "Linux version ..." banner (linux_banner), up to its newline. */
     public static String versionBanner(KernelImage img) {
         byte[] needle = "Linux version ".getBytes(StandardCharsets.ISO_8859_1);

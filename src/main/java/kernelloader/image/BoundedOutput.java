@@ -2,14 +2,26 @@ package kernelloader.image;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.List;
 
-/** A growable output buffer with a hard cap, so no input can make us allocate without bound. */
+/**
+ * An output buffer with a hard cap, so no input can make us allocate without bound.
+ *
+ * <p>Output is gathered in 1 MiB chunks and joined once into an array of exactly its size: a
+ * doubling buffer would hold up to three times the output at its last growth and keep twice
+ * it afterwards, and a decoded kernel is tens of MB.
+ */
 final class BoundedOutput {
+    private static final int CHUNK = 1 << 20;
+
     private final long limit;
-    private byte[] buf = new byte[1 << 16];
-    private int size;
+    private final List<byte[]> chunks = new ArrayList<>();
+    private byte[] current;
+    private int used;
+    private long size;
     private boolean limitReached;
+    private byte[] joined;
 
     BoundedOutput(long limit) {
         this.limit = Math.min(limit, Integer.MAX_VALUE - 64);
@@ -17,20 +29,38 @@ final class BoundedOutput {
 
     void readFrom(InputStream in) throws IOException {
         while (true) {
-            if (size == buf.length) {
+            if (current == null || used == current.length) {
                 if (size >= limit) {
                     limitReached = in.read() >= 0;
                     return;
                 }
-                buf = Arrays.copyOf(buf, (int) Math.min(limit, (long) buf.length * 2));
+                current = new byte[(int) Math.min(CHUNK, limit - size)];
+                chunks.add(current);
+                used = 0;
             }
-            int n = in.read(buf, size, buf.length - size);
+            int n = in.read(current, used, current.length - used);
             if (n < 0) return;
+            used += n;
             size += n;
         }
     }
 
-    byte[] array() { return buf; }
-    int size() { return size; }
+    /** The output, in an array of exactly {@link #size()} bytes; the chunks are let go. */
+    byte[] array() {
+        if (joined == null) {
+            joined = new byte[(int) size];
+            int at = 0;
+            for (byte[] c : chunks) {
+                int n = (int) Math.min(c.length, size - at);
+                System.arraycopy(c, 0, joined, at, n);
+                at += n;
+            }
+            chunks.clear();
+            current = null;
+        }
+        return joined;
+    }
+
+    int size() { return (int) size; }
     boolean limitReached() { return limitReached; }
 }

@@ -1,0 +1,474 @@
+package kernelloader.btf;
+
+import java.io.IOException;
+import java.io.Writer;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+import kernelloader.image.KernelFormatException;
+
+/**
+ * Writes every type of a BTF blob as a C header, in the manner of
+ * {@code bpftool btf dump file F format c} (libbpf's btf_dump): a vmlinux.h that compiles.
+ *
+ * <p>The order: all enums first (they depend on nothing), then typedefs and struct/union
+ * definitions, each after what it holds by value; a named struct only pointed to gets a
+ * forward declaration {@code struct foo;} just before its first use. Anonymous structs and
+ * unions are written inline where they are used. Where the compiler would place a member
+ * earlier than the kernel did, anonymous bit-fields ({@code long: 64;}) pad up to the
+ * kernel's offset, and a struct whose members sit off their natural alignment is marked
+ * {@code __attribute__((packed))}, so the layout is the kernel's, not just the names.
+ *
+ * <p>C has one namespace for struct/union/enum tags and one for typedef names and enum
+ * constants; BTF may hold several different types of one name (the kernel has several
+ * {@code Opt_err} constants), so repeats get libbpf's suffix: {@code Opt_err___2}.
+ */
+public final class CHeaderWriter {
+    /** Deeper than any kernel's type graph; a hostile blob could otherwise exhaust the stack. */
+    private static final int MAX_DEPTH = 2000;
+
+    private final Btf btf;
+    private final Writer out;
+    private final int pointerSize;
+    private final String[] names;
+    private final byte[] state;        // composites and typedefs: 0 not written, 1 being written, 2 written
+    private final boolean[] declared;  // a named struct/union has a forward declaration or its definition out
+    private final Map<Integer, Integer> anonEnumTypedef = new HashMap<>();
+    private int depth;
+
+    private CHeaderWriter(Btf btf, Writer out) {
+        this.btf = btf;
+        this.out = out;
+        this.pointerSize = pointerSize(btf);
+        int n = btf.lastId() + 1;
+        this.names = new String[n];
+        this.state = new byte[n];
+        this.declared = new boolean[n];
+    }
+
+    /** Writes the header for all of {@code btf}'s types. */
+    public static void write(Btf btf, Writer out) throws IOException, KernelFormatException {
+        new CHeaderWriter(btf, out).writeAll();
+    }
+
+    /** The pointer size, from the width of {@code long} (as libbpf guesses it); 8 if unknown. */
+    public static int pointerSize(Btf btf) {
+        for (String n : new String[] {"long int", "long unsigned int", "long"}) {
+            BtfType t = btf.named(n, BtfKind.INT);
+            if (t != null && (t.size() == 4 || t.size() == 8)) return (int) t.size();
+        }
+        return 8;
+    }
+
+    private void writeAll() throws IOException, KernelFormatException {
+        assignNames();
+        out.write("#ifndef __VMLINUX_H__\n#define __VMLINUX_H__\n\n");
+        out.write("#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n"
+                + "#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n#endif\n\n");
+        // typedefs of an anonymous enum define it in place; every other enum stands alone
+        for (int id = btf.firstId(); id <= btf.lastId(); id++) {
+            BtfType t = btf.type(id);
+            if (t.kind() == BtfKind.TYPEDEF) {
+                BtfType target = btf.type(t.type());
+                if (target != null && target.kind().isEnum() && target.anonymous()) anonEnumTypedef.putIfAbsent(target.id(), id);
+            }
+        }
+        for (int id = btf.firstId(); id <= btf.lastId(); id++) {
+            BtfType t = btf.type(id);
+            if (!t.kind().isEnum() || anonEnumTypedef.containsKey(id)) continue;
+            if (t.vlen() == 0) {
+                if (!t.anonymous() && names[id].equals(t.name()) && btf.named(t.name()).stream().noneMatch(o -> o.kind().isEnum() && o.vlen() > 0)) {
+                    out.write("enum " + names[id] + ";\n\n");
+                }
+                continue;
+            }
+            out.write(enumBody(t, 0));
+            out.write(";\n\n");
+        }
+        for (int id = btf.firstId(); id <= btf.lastId(); id++) {
+            BtfType t = btf.type(id);
+            if (t.kind() == BtfKind.TYPEDEF) {
+                emitTypedef(id);
+            } else if (t.kind().isComposite() && !t.anonymous()) {
+                emitComposite(id);
+            }
+        }
+        out.write("#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop\n#endif\n\n#endif /* __VMLINUX_H__ */\n");
+        out.flush();
+    }
+
+    // ---- names -------------------------------------------------------------------------
+
+    private void assignNames() {
+        Map<String, Integer> tags = new HashMap<>();     // struct/union/enum tags
+        Map<String, Integer> idents = new HashMap<>();   // typedef names and enum constants
+        Map<String, Integer> firstTag = new HashMap<>(); // name -> id of its first definition, for FWDs
+        for (int id = btf.firstId(); id <= btf.lastId(); id++) {
+            BtfType t = btf.type(id);
+            if (t.anonymous()) continue;
+            BtfKind k = t.kind();
+            if (k.isComposite() || (k.isEnum() && t.vlen() > 0)) {
+                names[id] = unique(tags, t.name());
+                firstTag.putIfAbsent(tagKey(t), id);
+            }
+        }
+        for (int id = btf.firstId(); id <= btf.lastId(); id++) {
+            BtfType t = btf.type(id);
+            if (t.anonymous()) continue;
+            BtfKind k = t.kind();
+            if (k == BtfKind.FWD || (k.isEnum() && t.vlen() == 0)) {
+                // a forward declaration names the definition of that name, if there is one
+                Integer def = firstTag.get(tagKey(t));
+                names[id] = def != null ? names[def] : unique(tags, t.name());
+            } else if (k == BtfKind.TYPEDEF) {
+                names[id] = unique(idents, t.name());
+            }
+        }
+        enumConstants = new HashMap<>();
+        for (int id = btf.firstId(); id <= btf.lastId(); id++) {
+            BtfType t = btf.type(id);
+            if (!t.kind().isEnum()) continue;
+            String[] cs = new String[t.values().size()];
+            for (int i = 0; i < cs.length; i++) cs[i] = unique(idents, t.values().get(i).name());
+            enumConstants.put(id, cs);
+        }
+    }
+
+    private Map<Integer, String[]> enumConstants;
+
+    private static String tagKey(BtfType t) {
+        boolean union = t.kind() == BtfKind.UNION || (t.kind() == BtfKind.FWD && t.forwardUnion());
+        String kind = t.kind().isEnum() ? "enum" : union ? "union" : "struct";
+        return kind + " " + t.name();
+    }
+
+    private static String unique(Map<String, Integer> used, String name) {
+        int n = used.merge(name, 1, Integer::sum);
+        return n == 1 ? name : name + "___" + n;
+    }
+
+    // ---- ordering ----------------------------------------------------------------------
+
+    /** Makes sure what a use of {@code id} needs is written: the full type when held by value. */
+    private void require(int id, boolean complete) throws IOException, KernelFormatException {
+        if (++depth > MAX_DEPTH) throw new KernelFormatException("BTF type graph nests deeper than " + MAX_DEPTH + " levels at type " + id);
+        try {
+            BtfType t = btf.type(id);
+            if (t == null) return;
+            switch (t.kind()) {
+                case PTR:
+                    require(t.type(), false);
+                    break;
+                case CONST: case VOLATILE: case RESTRICT: case TYPE_TAG:
+                    require(t.type(), complete);
+                    break;
+                case ARRAY:
+                    require(t.type(), true);
+                    break;
+                case TYPEDEF:
+                    emitTypedef(id);
+                    if (complete) require(t.type(), true);
+                    break;
+                case STRUCT: case UNION:
+                    if (t.anonymous()) {
+                        for (BtfType.Member m : t.members()) require(m.type(), true);
+                    } else if (complete) {
+                        emitComposite(id);
+                    } else if (!declared[id] && state[id] != 2) {
+                        out.write((t.kind() == BtfKind.UNION ? "union " : "struct ") + names[id] + ";\n\n");
+                        declared[id] = true;
+                    }
+                    break;
+                case FWD:
+                    break;
+                case FUNC_PROTO:
+                    require(t.type(), false);
+                    for (BtfType.Param p : t.params()) require(p.type(), false);
+                    break;
+                default:
+                    break;
+            }
+        } finally {
+            depth--;
+        }
+    }
+
+    private void emitTypedef(int id) throws IOException, KernelFormatException {
+        if (state[id] != 0) return;
+        state[id] = 1;
+        BtfType t = btf.type(id);
+        BtfType target = btf.type(t.type());
+        String text;
+        if (target != null && target.kind().isEnum() && target.anonymous()) {
+            Integer owner = anonEnumTypedef.get(target.id());
+            if (owner != null && owner != id) {
+                emitTypedef(owner);
+                text = "typedef " + names[owner] + " " + names[id];
+            } else {
+                text = "typedef " + enumBody(target, 0) + " " + names[id];
+            }
+        } else {
+            require(t.type(), false);
+            text = "typedef " + declaration(t.type(), names[id], 0);
+        }
+        out.write(text);
+        out.write(";\n\n");
+        state[id] = 2;
+    }
+
+    private void emitComposite(int id) throws IOException, KernelFormatException {
+        if (state[id] != 0) return;
+        state[id] = 1;
+        BtfType t = btf.type(id);
+        for (BtfType.Member m : t.members()) require(m.type(), true);
+        out.write(compositeBody(t, 0));
+        out.write(";\n\n");
+        state[id] = 2;
+        declared[id] = true;
+    }
+
+    // ---- text --------------------------------------------------------------------------
+
+    private String enumBody(BtfType t, int indent) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("enum ");
+        if (!t.anonymous()) sb.append(names[t.id()]).append(' ');
+        sb.append("{\n");
+        String[] cs = enumConstants.get(t.id());
+        for (int i = 0; i < t.values().size(); i++) {
+            long v = t.values().get(i).value();
+            tabs(sb, indent + 1).append(cs[i]).append(" = ").append(enumValue(t, v)).append(",\n");
+        }
+        tabs(sb, indent).append('}');
+        // an enum of 1 or 2 bytes (the kernel's __packed enums) is only that small when packed
+        if (t.size() < 4) sb.append(" __attribute__((packed))");
+        return sb.toString();
+    }
+
+    private static String enumValue(BtfType t, long v) {
+        if (t.kind() == BtfKind.ENUM) return t.signedEnum() ? Long.toString((int) v) : Long.toString(v & 0xffffffffL);
+        return t.signedEnum() ? v + "LL" : Long.toUnsignedString(v) + "ULL";
+    }
+
+    /** "struct name {...}" or "union {...}", with padding and packing that give the kernel's layout. */
+    private String compositeBody(BtfType t, int indent) throws KernelFormatException {
+        StringBuilder sb = new StringBuilder();
+        boolean union = t.kind() == BtfKind.UNION;
+        sb.append(union ? "union " : "struct ");
+        if (!t.anonymous()) sb.append(names[t.id()]).append(' ');
+        sb.append("{\n");
+        boolean packed = isPacked(t);
+        long pos = 0;   // in bits: where the compiler has got to
+        for (BtfType.Member m : t.members()) {
+            long size = btf.sizeOf(m.type(), pointerSize) * 8;
+            if (!union) {
+                long natural = naturalOffset(pos, m, packed);
+                if (m.bitOffset() > natural) pad(sb, indent + 1, pos, m.bitOffset());
+            }
+            tabs(sb, indent + 1).append(declaration(m.type(), m.name(), indent + 1));
+            if (m.bitfieldSize() != 0) sb.append(": ").append(m.bitfieldSize());
+            sb.append(";\n");
+            long end = m.bitOffset() + (m.bitfieldSize() != 0 ? m.bitfieldSize() : size);
+            if (!union) pos = Math.max(pos, end);
+        }
+        if (!union) {
+            long align = packed ? 1 : alignOf(t.id());
+            long natural = roundUp(roundUp(pos, 8) / 8, align) * 8;
+            if (t.size() * 8 > natural) pad(sb, indent + 1, pos, t.size() * 8);
+        }
+        tabs(sb, indent).append('}');
+        if (packed) sb.append(" __attribute__((packed))");
+        return sb.toString();
+    }
+
+    /** Where the compiler would put member {@code m} after {@code pos} bits of a struct. */
+    private long naturalOffset(long pos, BtfType.Member m, boolean packed) {
+        if (m.bitfieldSize() != 0) {
+            if (packed) return pos;
+            long unit = Math.max(8, btf.sizeOf(m.type(), pointerSize) * 8);
+            // a bit-field goes where it is unless it would straddle a unit of its type
+            return pos / unit == (pos + m.bitfieldSize() - 1) / unit ? pos : roundUp(pos, unit);
+        }
+        long bytes = roundUp(pos, 8) / 8;
+        return (packed ? bytes : roundUp(bytes, alignOf(m.type()))) * 8;
+    }
+
+    /** Anonymous bit-fields from bit {@code from} to bit {@code to}, each within a unit of its own type. */
+    private void pad(StringBuilder sb, int indent, long from, long to) {
+        long pos = from;
+        String longName = pointerSize == 8 ? "long" : "long long";
+        while (pos < to) {
+            long left = to - pos;
+            if (pos % 8 != 0 || left < 8) {
+                long k = Math.min(8 - pos % 8, left);
+                tabs(sb, indent).append("char: ").append(k).append(";\n");
+                pos += k;
+                continue;
+            }
+            int unit = pos % 64 == 0 && left >= 64 ? 64 : pos % 32 == 0 && left >= 32 ? 32 : pos % 16 == 0 && left >= 16 ? 16 : 8;
+            String type = unit == 64 ? longName : unit == 32 ? "int" : unit == 16 ? "short" : "char";
+            tabs(sb, indent).append(type).append(": ").append(unit).append(";\n");
+            pos += unit;
+        }
+    }
+
+    /**
+     * A struct is packed when a member sits off its type's alignment or the size is not a
+     * multiple of the alignment its members would give it (libbpf's test).
+     */
+    private boolean isPacked(BtfType t) {
+        if (t.kind() != BtfKind.STRUCT) return false;
+        long align = 1;
+        for (BtfType.Member m : t.members()) {
+            long a = alignOf(m.type());
+            align = Math.max(align, a);
+            if (m.bitfieldSize() == 0 && m.bitOffset() % (8 * a) != 0) return true;
+        }
+        return t.size() % align != 0;
+    }
+
+    /** The alignment the compiler gives a type (libbpf's btf__align_of), 1 if packed. */
+    private long alignOf(int id) {
+        return alignOf(id, 0);
+    }
+
+    private long alignOf(int id, int level) {
+        if (level > MAX_DEPTH) return 1;
+        BtfType t = btf.type(btf.resolve(id));
+        if (t == null) return 1;
+        switch (t.kind()) {
+            case INT: case ENUM: case ENUM64: case FLOAT:
+                return Math.max(1, Math.min(pointerSize, t.size()));
+            case PTR:
+                return pointerSize;
+            case ARRAY:
+                return alignOf(t.type(), level + 1);
+            case STRUCT: case UNION: {
+                long align = 1;
+                for (BtfType.Member m : t.members()) {
+                    long a = alignOf(m.type(), level + 1);
+                    if (m.bitfieldSize() == 0 && m.bitOffset() % (8 * a) != 0) return 1;
+                    align = Math.max(align, a);
+                }
+                return t.size() % align != 0 ? 1 : align;
+            }
+            default:
+                return 1;
+        }
+    }
+
+    /**
+     * The C declaration of {@code inner} (a name, or "" for an abstract declarator) with type
+     * {@code id}: pointers, arrays and function types wrapped the way C's declarator syntax
+     * wants them, anonymous structs and unions written out in place.
+     */
+    private String declaration(int id, String inner, int indent) throws KernelFormatException {
+        if (++depth > MAX_DEPTH) throw new KernelFormatException("BTF type graph nests deeper than " + MAX_DEPTH + " levels at type " + id);
+        try {
+            BtfType t = btf.type(id);
+            if (t == null) return join("void", inner);
+            switch (t.kind()) {
+                case INT: case FLOAT:
+                    return join(t.name(), inner);
+                case TYPEDEF:
+                    return join(names[id], inner);
+                case STRUCT: case UNION:
+                    if (t.anonymous()) return join(compositeBody(t, indent), inner);
+                    return join((t.kind() == BtfKind.UNION ? "union " : "struct ") + names[id], inner);
+                case FWD:
+                    return join((t.forwardUnion() ? "union " : "struct ") + names[id], inner);
+                case ENUM: case ENUM64:
+                    if (!t.anonymous()) return join("enum " + names[id], inner);
+                    // anonymous enums are written on their own; a member of one is its integer
+                    return join(integerOf(t), inner);
+                case PTR: {
+                    BtfType target = btf.type(skipQualifiers(t.type()));
+                    boolean wrap = target != null && (target.kind() == BtfKind.ARRAY || target.kind() == BtfKind.FUNC_PROTO);
+                    return declaration(t.type(), wrap ? "(*" + inner + ")" : "*" + inner, indent);
+                }
+                case CONST: case VOLATILE: case RESTRICT: {
+                    String q = t.kind() == BtfKind.CONST ? "const" : t.kind() == BtfKind.VOLATILE ? "volatile" : "restrict";
+                    BtfType target = btf.type(skipTags(t.type()));
+                    if (target != null && target.kind() == BtfKind.PTR) return declaration(t.type(), q + " " + inner, indent);
+                    if (target != null && target.kind() == BtfKind.FUNC_PROTO) return declaration(t.type(), inner, indent);
+                    if (t.kind() == BtfKind.RESTRICT) return declaration(t.type(), inner, indent);
+                    return q + " " + declaration(t.type(), inner, indent);
+                }
+                case TYPE_TAG:
+                    return declaration(t.type(), inner, indent);
+                case ARRAY:
+                    return declaration(t.type(), inner + "[" + t.array().elements() + "]", indent);
+                case FUNC_PROTO: {
+                    StringBuilder ps = new StringBuilder("(");
+                    if (t.params().isEmpty()) ps.append("void");
+                    for (int i = 0; i < t.params().size(); i++) {
+                        BtfType.Param p = t.params().get(i);
+                        if (i > 0) ps.append(", ");
+                        ps.append(p.type() == 0 && i == t.params().size() - 1 ? "..." : declaration(p.type(), "", indent));
+                    }
+                    ps.append(')');
+                    return declaration(t.type(), inner + ps, indent);
+                }
+                default:
+                    return join("void", inner);
+            }
+        } finally {
+            depth--;
+        }
+    }
+
+    private int skipQualifiers(int id) {
+        for (int i = 0; i < 64; i++) {
+            BtfType t = btf.type(id);
+            if (t == null) return id;
+            switch (t.kind()) {
+                case CONST: case VOLATILE: case RESTRICT: case TYPE_TAG: id = t.type(); break;
+                default: return id;
+            }
+        }
+        return id;
+    }
+
+    private int skipTags(int id) {
+        for (int i = 0; i < 64; i++) {
+            BtfType t = btf.type(id);
+            if (t == null || t.kind() != BtfKind.TYPE_TAG) return id;
+            id = t.type();
+        }
+        return id;
+    }
+
+    /** The integer type of an enum's size and signedness, for members of anonymous enums. */
+    private String integerOf(BtfType e) {
+        boolean signed = e.signedEnum();
+        switch ((int) e.size()) {
+            case 1: return signed ? "signed char" : "unsigned char";
+            case 2: return signed ? "short" : "unsigned short";
+            case 8: return signed ? "long long" : "unsigned long long";
+            default: return signed ? "int" : "unsigned int";
+        }
+    }
+
+    private static String join(String type, String inner) {
+        if (inner.isEmpty()) return type;
+        return inner.startsWith("*") || inner.startsWith("(") ? type + " " + inner : type + " " + inner;
+    }
+
+    private static StringBuilder tabs(StringBuilder sb, int n) {
+        for (int i = 0; i < n; i++) sb.append('\t');
+        return sb;
+    }
+
+    private static long roundUp(long v, long to) {
+        return to <= 1 ? v : (v + to - 1) / to * to;
+    }
+
+    /** Ids written, for tests: every named struct, union and typedef must end up written. */
+    Set<Integer> written() {
+        Set<Integer> s = new HashSet<>();
+        for (int i = 0; i < state.length; i++) if (state[i] == 2) s.add(i);
+        return s;
+    }
+}

@@ -1,0 +1,181 @@
+package kernelloader.corpus;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import kernelloader.btf.Btf;
+import kernelloader.btf.BtfKind;
+import kernelloader.btf.BtfLocator;
+import kernelloader.btf.BtfRawDump;
+import kernelloader.btf.BtfType;
+import kernelloader.btf.CHeaderWriter;
+import kernelloader.core.KernelModel;
+import kernelloader.core.KernelReader;
+import kernelloader.kallsyms.KallsymsFinder;
+import kernelloader.layout.KernelLayout;
+import kernelloader.layout.LayoutInference;
+
+/**
+ * BTF of every corpus kernel built with CONFIG_DEBUG_INFO_BTF, read from the image as shipped,
+ * against Debian's own tools on the matching -dbg vmlinux (.ci/fetch-btf-truth.sh): the blob
+ * is byte for byte the vmlinux's .BTF section, our raw dump equals bpftool's line for line
+ * (every type's kind, name, size, member offsets, values), and our C header compiles — with
+ * the kernel's layout, on the kernels gcc here can lay out (amd64).
+ */
+class DebianBtfTest {
+    static List<Corpus.Kernel> kernels() {
+        List<Corpus.Kernel> out = new ArrayList<>();
+        for (Corpus.Kernel k : Corpus.kernels()) {
+            try {
+                Path config = k.dir.resolve("config");
+                if (Files.exists(config) && Files.readAllLines(config).contains("CONFIG_DEBUG_INFO_BTF=y")) out.add(k);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return out;
+    }
+
+    static Path truth(Corpus.Kernel k) {
+        String root = System.getenv().getOrDefault("BTF_TRUTH", System.getProperty("user.home") + "/.cache/kernel-btf");
+        Path d = Path.of(root, k.id);
+        if (!Files.exists(d.resolve("vmlinux.btf"))) {
+            throw new IllegalStateException("no BTF ground truth for " + k.id + " under " + d + ": run .ci/fetch-btf-truth.sh (.ci/run does)");
+        }
+        return d;
+    }
+
+    private static Btf load(Corpus.Kernel k, String[] how) throws Exception {
+        KernelModel m = KernelReader.read(k.image(), KallsymsFinder.Hints.NONE);
+        KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), LayoutInference.Overrides.NONE);
+        BtfLocator.Outcome o = KernelReader.btf(m, layout);
+        assertNotNull(o.found(), String.join("; ", o.tried()));
+        // the header search alone finds the same blob
+        BtfLocator.Outcome scanned = BtfLocator.find(m.image(), null, null);
+        assertNotNull(scanned.found());
+        assertEquals(o.found().offset(), scanned.found().offset(), "header search and " + o.found().how() + " disagree");
+        byte[] ours = Arrays.copyOfRange(m.image().data(), o.found().offset(), o.found().offset() + o.found().btf().byteSize());
+        assertArrayEquals(Files.readAllBytes(truth(k).resolve("vmlinux.btf")), ours, "the .BTF bytes differ from the -dbg vmlinux's section");
+        how[0] = o.found().how();
+        return o.found().btf();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("kernels")
+    void rawDumpEqualsBpftools(Corpus.Kernel k) throws Exception {
+        String[] how = new String[1];
+        Btf btf = load(k, how);
+        StringWriter w = new StringWriter(1 << 24);
+        BtfRawDump.text(btf, w);
+        List<String> ours = w.toString().lines().toList();
+        List<String> bpftool = Files.readAllLines(truth(k).resolve("bpftool.raw"));
+        int n = Math.min(ours.size(), bpftool.size());
+        for (int i = 0; i < n; i++) {
+            assertEquals(bpftool.get(i), ours.get(i), "line " + (i + 1) + " of the raw dump");
+        }
+        assertEquals(bpftool.size(), ours.size(), "lines in the raw dump");
+        long types = bpftool.stream().filter(l -> l.startsWith("[")).count();
+        assertEquals(types, btf.types().size());
+        assertTrue(types > 50_000, types + " types");
+        System.out.printf("%s: BTF by %s, %d bytes, %d types, %s%n", k.id, how[0], btf.byteSize(), types, btf.kindCounts());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("kernels")
+    void cHeaderCompiles(Corpus.Kernel k, @TempDir Path tmp) throws Exception {
+        Btf btf = load(k, new String[1]);
+        Path header = tmp.resolve("vmlinux.h");
+        try (Writer w = Files.newBufferedWriter(header, StandardCharsets.UTF_8)) {
+            CHeaderWriter.write(btf, w);
+        }
+        Gcc r = gcc(tmp, header);
+        assertEquals(0, r.exit, "gcc -fsyntax-only on our header: " + r.firstErrors);
+
+        // bpftool's header of the same BTF defines the same named structs, unions, enums and typedefs
+        String ourText = Files.readString(header);
+        String theirs = Files.readString(truth(k).resolve("bpftool.h"));
+        for (String kind : List.of("struct", "union", "enum", "typedef")) {
+            assertEquals(definitions(theirs, kind), definitions(ourText, kind), kind + " definitions in bpftool's header and ours");
+        }
+
+        if (k.debianArch().equals("amd64")) {
+            // gcc here lays out x86-64: every named struct's size and member offsets must be the kernel's
+            Path asserts = tmp.resolve("layout.c");
+            int n = writeLayoutAsserts(btf, header, asserts);
+            Gcc layout = gcc(tmp, asserts, "-fms-extensions");
+            assertEquals(0, layout.exit, n + " layout assertions: " + layout.firstErrors);
+            assertTrue(n > 50_000, n + " layout assertions");
+        }
+    }
+
+    /** Names defined at the top level of a header ("struct foo {", "typedef ... foo;"), counted. */
+    private static Map<String, Integer> definitions(String header, String kind) {
+        Map<String, Integer> m = new HashMap<>();
+        for (String line : header.split("\n")) {
+            if (kind.equals("typedef")) {
+                if (line.startsWith("typedef ")) m.merge("typedef", 1, Integer::sum);
+            } else if (line.startsWith(kind + " ") && line.endsWith(" {")) {
+                // repeats of a name are suffixed ___2, ___3 in the order each tool meets them
+                m.merge(line.substring(kind.length() + 1, line.length() - 2).replaceAll("___[0-9]+$", ""), 1, Integer::sum);
+            }
+        }
+        return m;
+    }
+
+    /** _Static_asserts of sizeof and offsetof for every uniquely named struct/union and its named members. */
+    private static int writeLayoutAsserts(Btf btf, Path header, Path out) throws IOException {
+        Map<String, Integer> tagCount = new HashMap<>();
+        for (BtfType t : btf.types()) {
+            if ((t.kind().isComposite() || t.kind().isEnum()) && !t.anonymous() && t.vlen() > 0) tagCount.merge(t.name(), 1, Integer::sum);
+        }
+        StringBuilder sb = new StringBuilder("#include \"" + header.getFileName() + "\"\n");
+        int n = 0;
+        for (BtfType t : btf.types()) {
+            if (!t.kind().isComposite() || t.anonymous() || tagCount.get(t.name()) != 1) continue;
+            String c = (t.kind() == BtfKind.UNION ? "union " : "struct ") + t.name();
+            sb.append("_Static_assert(sizeof(").append(c).append(") == ").append(t.size()).append(", \"").append(t.name()).append("\");\n");
+            n++;
+            for (BtfType.Member m : t.members()) {
+                if (m.name().isEmpty() || m.bitfieldSize() != 0) continue;
+                sb.append("_Static_assert(__builtin_offsetof(").append(c).append(", ").append(m.name()).append(") == ")
+                  .append(m.bitOffset() / 8).append(", \"").append(t.name()).append('.').append(m.name()).append("\");\n");
+                n++;
+            }
+        }
+        Files.writeString(out, sb);
+        return n;
+    }
+
+    private record Gcc(int exit, String firstErrors) {}
+
+    private static Gcc gcc(Path dir, Path file, String... flags) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("gcc", "-fsyntax-only", "-w"));
+        cmd.addAll(List.of(flags));
+        cmd.add(file.toString());
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(300, TimeUnit.SECONDS));
+        String errors = output.lines().filter(l -> l.contains("error")).limit(5).reduce("", (a, b) -> a + b + " | ");
+        return new Gcc(p.exitValue(), errors);
+    }
+}
