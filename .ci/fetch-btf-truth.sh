@@ -42,9 +42,14 @@ for id in "${ids[@]}"; do
    vmlinux=$(find "$work/x" -path '*/debug/*' -type f -name 'vmlinux*' | head -n 1)
    [[ -n $vmlinux ]] || { echo "$id: no vmlinux in $pkg" >&2; exit 1; }
    mkdir -p "$out.tmp"
-   objcopy --dump-section .BTF="$out.tmp/vmlinux.btf" "$vmlinux" /dev/null
-   bpftool btf dump file "$out.tmp/vmlinux.btf" > "$out.tmp/bpftool.raw"
-   bpftool btf dump file "$out.tmp/vmlinux.btf" format c > "$out.tmp/bpftool.h"
+   # objcopy knows only the host's ELF machines; readelf reads any, and dd cuts the section out
+   if ! objcopy --dump-section .BTF="$out.tmp/vmlinux.btf" "$vmlinux" /dev/null 2>/dev/null; then
+     read -r off size < <(readelf -S -W "$vmlinux" | awk '$2 == ".BTF" { print $5, $6 } $3 == ".BTF" { print $6, $7 }')
+     [[ -n $off ]] || { echo "$id: no .BTF section in $vmlinux" >&2; exit 1; }
+     dd if="$vmlinux" of="$out.tmp/vmlinux.btf" bs=4096 iflag=skip_bytes,count_bytes skip=$((16#$off)) count=$((16#$size)) status=none
+   fi
+   bpftool btf dump file "$out.tmp/vmlinux.btf" > "$out.tmp/bpftool.raw" || exit 1
+   bpftool btf dump file "$out.tmp/vmlinux.btf" format c > "$out.tmp/bpftool.h" || exit 1
    echo "bpftool=$(bpftool version | head -1)" > "$out.tmp/meta.env"
    echo "version=$version" >> "$out.tmp/meta.env"
    rm -rf "$out"; mv "$out.tmp" "$out"

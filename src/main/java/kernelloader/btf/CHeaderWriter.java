@@ -36,6 +36,7 @@ public final class CHeaderWriter {
     private final byte[] state;        // composites and typedefs: 0 not written, 1 being written, 2 written
     private final boolean[] declared;  // a named struct/union has a forward declaration or its definition out
     private final Map<Integer, Integer> anonEnumTypedef = new HashMap<>();
+    private final long[] alignCache;
     private int depth;
 
     private CHeaderWriter(Btf btf, Writer out) {
@@ -46,6 +47,7 @@ public final class CHeaderWriter {
         this.names = new String[n];
         this.state = new byte[n];
         this.declared = new boolean[n];
+        this.alignCache = new long[n];
     }
 
     /** Writes the header for all of {@code btf}'s types. */
@@ -67,6 +69,7 @@ public final class CHeaderWriter {
         out.write("#ifndef __VMLINUX_H__\n#define __VMLINUX_H__\n\n");
         out.write("#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n"
                 + "#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n#endif\n\n");
+        writeIntFallbacks();
         // typedefs of an anonymous enum define it in place; every other enum stands alone
         for (int id = btf.firstId(); id <= btf.lastId(); id++) {
             BtfType t = btf.type(id);
@@ -97,6 +100,30 @@ public final class CHeaderWriter {
         }
         out.write("#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop\n#endif\n\n#endif /* __VMLINUX_H__ */\n");
         out.flush();
+    }
+
+    /**
+     * BTF INTs named __Poly8_t ... __Poly128_t are gcc's arm64 NEON built-ins, unknown to a
+     * compiler for another machine: there the header declares an unsigned integer of the same
+     * size in their place. (Other odd INT names, gcc's "ssizetype" of array indexes, never
+     * appear in a declaration.)
+     */
+    private void writeIntFallbacks() throws IOException {
+        StringBuilder poly = new StringBuilder();
+        java.util.Set<String> seen = new HashSet<>();
+        for (int id = btf.firstId(); id <= btf.lastId(); id++) {
+            BtfType t = btf.type(id);
+            if (t.kind() != BtfKind.INT || !t.name().matches("__Poly[0-9]+_t") || !seen.add(t.name())) continue;
+            String c = switch ((int) t.size()) {
+                case 1 -> "unsigned char";
+                case 2 -> "unsigned short";
+                case 4 -> "unsigned int";
+                case 8 -> "unsigned long long";
+                default -> "unsigned __int128";
+            };
+            poly.append("typedef ").append(c).append(' ').append(t.name()).append(";\n");
+        }
+        if (poly.length() > 0) out.write("#ifndef __aarch64__\n" + poly + "#endif\n\n");
     }
 
     // ---- names -------------------------------------------------------------------------
@@ -199,6 +226,10 @@ public final class CHeaderWriter {
         if (state[id] != 0) return;
         state[id] = 1;
         BtfType t = btf.type(id);
+        if (t.name().equals("__builtin_va_list")) {   // gcc's own, as libbpf leaves it out
+            state[id] = 2;
+            return;
+        }
         BtfType target = btf.type(t.type());
         String text;
         if (target != null && target.kind().isEnum() && target.anonymous()) {
@@ -258,7 +289,9 @@ public final class CHeaderWriter {
         boolean union = t.kind() == BtfKind.UNION;
         sb.append(union ? "union " : "struct ");
         if (!t.anonymous()) sb.append(names[t.id()]).append(' ');
-        sb.append("{\n");
+        sb.append('{');
+        int bodyStart = sb.length();
+        sb.append('\n');
         boolean packed = isPacked(t);
         long pos = 0;   // in bits: where the compiler has got to
         for (BtfType.Member m : t.members()) {
@@ -271,14 +304,24 @@ public final class CHeaderWriter {
             if (m.bitfieldSize() != 0) sb.append(": ").append(m.bitfieldSize());
             sb.append(";\n");
             long end = m.bitOffset() + (m.bitfieldSize() != 0 ? m.bitfieldSize() : size);
-            if (!union) pos = Math.max(pos, end);
+            pos = Math.max(pos, end);
         }
         if (!union) {
             long align = packed ? 1 : alignOf(t.id());
             long natural = roundUp(roundUp(pos, 8) / 8, align) * 8;
             if (t.size() * 8 > natural) pad(sb, indent + 1, pos, t.size() * 8);
+        } else if (t.size() * 8 > pos && t.size() <= 8) {
+            // every member of a union starts at 0, so one anonymous bit-field gives its size
+            tabs(sb, indent + 1).append(pointerSize == 8 ? "long: " : "long long: ").append(t.size() * 8).append(";\n");
+        } else if (t.size() * 8 > pos) {
+            // larger: an anonymous struct of nothing but padding
+            tabs(sb, indent + 1).append("struct {\n");
+            pad(sb, indent + 2, 0, t.size() * 8);
+            tabs(sb, indent + 1).append("};\n");
         }
-        tabs(sb, indent).append('}');
+        if (sb.length() == bodyStart + 1) sb.setLength(bodyStart);   // no members, no padding: "struct foo {}"
+        else tabs(sb, indent);
+        sb.append('}');
         if (packed) sb.append(" __attribute__((packed))");
         return sb.toString();
     }
@@ -319,39 +362,49 @@ public final class CHeaderWriter {
      * multiple of the alignment its members would give it (libbpf's test).
      */
     private boolean isPacked(BtfType t) {
+        if (t.kind() == BtfKind.UNION) {
+            // a union smaller than its widest member's alignment would round it to (arm64's mrq_bwmgr unions)
+            long align = 1;
+            for (BtfType.Member m : t.members()) align = Math.max(align, alignOf(m.type()));
+            return t.size() % align != 0;
+        }
         if (t.kind() != BtfKind.STRUCT) return false;
         long align = 1;
+        long pos = 0;
         for (BtfType.Member m : t.members()) {
             long a = alignOf(m.type());
             align = Math.max(align, a);
             if (m.bitfieldSize() == 0 && m.bitOffset() % (8 * a) != 0) return true;
+            // a bit-field the compiler would have moved past a unit boundary (s390's struct pgid)
+            if (m.bitOffset() < naturalOffset(pos, m, false)) return true;
+            pos = Math.max(pos, m.bitOffset() + (m.bitfieldSize() != 0 ? m.bitfieldSize() : btf.sizeOf(m.type(), pointerSize) * 8));
         }
         return t.size() % align != 0;
     }
 
-    /** The alignment the compiler gives a type (libbpf's btf__align_of), 1 if packed. */
+    /** The alignment the compiler gives a type (libbpf's btf__align_of), 1 if packed; computed once per type. */
     private long alignOf(int id) {
-        return alignOf(id, 0);
+        int r = btf.resolve(id);
+        if (r <= 0 || r >= alignCache.length) return 1;
+        if (alignCache[r] == 0) {
+            alignCache[r] = 1;   // a struct that (through a hostile loop) holds itself stays at 1
+            alignCache[r] = computeAlign(btf.type(r));
+        }
+        return alignCache[r];
     }
 
-    private long alignOf(int id, int level) {
-        if (level > MAX_DEPTH) return 1;
-        BtfType t = btf.type(btf.resolve(id));
-        if (t == null) return 1;
+    private long computeAlign(BtfType t) {
         switch (t.kind()) {
             case INT: case ENUM: case ENUM64: case FLOAT:
                 return Math.max(1, Math.min(pointerSize, t.size()));
             case PTR:
                 return pointerSize;
             case ARRAY:
-                return alignOf(t.type(), level + 1);
+                return alignOf(t.type());
             case STRUCT: case UNION: {
+                if (isPacked(t)) return 1;
                 long align = 1;
-                for (BtfType.Member m : t.members()) {
-                    long a = alignOf(m.type(), level + 1);
-                    if (m.bitfieldSize() == 0 && m.bitOffset() % (8 * a) != 0) return 1;
-                    align = Math.max(align, a);
-                }
+                for (BtfType.Member m : t.members()) align = Math.max(align, alignOf(m.type()));
                 return t.size() % align != 0 ? 1 : align;
             }
             default:
@@ -386,12 +439,15 @@ public final class CHeaderWriter {
                 case PTR: {
                     BtfType target = btf.type(skipQualifiers(t.type()));
                     boolean wrap = target != null && (target.kind() == BtfKind.ARRAY || target.kind() == BtfKind.FUNC_PROTO);
-                    return declaration(t.type(), wrap ? "(*" + inner + ")" : "*" + inner, indent);
+                    // spacing as libbpf's: "char * (*f)(void)", "struct foo * const p"
+                    String sep = startsWithQualifier(inner) ? " " : "";
+                    String star = wrap ? "(*" + sep + inner + ")" : inner.startsWith("(") || !sep.isEmpty() ? "* " + inner : "*" + inner;
+                    return declaration(t.type(), star, indent);
                 }
                 case CONST: case VOLATILE: case RESTRICT: {
                     String q = t.kind() == BtfKind.CONST ? "const" : t.kind() == BtfKind.VOLATILE ? "volatile" : "restrict";
                     BtfType target = btf.type(skipTags(t.type()));
-                    if (target != null && target.kind() == BtfKind.PTR) return declaration(t.type(), q + " " + inner, indent);
+                    if (target != null && target.kind() == BtfKind.PTR) return declaration(t.type(), inner.isEmpty() ? q : q + " " + inner, indent);
                     if (target != null && target.kind() == BtfKind.FUNC_PROTO) return declaration(t.type(), inner, indent);
                     if (t.kind() == BtfKind.RESTRICT) return declaration(t.type(), inner, indent);
                     return q + " " + declaration(t.type(), inner, indent);
@@ -417,6 +473,10 @@ public final class CHeaderWriter {
         } finally {
             depth--;
         }
+    }
+
+    private static boolean startsWithQualifier(String inner) {
+        return inner.startsWith("const") || inner.startsWith("volatile") || inner.startsWith("restrict");
     }
 
     private int skipQualifiers(int id) {

@@ -46,12 +46,17 @@ final class ImportCommand implements Callable<Integer> {
     @Option(names = "--commit", paramLabel = "COMMENT", description = "check the programs in on the server with this comment (ghidra:// only)")
     String commit;
 
+    @Option(names = "--no-btf", description = "leave the kernel's BTF types and prototypes out (the loader's -loader-applyBtf false)")
+    boolean noBtf;
+
     @Override
     public Integer call() throws Exception {
+        java.util.List<generic.stl.Pair<String, String>> loaderArgs = noBtf
+                ? java.util.List.of(new generic.stl.Pair<>("-loader-applyBtf", "false")) : java.util.List.of();
         if (name != null && files.size() > 1) throw new KernelFormatException("--name names one program: give one FILE with it");
         for (Path f : files) if (!Files.isRegularFile(f)) throw new KernelFormatException(f + ": no such file");
         if (project.startsWith("ghidra:")) {
-            HeadlessImport.importIntoRepository(files, project, user, keystore, commit);
+            HeadlessImport.importIntoRepository(files, project, user, keystore, commit, loaderArgs);
             for (Path f : files) print(Map.of("file", f.toString(), "repository", project, "committed", commit != null));
             return 0;
         }
@@ -59,7 +64,7 @@ final class ImportCommand implements Callable<Integer> {
         for (Path f : files) {
             Map<String, Object> r;
             try {
-                r = HeadlessImport.importInto(f.toFile(), Path.of(project), name);
+                r = HeadlessImport.importInto(f.toFile(), Path.of(project), name, loaderArgs);
             } catch (Exception e) {
                 // one kernel that will not load does not stop the others
                 if (files.size() == 1) throw e;

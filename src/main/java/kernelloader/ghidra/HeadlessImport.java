@@ -50,6 +50,15 @@ public final class HeadlessImport {
 
     /** Imports {@code file} into the project at {@code projectDir} (created if absent); returns the summary. */
     public static Map<String, Object> importInto(File file, Path projectDir, String name) throws Exception {
+        return importInto(file, projectDir, name, java.util.List.of());
+    }
+
+    /**
+     * As above; {@code loaderArgs} are our loader's options as analyzeHeadless takes them
+     * ("-loader-applyBtf", "false"), and given any, our loader is used without a best guess.
+     */
+    public static Map<String, Object> importInto(File file, Path projectDir, String name,
+                                                 java.util.List<generic.stl.Pair<String, String>> loaderArgs) throws Exception {
         long t0 = System.nanoTime();
         startGhidra();
         Files.createDirectories(projectDir);
@@ -63,13 +72,18 @@ public final class HeadlessImport {
         ghidra.framework.model.DomainFile saved;
         Map<String, Object> summary;
         try {
-            LoadResults<Program> results = AutoImporter.importByUsingBestGuess(file, project.getProject(), "/", consumer, log, TaskMonitor.DUMMY);
+            LoadResults<Program> results = loaderArgs.isEmpty()
+                    ? AutoImporter.importByUsingBestGuess(file, project.getProject(), "/", consumer, log, TaskMonitor.DUMMY)
+                    : AutoImporter.importByUsingSpecificLoaderClass(file, project.getProject(), "/", LinuxKernelLoader.class, loaderArgs,
+                            consumer, log, TaskMonitor.DUMMY);
             if (results == null || results.size() == 0) {
                 throw new IllegalStateException(file + ": Ghidra found no loader for this file: " + log);
             }
+            long loaded = System.nanoTime();
             try {
                 Program p = results.getPrimaryDomainObject();
                 results.save(project.getProject(), consumer, log, TaskMonitor.DUMMY);
+                long savedAt = System.nanoTime();
                 saved = results.getPrimary().getSavedDomainFile();
                 Map<String, Object> out = new LinkedHashMap<>();
                 out.put("program", saved.getPathname());
@@ -82,6 +96,8 @@ public final class HeadlessImport {
                 out.put("labels", p.getOptions(Program.PROGRAM_INFO).getInt("Linux kallsyms labels", -1));
                 out.put("functions", p.getFunctionManager().getFunctionCount());
                 out.put("seconds", Math.round((System.nanoTime() - t0) / 1e7) / 100.0);
+                out.put("load_seconds", Math.round((loaded - t0) / 1e7) / 100.0);
+                out.put("save_seconds", Math.round((savedAt - loaded) / 1e7) / 100.0);
                 out.put("log", log.toString().trim());
                 if (parent == null) out.remove("project");
                 summary = out;
@@ -102,7 +118,7 @@ public final class HeadlessImport {
      * checking them in when {@code commitComment} is given.
      */
     public static void importIntoRepository(java.util.List<Path> files, String url, String user, String keystore,
-                                            String commitComment) throws Exception {
+                                            String commitComment, java.util.List<generic.stl.Pair<String, String>> loaderArgs) throws Exception {
         java.net.URL u;
         try {
             u = new java.net.URL(url);
@@ -119,7 +135,7 @@ public final class HeadlessImport {
         ghidra.app.util.headless.HeadlessOptions o = h.getOptions();
         o.reset();
         o.enableAnalysis(false);
-        o.setLoader(LinuxKernelLoader.class.getSimpleName(), java.util.List.of());
+        o.setLoader(LinuxKernelLoader.class.getSimpleName(), loaderArgs);
         o.setCommitFiles(commitComment != null, commitComment);
         if (user != null || keystore != null) o.setClientCredentials(user, keystore, false);
         // processURL reports a server it cannot reach in its log, not by an exception: check first

@@ -28,6 +28,8 @@ import kernelloader.ksymtab.KsymtabFinder;
 public class KallsymsAnalyzer extends AbstractAnalyzer {
     static final String NAME = "Linux kallsyms";
     private final Map<Program, KallsymsTable> found = new WeakHashMap<>();
+    static final String OPT_BTF = "Apply BTF types and function prototypes";
+    private boolean applyBtf = true;
 
     public KallsymsAnalyzer() {
         super(NAME, "Finds the Linux kernel's kallsyms symbol table in memory and labels every symbol", AnalyzerType.BYTE_ANALYZER);
@@ -72,6 +74,17 @@ public class KallsymsAnalyzer extends AbstractAnalyzer {
     }
 
     @Override
+    public void registerOptions(ghidra.framework.options.Options options, Program program) {
+        options.registerOption(OPT_BTF, applyBtf, null,
+                "Create the kernel's BTF types (CONFIG_DEBUG_INFO_BTF) and apply its function prototypes and variable types");
+    }
+
+    @Override
+    public void optionsChanged(ghidra.framework.options.Options options, Program program) {
+        applyBtf = options.getBoolean(OPT_BTF, applyBtf);
+    }
+
+    @Override
     public boolean added(Program program, AddressSetView set, TaskMonitor monitor, MessageLog log) throws CancelledException {
         KallsymsTable k = table(program);
         if (k == null) return false;
@@ -82,6 +95,10 @@ public class KallsymsAnalyzer extends AbstractAnalyzer {
                     + k.layout().encoding().description() + ", " + k.size() + " symbols");
             log.appendMsg(NAME, "kallsyms: " + c.labels() + " labels, " + c.functions() + " functions (" + k.baseEvidence() + ")");
             markExports(program, k, monitor, log);
+            if (applyBtf) {
+                KernelImage img = ProgramKernel.image(program);
+                KernelLoad.applyBtf(NAME, program, kernelloader.btf.BtfLocator.find(img, ScriptSupport.layout(program, img), k), k, monitor, log);
+            }
             return true;
         } catch (CancelledException e) {
             throw e;

@@ -36,6 +36,7 @@ final class KernelLoad {
     static final String OPT_FUNCTIONS = "Create functions for text symbols";
     static final String OPT_RELOCATIONS = "Apply RELATIVE relocations";
     static final String OPT_TABLE = "Kallsyms table (0 = first found; files holding several kernels)";
+    static final String OPT_BTF = "Apply BTF types and function prototypes";
 
     private KernelLoad() {}
 
@@ -92,6 +93,7 @@ final class KernelLoad {
         list.add(new Option(OPT_FUNCTIONS, true, Boolean.class, Loader.COMMAND_LINE_ARG_PREFIX + "-createFunctions"));
         list.add(new Option(OPT_RELOCATIONS, true, Boolean.class, Loader.COMMAND_LINE_ARG_PREFIX + "-applyRelocations"));
         list.add(new Option(OPT_TABLE, 0, Integer.class, Loader.COMMAND_LINE_ARG_PREFIX + "-kallsymsTable"));
+        list.add(new Option(OPT_BTF, true, Boolean.class, Loader.COMMAND_LINE_ARG_PREFIX + "-applyBtf"));
         return list;
     }
 
@@ -128,10 +130,35 @@ final class KernelLoad {
         }
     }
 
+    /**
+     * BTF is a bonus too: a kernel without it (CONFIG_DEBUG_INFO_BTF unset) loads as before, and
+     * a blob that will not apply leaves the labels and functions in place.
+     */
+    static void applyBtf(String who, Program program, kernelloader.btf.BtfLocator.Outcome o,
+                         kernelloader.kallsyms.KallsymsTable kallsyms, TaskMonitor monitor, MessageLog log)
+            throws CancelledException {
+        if (o.found() == null) {
+            log.appendMsg(who, "BTF: none (" + String.join("; ", o.tried()) + ")");
+            return;
+        }
+        try {
+            BtfApplier.Counts c = BtfApplier.apply(program, o.found().btf(), kallsyms, monitor);
+            String what = c.describe() + "; " + o.found().btf().byteSize() + " bytes of BTF at image offset 0x"
+                    + Integer.toHexString(o.found().offset()) + " (" + o.found().how() + ")";
+            program.getOptions(Program.PROGRAM_INFO).setString("Linux BTF", what);
+            log.appendMsg(who, "BTF: " + what + ", " + c.millis() + " ms");
+        } catch (CancelledException e) {
+            throw e;
+        } catch (Exception e) {
+            log.appendMsg(who, "BTF: not applied: " + e);
+        }
+    }
+
     /** Fills {@code program} (inside the loader's transaction) from the kernel in {@code provider}. */
     static void load(String loaderName, ByteProvider provider, List<Option> options, Program program,
                      TaskMonitor monitor, MessageLog log) throws CancelledException, IOException {
-        try {
+        // the records of a kernel's symbols, functions and types far outgrow Ghidra's 4 MB cache
+        try (AutoCloseable cache = DatabaseCache.widen(program, Long.getLong("kernelloader.dbCacheMB", 512) << 20)) {
             monitor.setMessage("Reading the kernel");
             int table = OptionUtils.getOption(OPT_TABLE, options, 0);
             KernelCache.Entry e = KernelCache.read(provider, null, table);
@@ -156,6 +183,9 @@ final class KernelLoad {
                     program.getAddressFactory().getDefaultAddressSpace().getAddress(layout.entry().value()));
             KernelProgramBuilder.recordInfo(program, m, layout, c);
             markExports(loaderName, program, m, layout, monitor, log);
+            if (OptionUtils.getOption(OPT_BTF, options, true)) {
+                applyBtf(loaderName, program, kernelloader.btf.BtfLocator.find(m.image(), layout, m.kallsyms()), m.kallsyms(), monitor, log);
+            }
             log.appendMsg(loaderName, String.format("%s: %d blocks, %d labels, %d functions; base 0x%x (%s)",
                     m.image().describeLayers(), blocks, c.labels(), c.functions(), layout.base().value(), layout.base().evidence()));
         } catch (CancelledException e) {

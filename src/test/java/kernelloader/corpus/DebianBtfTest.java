@@ -118,25 +118,29 @@ class DebianBtfTest {
             assertEquals(definitions(theirs, kind), definitions(ourText, kind), kind + " definitions in bpftool's header and ours");
         }
 
-        if (k.debianArch().equals("amd64")) {
-            // gcc here lays out x86-64: every named struct's size and member offsets must be the kernel's
+        {
+            // every named struct's size and member offsets, as gcc lays out our header, must be the kernel's
             Path asserts = tmp.resolve("layout.c");
             int n = writeLayoutAsserts(btf, header, asserts);
             Gcc layout = gcc(tmp, asserts, "-fms-extensions");
             assertEquals(0, layout.exit, n + " layout assertions: " + layout.firstErrors);
-            assertTrue(n > 50_000, n + " layout assertions");
+            assertTrue(n > 30_000, n + " layout assertions");
         }
     }
 
     /** Names defined at the top level of a header ("struct foo {", "typedef ... foo;"), counted. */
     private static Map<String, Integer> definitions(String header, String kind) {
         Map<String, Integer> m = new HashMap<>();
+        // arm64's built-in __Poly types get stand-ins for other machines' compilers: bpftool writes those it uses, we all, guarded
+        header = header.replaceAll("(?m)^typedef [a-z_0-9 ]+ __Poly[0-9]+_t;$", "");
         for (String line : header.split("\n")) {
             if (kind.equals("typedef")) {
                 if (line.startsWith("typedef ")) m.merge("typedef", 1, Integer::sum);
-            } else if (line.startsWith(kind + " ") && line.endsWith(" {")) {
+            } else if (line.startsWith(kind + " ") && (line.endsWith(" {") || line.endsWith(" {};")) && !line.startsWith(kind + " {")) {
+                // named definitions; anonymous enums bpftool writes inside structs, we on their own
                 // repeats of a name are suffixed ___2, ___3 in the order each tool meets them
-                m.merge(line.substring(kind.length() + 1, line.length() - 2).replaceAll("___[0-9]+$", ""), 1, Integer::sum);
+                String name = line.substring(kind.length() + 1, line.lastIndexOf(" {"));
+                m.merge(name.replaceAll("___[0-9]+$", ""), 1, Integer::sum);
             }
         }
         return m;
@@ -146,12 +150,15 @@ class DebianBtfTest {
     private static int writeLayoutAsserts(Btf btf, Path header, Path out) throws IOException {
         Map<String, Integer> tagCount = new HashMap<>();
         for (BtfType t : btf.types()) {
-            if ((t.kind().isComposite() || t.kind().isEnum()) && !t.anonymous() && t.vlen() > 0) tagCount.merge(t.name(), 1, Integer::sum);
+            if ((t.kind().isComposite() || (t.kind().isEnum() && t.vlen() > 0)) && !t.anonymous()) tagCount.merge(t.name(), 1, Integer::sum);
         }
         StringBuilder sb = new StringBuilder("#include \"" + header.getFileName() + "\"\n");
         int n = 0;
+        Map<Integer, Boolean> hostAbi = new HashMap<>();
         for (BtfType t : btf.types()) {
-            if (!t.kind().isComposite() || t.anonymous() || tagCount.get(t.name()) != 1) continue;
+            if (!t.kind().isComposite() || t.anonymous() || tagCount.getOrDefault(t.name(), 0) != 1) continue;
+            // gcc here lays these out by the host's ABI, not the kernel's (s390x aligns __int128 to 8, its va_list is 32 bytes)
+            if (hostDependent(btf, t.id(), hostAbi, 0)) continue;
             String c = (t.kind() == BtfKind.UNION ? "union " : "struct ") + t.name();
             sb.append("_Static_assert(sizeof(").append(c).append(") == ").append(t.size()).append(", \"").append(t.name()).append("\");\n");
             n++;
@@ -164,6 +171,24 @@ class DebianBtfTest {
         }
         Files.writeString(out, sb);
         return n;
+    }
+
+    /** Whether a type holds, by value, a 16-byte integer or a va_list: what a compiler lays out by its own machine's rules. */
+    private static boolean hostDependent(Btf btf, int id, Map<Integer, Boolean> memo, int depth) {
+        BtfType t = btf.type(id);
+        if (t == null || depth > 100) return false;
+        Boolean known = memo.get(id);
+        if (known != null) return known;
+        memo.put(id, false);
+        boolean r = switch (t.kind()) {
+            case INT -> t.size() == 16;
+            case TYPEDEF -> t.name().equals("__builtin_va_list") || hostDependent(btf, t.type(), memo, depth + 1);
+            case CONST, VOLATILE, RESTRICT, TYPE_TAG, ARRAY -> hostDependent(btf, t.type(), memo, depth + 1);
+            case STRUCT, UNION -> t.members().stream().anyMatch(m -> hostDependent(btf, m.type(), memo, depth + 1));
+            default -> false;
+        };
+        memo.put(id, r);
+        return r;
     }
 
     private record Gcc(int exit, String firstErrors) {}
