@@ -344,8 +344,10 @@ final class BtfDataTypes {
                         int bit = bigEndian ? width * 8 - shift - m.bitfieldSize() : shift;
                         s.insertBitFieldAt(byteOffset, width, bit, dt, m.bitfieldSize(), name, null);
                     } else if (dt.getLength() <= 0 || btf.sizeOf(m.type(), pointerSize) == 0) {
-                        // flexible arrays and empty structs (lock_class_key without lockdep) take no room
-                        s.insertAtOffset(byteOffset, dt, 0, name, null);
+                        // flexible arrays take no room and Ghidra keeps them as int[0]; an empty
+                        // struct (lock_class_key without lockdep) Ghidra would count as a byte,
+                        // moving what follows: it holds nothing, so it is left out
+                        if (dt instanceof ghidra.program.model.data.Array && dt.isZeroLength()) s.insertAtOffset(byteOffset, dt, 0, name, null);
                     } else if (byteOffset + dt.getLength() <= s.getLength()) {
                         s.replaceAtOffset(byteOffset, dt, dt.getLength(), name, null);
                     } else {
@@ -358,6 +360,7 @@ final class BtfDataTypes {
             } catch (IllegalArgumentException | ghidra.program.model.data.InvalidDataTypeException e) {
                 drop(names[t.id()] + "." + m.name() + ": " + e.getMessage());
             }
+
         }
     }
 }

@@ -42,7 +42,7 @@ import kernelloader.layout.LayoutInference;
  * (every type's kind, name, size, member offsets, values), and our C header compiles — with
  * the kernel's layout, on the kernels gcc here can lay out (amd64).
  */
-class DebianBtfTest {
+public class DebianBtfTest {
     static List<Corpus.Kernel> kernels() {
         List<Corpus.Kernel> out = new ArrayList<>();
         for (Corpus.Kernel k : Corpus.kernels()) {
@@ -56,8 +56,8 @@ class DebianBtfTest {
         return out;
     }
 
-    static Path truth(Corpus.Kernel k) {
-        String root = System.getenv().getOrDefault("BTF_TRUTH", System.getProperty("user.home") + "/.cache/kernel-btf");
+    public static Path truth(Corpus.Kernel k) {
+        String root = System.getProperty("kernel.btf", System.getenv().getOrDefault("BTF_TRUTH", System.getProperty("user.home") + "/.cache/kernel-btf"));
         Path d = Path.of(root, k.id);
         if (!Files.exists(d.resolve("vmlinux.btf"))) {
             throw new IllegalStateException("no BTF ground truth for " + k.id + " under " + d + ": run .ci/fetch-btf-truth.sh (.ci/run does)");

@@ -66,9 +66,68 @@ class LinuxKernelLoaderTest {
                     p.getListing().getComment(ghidra.program.model.listing.CodeUnit.PLATE_COMMENT, kfreeAt));
             Address initTask = p.getAddressFactory().getDefaultAddressSpace().getAddress(nm.get("init_task"));
             assertNotNull(p.getSymbolTable().getGlobalSymbol("init_task", initTask), "exported data labelled at nm's address");
+
+            assertBtfApplied(p, k);
         } finally {
             p.release(consumer);
         }
+    }
+
+    /**
+     * The kernel's BTF, as bpftool reads the -dbg vmlinux's .BTF: every uniquely named struct in
+     * /BTF with the kernel's size, and start_kernel, do_sys_open, the kmalloc family and kfree
+     * with its prototype (parameter names, count, pointer-ness); a kernel without BTF says so.
+     */
+    static void assertBtfApplied(Program p, Corpus.Kernel k) throws Exception {
+        String info = p.getOptions(Program.PROGRAM_INFO).getString("Linux BTF", null);
+        if (!java.nio.file.Files.readAllLines(k.dir.resolve("config")).contains("CONFIG_DEBUG_INFO_BTF=y")) {
+            assertEquals(null, info);
+            assertTrue(EmbeddedGhidra.lastLog.contains("BTF: none"), EmbeddedGhidra.lastLog);
+            return;
+        }
+        assertNotNull(info, "Linux BTF in Program Information; log: " + EmbeddedGhidra.lastLog);
+        kernelloader.corpus.BpftoolRaw raw = new kernelloader.corpus.BpftoolRaw(kernelloader.corpus.BpftoolRaw.truth(k).resolve("bpftool.raw"));
+        ghidra.program.model.data.DataTypeManager dtm = p.getDataTypeManager();
+        ghidra.program.model.data.CategoryPath btf = new ghidra.program.model.data.CategoryPath("/BTF");
+
+        ghidra.program.model.data.DataType task = dtm.getDataType(btf, "task_struct");
+        assertNotNull(task, "struct task_struct");
+        assertEquals(raw.only("STRUCT", "task_struct").size(), task.getLength(), "sizeof(struct task_struct)");
+        int checked = 0;
+        java.util.List<String> wrong = new java.util.ArrayList<>();
+        for (kernelloader.corpus.BpftoolRaw.Type t : raw.byId.values()) {
+            if (!t.kind().equals("STRUCT") || t.name().isEmpty() || t.name().equals("(anon)") || t.size() == 0
+                    || raw.only("STRUCT", t.name()) == null || raw.byName.get(t.name()).size() > 1) continue;
+            ghidra.program.model.data.DataType d = dtm.getDataType(btf, t.name());
+            checked++;
+            if (d == null || d.getLength() != t.size()) wrong.add(t.name() + " " + t.size() + " vs " + (d == null ? "missing" : d.getLength()));
+        }
+        assertTrue(checked > 5000, checked + " structs");
+        assertEquals(java.util.List.of(), wrong.subList(0, Math.min(5, wrong.size())), wrong.size() + " of " + checked + " structs differ");
+
+        int prototypes = 0;
+        for (String fn : java.util.List.of("start_kernel", "do_sys_open", "__kmalloc", "__kmalloc_noprof", "kmalloc_trace",
+                "kmem_cache_alloc", "kmem_cache_alloc_noprof", "kfree")) {
+            kernelloader.corpus.BpftoolRaw.Type func = raw.only("FUNC", fn);
+            if (func == null) continue;
+            kernelloader.corpus.BpftoolRaw.Type proto = raw.byId.get(func.typeId());
+            ghidra.program.model.symbol.Symbol s = p.getSymbolTable().getGlobalSymbols(fn).get(0);
+            Function f = p.getFunctionManager().getFunctionAt(s.getAddress());
+            assertNotNull(f, fn);
+            assertEquals(proto.entries().size(), f.getParameterCount(), fn + " parameters: " + f.getSignature().getPrototypeString());
+            for (int i = 0; i < proto.entries().size(); i++) {
+                kernelloader.corpus.BpftoolRaw.Entry e = proto.entries().get(i);
+                assertEquals(e.name(), f.getParameter(i).getName(), fn + " parameter " + i);
+                boolean pointer = raw.byId.containsKey(e.typeId()) && raw.byId.get(e.typeId()).kind().equals("PTR");
+                assertEquals(pointer, f.getParameter(i).getDataType() instanceof ghidra.program.model.data.Pointer, fn + " parameter " + e.name());
+            }
+            int ret = proto.typeId();
+            if (ret == 0) assertEquals("void", f.getReturnType().getName(), fn);
+            else if (raw.byId.get(ret).kind().equals("PTR")) assertTrue(f.getReturnType() instanceof ghidra.program.model.data.Pointer, fn);
+            assertEquals(ghidra.program.model.symbol.SourceType.IMPORTED, f.getSignatureSource(), fn);
+            prototypes++;
+        }
+        assertTrue(prototypes >= 4, prototypes + " of the kmalloc family and friends checked");
     }
 
     @org.junit.jupiter.api.Test
