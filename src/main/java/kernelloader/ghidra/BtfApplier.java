@@ -36,8 +36,7 @@ final class BtfApplier {
             return types + " types, " + prototypes + " function prototypes (" + functionsWithout + " BTF functions not in the program, "
                     + ambiguous + " names with two prototypes left alone), " + variables + " variables typed ("
                     + variablesOutside + " outside memory)" + (membersDropped > 0 ? ", " + membersDropped + " members not placed (e.g. " + String.join("; ", droppedExamples) + ")" : "")
-                    + "; types " + typeMillis + " ms, the rest " + (millis - typeMillis) + " ms"
-                    + " [build " + tBuild / 1000000 + " update " + tUpdate / 1000000 + " varargs " + tVar / 1000000 + "]";
+                    + "; types " + typeMillis + " ms, prototypes and variables " + (millis - typeMillis) + " ms";
         }
     }
 
@@ -105,10 +104,8 @@ final class BtfApplier {
                 (System.nanoTime() - t0) / 1_000_000, typeMillis);
     }
 
-    static long tBuild, tUpdate, tVar;
     private static boolean applyPrototype(Program program, Function f, BtfDataTypes types, BtfType proto) {
         try {
-            long a0 = System.nanoTime();
             ParameterDefinition[] defs = types.parameters(proto);
             List<Parameter> params = new ArrayList<>(defs.length);
             for (int i = 0; i < defs.length; i++) {
@@ -116,13 +113,9 @@ final class BtfApplier {
                 params.add(new ParameterImpl(name, defs[i].getDataType(), program, SourceType.IMPORTED));
             }
             ReturnParameterImpl ret = new ReturnParameterImpl(types.valueType(proto.type()), program);
-            long a1 = System.nanoTime();
             f.updateFunction(null, ret, params, Function.FunctionUpdateType.DYNAMIC_STORAGE_ALL_PARAMS, true, SourceType.IMPORTED);
-            long a2 = System.nanoTime();
             List<BtfType.Param> ps = proto.params();
             f.setVarArgs(!ps.isEmpty() && ps.get(ps.size() - 1).type() == 0);
-            long a3 = System.nanoTime();
-            tBuild += a1 - a0; tUpdate += a2 - a1; tVar += a3 - a2;
             return true;
         } catch (Exception e) {
             return false;   // a parameter name clashing with a local, a type the storage cannot hold: left as it was

@@ -80,6 +80,46 @@ public final class ScriptSupport {
         return t.exports().size();
     }
 
+    /**
+     * Writes the kernel's BTF types to a new Ghidra data type archive ({@code .gdt}) that other
+     * programs (modules, other builds of the kernel) can open and apply. The program's /BTF
+     * category where the loader or analyzer made one; else the types straight from the BTF in
+     * the program's memory. Returns the number of types written.
+     */
+    public static int exportBtfArchive(Program program, Path out, ghidra.util.task.TaskMonitor monitor) throws Exception {
+        if (!out.getFileName().toString().endsWith(".gdt")) throw new IOException(out + ": a data type archive's name ends in .gdt");
+        if (Files.exists(out)) throw new IOException(out + ": exists; Ghidra will not overwrite an archive");
+        ghidra.program.model.data.Category cat = program.getDataTypeManager().getCategory(BtfDataTypes.CATEGORY);
+        kernelloader.btf.Btf btf = null;
+        if (cat == null) {
+            KernelImage img = ProgramKernel.image(program);
+            if (img == null) throw new IOException(program.getName() + ": no initialised memory to search for BTF");
+            kernelloader.btf.BtfLocator.Outcome o = kernelloader.btf.BtfLocator.find(img, layout(program, img), ProgramKernel.kallsyms(program));
+            if (o.found() == null) throw new IOException(o.failure(program.getName()));
+            btf = o.found().btf();
+        }
+        ghidra.program.model.data.FileDataTypeManager gdt = ghidra.program.model.data.FileDataTypeManager.createFileArchive(out.toFile());
+        try {
+            int tx = gdt.startTransaction("Linux kernel BTF");
+            int n;
+            try {
+                if (cat != null) {
+                    List<ghidra.program.model.data.DataType> all = new ArrayList<>(List.of(cat.getDataTypes()));
+                    gdt.addDataTypes(all, ghidra.program.model.data.DataTypeConflictHandler.DEFAULT_HANDLER, monitor);
+                    n = all.size();
+                } else {
+                    n = BtfDataTypes.create(btf, gdt, monitor).added().values().stream().mapToInt(Integer::intValue).sum();
+                }
+            } finally {
+                gdt.endTransaction(tx, true);
+            }
+            gdt.save();
+            return n;
+        } finally {
+            gdt.close();
+        }
+    }
+
     /** The program's memory map as the core describes one: a region per block, offsets into {@code img}. */
     static KernelLayout layout(Program program, KernelImage img) throws IOException {
         long lo = img.layers().get(0).offset();

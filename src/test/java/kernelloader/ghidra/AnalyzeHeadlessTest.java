@@ -39,6 +39,9 @@ class AnalyzeHeadlessTest {
                 "-scriptPath", "ghidra_scripts", "-postScript", "ExportKallsyms.java", out.toString(),
                 "-postScript", "ExportModuleSymvers.java", symvers.toString()));
         if (!loader.isEmpty()) cmd.addAll(cmd.indexOf("-noanalysis"), List.of("-loader", loader));
+        Path gdt = dir.resolve("kernel.gdt");
+        boolean btf = Files.readAllLines(k.dir.resolve("config")).contains("CONFIG_DEBUG_INFO_BTF=y");
+        if (btf) cmd.addAll(List.of("-postScript", "ExportBtfArchive.java", gdt.toString()));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String log = new String(p.getInputStream().readAllBytes());
         assertEquals(0, p.waitFor(), log);
@@ -49,5 +52,20 @@ class AnalyzeHeadlessTest {
         assertEquals(expected.toString(), Files.readString(out, java.nio.charset.StandardCharsets.ISO_8859_1));
         assertEquals(new java.util.TreeSet<>(Files.readAllLines(k.dir.resolve("Module.symvers"))),
                 new java.util.TreeSet<>(Files.readAllLines(symvers)), "ExportModuleSymvers.java writes Debian's Module.symvers, order aside");
+        if (btf) {
+            // the archive opens in another Ghidra session and holds the kernel's structs at bpftool's sizes
+            assertTrue(Files.exists(gdt), "ExportBtfArchive.java wrote nothing: " + log);
+            EmbeddedGhidra.start();
+            kernelloader.corpus.BpftoolRaw raw = new kernelloader.corpus.BpftoolRaw(kernelloader.corpus.BpftoolRaw.truth(k).resolve("bpftool.raw"));
+            ghidra.program.model.data.FileDataTypeManager archive = ghidra.program.model.data.FileDataTypeManager.openFileArchive(gdt.toFile(), false);
+            try {
+                ghidra.program.model.data.CategoryPath cat = new ghidra.program.model.data.CategoryPath("/BTF");
+                assertEquals(raw.only("STRUCT", "task_struct").size(), archive.getDataType(cat, "task_struct").getLength());
+                assertEquals(raw.only("STRUCT", "file_operations").size(), archive.getDataType(cat, "file_operations").getLength());
+                assertTrue(archive.getDataTypeCount(true) > 10_000, archive.getDataTypeCount(true) + " types in the archive");
+            } finally {
+                archive.close();
+            }
+        }
     }
 }
