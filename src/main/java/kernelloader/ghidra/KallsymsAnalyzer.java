@@ -88,7 +88,7 @@ public class KallsymsAnalyzer extends AbstractAnalyzer {
     public boolean added(Program program, AddressSetView set, TaskMonitor monitor, MessageLog log) throws CancelledException {
         KallsymsTable k = table(program);
         if (k == null) return false;
-        try {
+        try (AutoCloseable cache = DatabaseCache.widen(program, Long.getLong("kernelloader.dbCacheMB", 512) << 20)) {
             KernelProgramBuilder.Counts c = KernelProgramBuilder.applySymbols(program, k, true, monitor);
             program.getOptions(Program.PROGRAM_INFO).setInt("Linux kallsyms labels", c.labels());
             program.getOptions(Program.PROGRAM_INFO).setString("Linux kallsyms layout", k.layout().era() + ", "

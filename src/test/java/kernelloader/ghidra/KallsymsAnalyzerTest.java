@@ -97,6 +97,31 @@ class KallsymsAnalyzerTest {
     }
 
     @Test
+    void rawArm64ImageGetsItsBtf() throws Exception {
+        // Debian's arm64 kernel is a raw Image: as a user would load it by hand, at its link address
+        Corpus.Kernel k = Corpus.kernel("bookworm-arm64-arm64");
+        KernelModel m = KernelReader.read(k.image(), KallsymsFinder.Hints.NONE);
+        Object consumer = new Object();
+        Program p = load(k.image().toFile(), BinaryLoader.class, List.of(new Pair<>("-loader-baseAddr", "0xffff800008000000")),
+                "AARCH64:LE:64:v8A", consumer);
+        try {
+            MessageLog log = new MessageLog();
+            KallsymsAnalyzer a = new KallsymsAnalyzer();
+            int tx = p.startTransaction("kallsyms");
+            try {
+                assertTrue(a.added(p, p.getMemory(), TaskMonitor.DUMMY, log));
+            } finally {
+                p.endTransaction(tx, true);
+            }
+            assertEquals(m.kallsyms().size(), p.getOptions(Program.PROGRAM_INFO).getInt("Linux kallsyms labels", -1));
+            EmbeddedGhidra.lastLog = log.toString();
+            LinuxKernelLoaderTest.assertBtfApplied(p, k);
+        } finally {
+            p.release(consumer);
+        }
+    }
+
+    @Test
     void strippedVmlinuxThroughGhidrasElfLoader() throws Exception {
         Corpus.Kernel k = Corpus.kernel("bookworm-i386-686");
         KernelModel m = KernelReader.read(k.image(), KallsymsFinder.Hints.NONE);
