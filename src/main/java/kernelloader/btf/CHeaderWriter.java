@@ -92,7 +92,12 @@ public final class CHeaderWriter {
         }
         for (int id = btf.firstId(); id <= btf.lastId(); id++) {
             BtfType t = btf.type(id);
-            if (t.kind() == BtfKind.TYPEDEF) {
+            if (t.kind() == BtfKind.FWD && !declared[id] && !t.anonymous() && names[id].equals(t.name())
+                    && btf.named(t.name()).stream().noneMatch(o -> o.kind().isComposite())) {
+                // an opaque type the kernel only ever points to: declared, as bpftool does
+                out.write((t.forwardUnion() ? "union " : "struct ") + names[id] + ";\n\n");
+                declared[id] = true;
+            } else if (t.kind() == BtfKind.TYPEDEF) {
                 emitTypedef(id);
             } else if (t.kind().isComposite() && !t.anonymous()) {
                 emitComposite(id);
@@ -151,6 +156,13 @@ public final class CHeaderWriter {
                 names[id] = def != null ? names[def] : unique(tags, t.name());
             } else if (k == BtfKind.TYPEDEF) {
                 names[id] = unique(idents, t.name());
+            }
+        }
+        // a hostile blob may leave a kind that needs a name without one
+        for (int id = btf.firstId(); id <= btf.lastId(); id++) {
+            BtfKind k = btf.type(id).kind();
+            if (names[id] == null && (k == BtfKind.TYPEDEF || k == BtfKind.FWD || (k.isEnum() && btf.type(id).vlen() == 0))) {
+                names[id] = "__btf_anon_" + id;
             }
         }
         enumConstants = new HashMap<>();
@@ -280,6 +292,8 @@ public final class CHeaderWriter {
 
     private static String enumValue(BtfType t, long v) {
         if (t.kind() == BtfKind.ENUM) return t.signedEnum() ? Long.toString((int) v) : Long.toString(v & 0xffffffffL);
+        // -9223372036854775808LL would be minus a constant too large for long long
+        if (t.signedEnum() && v == Long.MIN_VALUE) return "(-9223372036854775807LL - 1)";
         return t.signedEnum() ? v + "LL" : Long.toUnsignedString(v) + "ULL";
     }
 
