@@ -94,6 +94,28 @@ public class DebianBtfTest {
             assertEquals(bpftool.get(i), ours.get(i), "line " + (i + 1) + " of the raw dump");
         }
         assertEquals(bpftool.size(), ours.size(), "lines in the raw dump");
+        // and --json is bpftool -j's JSON of the same bytes, field for field
+        Process p = new ProcessBuilder("bpftool", "-j", "btf", "dump", "file", truth(k).resolve("vmlinux.btf").toString())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        com.google.gson.JsonElement theirs;
+        try (var r = new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)) {
+            theirs = com.google.gson.JsonParser.parseReader(r);
+        }
+        assertEquals(0, p.waitFor());
+        // bpftool -j sign-extends a 32-bit unsigned enum value to 64 bits (0xffffffff prints as
+        // 18446744073709551615; its text dump says 4294967295): ours says what the 32 bits hold
+        for (com.google.gson.JsonElement t : theirs.getAsJsonObject().getAsJsonArray("types")) {
+            com.google.gson.JsonObject o = t.getAsJsonObject();
+            if (!o.get("kind").getAsString().equals("ENUM") || !o.get("encoding").getAsString().equals("UNSIGNED")) continue;
+            for (com.google.gson.JsonElement v : o.getAsJsonArray("values")) {
+                java.math.BigInteger val = v.getAsJsonObject().get("val").getAsBigInteger();
+                v.getAsJsonObject().addProperty("val", val.and(java.math.BigInteger.valueOf(0xffffffffL)));
+            }
+        }
+        StringWriter jw = new StringWriter(1 << 24);
+        BtfRawDump.json(btf, jw);
+        com.google.gson.JsonElement oursJson = com.google.gson.JsonParser.parseString(jw.toString());
+        assertTrue(theirs.equals(oursJson), "our --json differs from bpftool -j's");
         long types = bpftool.stream().filter(l -> l.startsWith("[")).count();
         assertEquals(types, btf.types().size());
         assertTrue(types > 50_000, types + " types");
