@@ -182,6 +182,37 @@ class KallsymsCliTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void btfWritesAHeaderAndSaysWhatItFoundOrWhyNot() throws Exception {
+        Corpus.Kernel k = Corpus.kernel("sid-riscv64-riscv64");
+        Run r = run("btf", k.image().toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("#ifndef __VMLINUX_H__") && r.out().contains("struct task_struct {"), r.out().substring(0, 200));
+        assertTrue(r.err().matches("kallsyms: BTF at image offset 0x[0-9a-f]+ \\(kallsyms __start_BTF\\), 4853002 bytes, little-endian, 111942 types: .*\n"), r.err());
+
+        // info reports it; --raw is bpftool's text; a bare .BTF blob (the truth file) is read by its header
+        Map<String, Object> info = new Gson().fromJson(run("info", "--json", k.image().toString()).out(), Map.class);
+        Map<String, Object> btf = (Map<String, Object>) info.get("btf");
+        assertEquals(Boolean.TRUE, btf.get("present"));
+        assertEquals(111942.0, btf.get("types"));
+        assertEquals(4853002.0, btf.get("bytes"));
+        java.nio.file.Path blob = kernelloader.corpus.DebianBtfTest.truth(k).resolve("vmlinux.btf");
+        Run bare = run("btf", "--raw", blob.toString());
+        assertEquals(0, bare.code(), bare.err());
+        assertEquals(java.nio.file.Files.readString(blob.resolveSibling("bpftool.raw")), bare.out());
+        assertTrue(bare.err().contains("BTF at image offset 0x0 (header search)"), bare.err());
+
+        // a kernel built without BTF: one line naming what was searched, exit 1
+        Run none = run("btf", Corpus.kernel("bullseye-armhf-armmp").image().toString());
+        assertEquals(1, none.code());
+        assertEquals(1, none.err().strip().split("\n").length, none.err());
+        assertTrue(none.err().startsWith("kallsyms: " + Corpus.kernel("bullseye-armhf-armmp").image() + ": no BTF found (searched "), none.err());
+        assertTrue(none.err().contains("built without CONFIG_DEBUG_INFO_BTF"), none.err());
+        Map<String, Object> noInfo = new Gson().fromJson(run("info", "--json", Corpus.kernel("bullseye-armhf-armmp").image().toString()).out(), Map.class);
+        assertEquals(Boolean.FALSE, ((Map<String, Object>) noInfo.get("btf")).get("present"));
+    }
+
+    @Test
     void symversPrintsDebiansLinesAndSaysHowItReadThem() throws Exception {
         Corpus.Kernel k = Corpus.kernel("bookworm-arm64-arm64");
         Run r = run("symvers", k.image().toString());
