@@ -133,4 +133,52 @@ public final class BtfBuilder {
         b.put(t).put(s);
         return b.array();
     }
+
+    /** A blob with every kind BTF has, the odd corners included (signed ENUM64, varargs, bit-fields, union FWD). */
+    public static byte[] everyKind(ByteOrder order) {
+        BtfBuilder b = new BtfBuilder(order);
+        int u32 = b.integer("unsigned int", 4, 0, 32);
+        int s32 = b.integer("int", 4, BtfType.IntEncoding.SIGNED, 32);
+        int chr = b.integer("char", 1, BtfType.IntEncoding.CHAR, 8);
+        int bool = b.integer("_Bool", 1, BtfType.IntEncoding.BOOL, 8);
+        int lng = b.integer("long int", 8, BtfType.IntEncoding.SIGNED, 64);
+        int dbl = b.type(BtfKind.FLOAT, "double", false, 0, 8);
+        int cchr = b.ref(BtfKind.CONST, "", chr);
+        int str = b.ref(BtfKind.PTR, "", cchr);
+        int vol = b.ref(BtfKind.VOLATILE, "", s32);
+        int tagged = b.ref(BtfKind.TYPE_TAG, "user", chr);
+        int userPtr = b.ref(BtfKind.PTR, "", tagged);
+        int restrictPtr = b.ref(BtfKind.RESTRICT, "", userPtr);
+        int arr = b.array(chr, u32, 16);
+        int flex = b.array(u32, u32, 0);
+        int fwdStruct = b.type(BtfKind.FWD, "opaque", false, 0, 0);
+        int fwdUnion = b.type(BtfKind.FWD, "opaque_u", true, 0, 0);
+        int pOpaque = b.ref(BtfKind.PTR, "", fwdStruct);
+        int pOpaqueU = b.ref(BtfKind.PTR, "", fwdUnion);
+        int color = b.enumeration("color", 4, true, "RED", -1, "GREEN", 0, "BLUE", 7);
+        int flags = b.enumeration("small_flags", 1, false, "F_A", 1, "F_B", 2);
+        int big = b.enumeration64("big", false, "BIG_MAX", -1L, "BIG_ONE", 1);
+        int neg = b.enumeration64("neg", true, "NEG_MIN", Long.MIN_VALUE, "NEG_ZERO", 0);
+        int u32t = b.ref(BtfKind.TYPEDEF, "u32_t", u32);
+        int node = b.composite(BtfKind.STRUCT, "node", 0);   // placeholder id for the self pointer below
+        int pNode = b.ref(BtfKind.PTR, "", node + 0);
+        int proto = b.prototype(s32, "a", s32, "fmt", str, "", 0);
+        int pProto = b.ref(BtfKind.PTR, "", proto);
+        int handler = b.ref(BtfKind.TYPEDEF, "handler_t", pProto);
+        int anon = b.composite(BtfKind.UNION, "", 8, "l", lng, 0, 0, "d", dbl, 0, 0);
+        int rec = b.composite(BtfKind.STRUCT, "record", 72,
+                "flag", bool, 0, 1, "kind", u32, 1, 3, "mode", s32, 4, 4,
+                "name", arr, 8 * 8, 0, "next", pNode, 24 * 8, 0, "", anon, 32 * 8, 0,
+                "fn", handler, 40 * 8, 0, "v", vol, 48 * 8, 0, "c", color, 52 * 8, 0,
+                "f", flags, 56 * 8, 0, "user", restrictPtr, 64 * 8, 0, "tail", flex, 72 * 8, 0);
+        int pRec = b.ref(BtfKind.PTR, "", rec);
+        int fproto = b.prototype(pRec, "r", pRec, "o", pOpaque, "u", pOpaqueU, "b", big, "n", neg, "t", u32t);
+        int fn = b.function("make_record", fproto, BtfType.LINKAGE_GLOBAL);
+        int var = b.variable("records", rec, BtfType.LINKAGE_GLOBAL);
+        b.datasec(".data", 72, var, 0, 72);
+        b.declTag("bpf_fastcall", fn, -1);
+        b.declTag("nonnull", fn, 0);
+        return b.build();
+    }
+
 }

@@ -31,57 +31,10 @@ import kernelloader.image.KernelImage;
  */
 class BtfTest {
 
-    /** A blob with every kind BTF has, the odd corners included (signed ENUM64, varargs, bit-fields, union FWD). */
-    static byte[] everyKind(ByteOrder order) {
-        BtfBuilder b = new BtfBuilder(order);
-        int u32 = b.integer("unsigned int", 4, 0, 32);
-        int s32 = b.integer("int", 4, BtfType.IntEncoding.SIGNED, 32);
-        int chr = b.integer("char", 1, BtfType.IntEncoding.CHAR, 8);
-        int bool = b.integer("_Bool", 1, BtfType.IntEncoding.BOOL, 8);
-        int lng = b.integer("long int", 8, BtfType.IntEncoding.SIGNED, 64);
-        int dbl = b.type(BtfKind.FLOAT, "double", false, 0, 8);
-        int cchr = b.ref(BtfKind.CONST, "", chr);
-        int str = b.ref(BtfKind.PTR, "", cchr);
-        int vol = b.ref(BtfKind.VOLATILE, "", s32);
-        int tagged = b.ref(BtfKind.TYPE_TAG, "user", chr);
-        int userPtr = b.ref(BtfKind.PTR, "", tagged);
-        int restrictPtr = b.ref(BtfKind.RESTRICT, "", userPtr);
-        int arr = b.array(chr, u32, 16);
-        int flex = b.array(u32, u32, 0);
-        int fwdStruct = b.type(BtfKind.FWD, "opaque", false, 0, 0);
-        int fwdUnion = b.type(BtfKind.FWD, "opaque_u", true, 0, 0);
-        int pOpaque = b.ref(BtfKind.PTR, "", fwdStruct);
-        int pOpaqueU = b.ref(BtfKind.PTR, "", fwdUnion);
-        int color = b.enumeration("color", 4, true, "RED", -1, "GREEN", 0, "BLUE", 7);
-        int flags = b.enumeration("small_flags", 1, false, "F_A", 1, "F_B", 2);
-        int big = b.enumeration64("big", false, "BIG_MAX", -1L, "BIG_ONE", 1);
-        int neg = b.enumeration64("neg", true, "NEG_MIN", Long.MIN_VALUE, "NEG_ZERO", 0);
-        int u32t = b.ref(BtfKind.TYPEDEF, "u32_t", u32);
-        int node = b.composite(BtfKind.STRUCT, "node", 0);   // placeholder id for the self pointer below
-        int pNode = b.ref(BtfKind.PTR, "", node + 0);
-        int proto = b.prototype(s32, "a", s32, "fmt", str, "", 0);
-        int pProto = b.ref(BtfKind.PTR, "", proto);
-        int handler = b.ref(BtfKind.TYPEDEF, "handler_t", pProto);
-        int anon = b.composite(BtfKind.UNION, "", 8, "l", lng, 0, 0, "d", dbl, 0, 0);
-        int rec = b.composite(BtfKind.STRUCT, "record", 72,
-                "flag", bool, 0, 1, "kind", u32, 1, 3, "mode", s32, 4, 4,
-                "name", arr, 8 * 8, 0, "next", pNode, 24 * 8, 0, "", anon, 32 * 8, 0,
-                "fn", handler, 40 * 8, 0, "v", vol, 48 * 8, 0, "c", color, 52 * 8, 0,
-                "f", flags, 56 * 8, 0, "user", restrictPtr, 64 * 8, 0, "tail", flex, 72 * 8, 0);
-        int pRec = b.ref(BtfKind.PTR, "", rec);
-        int fproto = b.prototype(pRec, "r", pRec, "o", pOpaque, "u", pOpaqueU, "b", big, "n", neg, "t", u32t);
-        int fn = b.function("make_record", fproto, BtfType.LINKAGE_GLOBAL);
-        int var = b.variable("records", rec, BtfType.LINKAGE_GLOBAL);
-        b.datasec(".data", 72, var, 0, 72);
-        b.declTag("bpf_fastcall", fn, -1);
-        b.declTag("nonnull", fn, 0);
-        return b.build();
-    }
-
     @Test
     void everyKindParsesTheSameInBothByteOrders() throws Exception {
-        Btf le = Btf.parse(everyKind(ByteOrder.LITTLE_ENDIAN), everyKind(ByteOrder.LITTLE_ENDIAN).length, 0, Long.MAX_VALUE);
-        byte[] beBytes = everyKind(ByteOrder.BIG_ENDIAN);
+        Btf le = Btf.parse(BtfBuilder.everyKind(ByteOrder.LITTLE_ENDIAN), BtfBuilder.everyKind(ByteOrder.LITTLE_ENDIAN).length, 0, Long.MAX_VALUE);
+        byte[] beBytes = BtfBuilder.everyKind(ByteOrder.BIG_ENDIAN);
         Btf be = Btf.parse(beBytes, beBytes.length, 0, Long.MAX_VALUE);
         assertEquals(ByteOrder.BIG_ENDIAN, be.order());
         assertEquals(raw(le), raw(be));
@@ -99,7 +52,7 @@ class BtfTest {
     @ValueSource(strings = {"LITTLE_ENDIAN", "BIG_ENDIAN"})
     void rawDumpEqualsBpftoolsOnTheSameBytes(String orderName, @TempDir Path tmp) throws Exception {
         ByteOrder order = orderName.equals("BIG_ENDIAN") ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
-        byte[] blob = everyKind(order);
+        byte[] blob = BtfBuilder.everyKind(order);
         Path f = tmp.resolve("every.btf");
         Files.write(f, blob);
         String bpftool = run(tmp, "bpftool", "btf", "dump", "file", f.toString());
@@ -136,7 +89,7 @@ class BtfTest {
 
     @Test
     void cHeaderOfEveryKindCompilesWithTheLayout(@TempDir Path tmp) throws Exception {
-        byte[] blob = everyKind(ByteOrder.LITTLE_ENDIAN);
+        byte[] blob = BtfBuilder.everyKind(ByteOrder.LITTLE_ENDIAN);
         StringWriter w = new StringWriter();
         CHeaderWriter.write(Btf.parse(blob, blob.length, 0, Long.MAX_VALUE), w);
         String h = w.toString();
@@ -158,7 +111,7 @@ class BtfTest {
 
     @Test
     void foundByHeaderAnywhereInAnImage() throws Exception {
-        byte[] blob = everyKind(ByteOrder.BIG_ENDIAN);
+        byte[] blob = BtfBuilder.everyKind(ByteOrder.BIG_ENDIAN);
         byte[] img = new byte[100_003];
         new java.util.Random(7).nextBytes(img);
         System.arraycopy(blob, 0, img, 12_345, blob.length);   // no alignment
@@ -175,7 +128,7 @@ class BtfTest {
     /** Every prefix of a blob, and a blob with each byte of its header and first types flipped: an error line or a parse, nothing else. */
     @Test
     void cutAndCorruptedBlobsGiveOneLineErrors() throws Exception {
-        byte[] blob = everyKind(ByteOrder.LITTLE_ENDIAN);
+        byte[] blob = BtfBuilder.everyKind(ByteOrder.LITTLE_ENDIAN);
         List<String> messages = new ArrayList<>();
         for (int n = 0; n < blob.length; n++) {
             byte[] cut = Arrays.copyOf(blob, n);
@@ -202,7 +155,7 @@ class BtfTest {
 
     @Test
     void specificFaultsAreNamed() {
-        byte[] blob = everyKind(ByteOrder.LITTLE_ENDIAN);
+        byte[] blob = BtfBuilder.everyKind(ByteOrder.LITTLE_ENDIAN);
         assertEquals("no BTF magic 0xeB9F (version 1) at offset 0x0", message(patch(blob, 0, 0)));
         assertTrue(message(patch32(blob, 8, 2)).contains("places its sections outside"), message(patch32(blob, 8, 2)));
         assertTrue(message(patch(blob, 4, 200)).contains("unknown non-zero fields"), message(patch(blob, 4, 200)));

@@ -1,6 +1,7 @@
 package kernelloader.fuzz;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -34,7 +35,7 @@ class FuzzRegressionTest {
         assertDoesNotThrow(() -> PipelineFuzzTarget.fuzzerTestOneInput(data));
     }
 
-    /** The fuzzer starts from valid inputs: every file seed holds a kallsyms table, every memory seed an export table. */
+    /** The fuzzer starts from valid inputs: every file seed holds a kallsyms table, every memory seed an export table, every BTF seed a blob. */
     @org.junit.jupiter.api.Test
     void theSeedsAreValidInputs() throws Exception {
         List<Path> seeds = inputs().stream().filter(p -> p.startsWith(FUZZ.resolve("seeds"))).toList();
@@ -42,7 +43,10 @@ class FuzzRegressionTest {
         for (Path p : seeds) {
             byte[] in = Files.readAllBytes(p);
             byte[] data = java.util.Arrays.copyOfRange(in, 1, in.length);
-            if ((in[0] & 1) == 0) {
+            if ((in[0] & 5) == 4) {
+                assertNotNull(kernelloader.btf.BtfLocator.find(new kernelloader.image.KernelImage(data, data.length, List.of(), null),
+                        null, null).found(), p.toString());
+            } else if ((in[0] & 1) == 0) {
                 assertTrue(kernelloader.core.KernelReader.read(p.toString(), data, data.length,
                         kernelloader.kallsyms.KallsymsFinder.Hints.NONE).kallsyms().size() == 700, p.toString());
             } else {

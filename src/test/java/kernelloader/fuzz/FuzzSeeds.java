@@ -44,6 +44,8 @@ public final class FuzzSeeds {
         write(out.resolve("file-uimage-gzip"), Files.readAllBytes(tmp.resolve("uImage")));
         write(out.resolve("memory-prel32-crcs"), SeedTables.prel32WithCrcs(), (byte) 1);
         write(out.resolve("memory-absolute-flags-be"), SeedTables.absoluteFlagsBigEndian(), (byte) 3);
+        write(out.resolve("btf-every-kind-le"), kernelloader.btf.BtfBuilder.everyKind(java.nio.ByteOrder.LITTLE_ENDIAN), (byte) 4);
+        write(out.resolve("btf-every-kind-be"), kernelloader.btf.BtfBuilder.everyKind(java.nio.ByteOrder.BIG_ENDIAN), (byte) 4);
     }
 
     private static void write(Path f, byte[] data) throws IOException {

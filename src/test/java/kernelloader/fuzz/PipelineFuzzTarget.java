@@ -25,9 +25,10 @@ import kernelloader.layout.MemoryRegion;
  * one-line KernelFormatException. Anything else (another exception, a hang past the fuzzer's
  * timeout, running out of the fuzzing JVM's heap) is a finding.
  *
- * <p>The first byte picks what the rest is: even, a file (the pipeline from the top); odd, the
- * memory of a 64-bit kernel at a fixed address (the export-table search alone, which behind
- * the pipeline is only reached by inputs holding a valid kallsyms table).
+ * <p>The first byte picks what the rest is: even, a file (the pipeline from the top, BTF
+ * included); odd, the memory of a 64-bit kernel at a fixed address (the export-table search
+ * alone, which behind the pipeline is only reached by inputs holding a valid kallsyms table);
+ * even with bit 2 set, bytes holding a BTF blob somewhere (search, parse, raw dump, C header).
  */
 public final class PipelineFuzzTarget {
     static final long BASE = 0xffffffc010000000L;
@@ -38,7 +39,8 @@ public final class PipelineFuzzTarget {
         if (input.length == 0) return;
         byte[] data = Arrays.copyOfRange(input, 1, input.length);
         try {
-            if ((input[0] & 1) == 0) pipeline(data);
+            if ((input[0] & 5) == 4) btf(data);
+            else if ((input[0] & 1) == 0) pipeline(data);
             else exports(data, (input[0] & 2) != 0 ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
         } catch (KernelFormatException e) {
             String m = e.getMessage();
@@ -51,8 +53,28 @@ public final class PipelineFuzzTarget {
     static void pipeline(byte[] data) throws KernelFormatException {
         KernelModel m = KernelReader.read("fuzz", data, data.length, KallsymsFinder.Hints.NONE);
         KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), LayoutInference.Overrides.NONE);
+        kernelloader.btf.BtfLocator.Outcome o = KernelReader.btf(m, layout);
+        if (o.found() != null) dump(o.found().btf());
         ExportTable t = KernelReader.exports(m, layout);
         ModuleSymvers.lines(t, ModuleSymvers.Columns.of(m.version()));
+    }
+
+    static void btf(byte[] data) throws KernelFormatException {
+        kernelloader.btf.BtfLocator.Outcome o = kernelloader.btf.BtfLocator.find(new KernelImage(data, data.length, List.of(), null), null, null);
+        if (o.found() == null) throw new KernelFormatException(o.failure("fuzz"));
+        dump(o.found().btf());
+    }
+
+    /** What `btf` prints, into nothing. */
+    private static void dump(kernelloader.btf.Btf b) throws KernelFormatException {
+        java.io.Writer none = java.io.Writer.nullWriter();
+        try {
+            kernelloader.btf.BtfRawDump.text(b, none);
+            kernelloader.btf.BtfRawDump.json(b, none);
+            kernelloader.btf.CHeaderWriter.write(b, none);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("a null writer failed", e);
+        }
     }
 
     static void exports(byte[] data, ByteOrder order) throws KernelFormatException {
