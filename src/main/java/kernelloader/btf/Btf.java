@@ -106,6 +106,19 @@ public final class Btf {
         return 0;
     }
 
+    /** {@code id} with qualifiers (const, volatile, restrict, type tags) followed through, typedefs kept. */
+    public int skipQualifiers(int id) {
+        for (int i = 0; i < MAX_CHAIN; i++) {
+            BtfType t = type(id);
+            if (t == null) return id;
+            switch (t.kind()) {
+                case CONST: case VOLATILE: case RESTRICT: case TYPE_TAG: id = t.type(); break;
+                default: return id;
+            }
+        }
+        return id;
+    }
+
     /** The size in bytes of a value of type {@code id} (pointers: {@code pointerSize}); 0 if it has none. */
     public long sizeOf(int id, int pointerSize) {
         for (int i = 0; i < MAX_CHAIN; i++) {

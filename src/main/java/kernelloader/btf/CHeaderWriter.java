@@ -451,7 +451,7 @@ public final class CHeaderWriter {
                     // anonymous enums are written on their own; a member of one is its integer
                     return join(integerOf(t), inner);
                 case PTR: {
-                    BtfType target = btf.type(skipQualifiers(t.type()));
+                    BtfType target = btf.type(btf.skipQualifiers(t.type()));
                     boolean wrap = target != null && (target.kind() == BtfKind.ARRAY || target.kind() == BtfKind.FUNC_PROTO);
                     // spacing as libbpf's: "char * (*f)(void)", "struct foo * const p"
                     String sep = startsWithQualifier(inner) ? " " : "";
@@ -493,17 +493,6 @@ public final class CHeaderWriter {
         return inner.startsWith("const") || inner.startsWith("volatile") || inner.startsWith("restrict");
     }
 
-    private int skipQualifiers(int id) {
-        for (int i = 0; i < 64; i++) {
-            BtfType t = btf.type(id);
-            if (t == null) return id;
-            switch (t.kind()) {
-                case CONST: case VOLATILE: case RESTRICT: case TYPE_TAG: id = t.type(); break;
-                default: return id;
-            }
-        }
-        return id;
-    }
 
     private int skipTags(int id) {
         for (int i = 0; i < 64; i++) {

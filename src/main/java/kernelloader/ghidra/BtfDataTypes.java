@@ -186,23 +186,12 @@ final class BtfDataTypes {
 
     /** The FUNC_PROTO a pointer (through qualifiers) leads to, or 0. */
     private int protoBehind(int id) {
-        BtfType t = btf.type(skipQualifiers(id));
+        BtfType t = btf.type(btf.skipQualifiers(id));
         if (t == null || t.kind() != BtfKind.PTR) return 0;
-        BtfType target = btf.type(skipQualifiers(t.type()));
+        BtfType target = btf.type(btf.skipQualifiers(t.type()));
         return target != null && target.kind() == BtfKind.FUNC_PROTO ? target.id() : 0;
     }
 
-    private int skipQualifiers(int id) {
-        for (int i = 0; i < 64; i++) {
-            BtfType t = btf.type(id);
-            if (t == null) return id;
-            switch (t.kind()) {
-                case CONST: case VOLATILE: case RESTRICT: case TYPE_TAG: id = t.type(); break;
-                default: return id;
-            }
-        }
-        return id;
-    }
 
     private static String unique(Map<String, Integer> used, String name) {
         int n = used.merge(name, 1, Integer::sum);
