@@ -40,7 +40,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "sweep", mixinStandardHelpOptions = true,
         description = "Read every file under the PATHs (directories are walked) in parallel; print one line per file"
-                + " (JSON lines with --json): kernel version, architecture, base, symbols, exports, or why it is not a kernel.")
+                + " (JSON lines with --json): kernel version, architecture, base, symbols, exports, BTF types, or why it is not a kernel.")
 final class SweepCommand implements Callable<Integer> {
     @Parameters(paramLabel = "PATH", arity = "1..*", description = "files or directories")
     List<Path> paths;
@@ -145,6 +145,9 @@ final class SweepCommand implements Callable<Integer> {
                     m.kallsyms().writeProcKallsyms(w);
                 }
             }
+            // before the exports, which apply relocations to the image (BTF holds no pointers, but read it as shipped)
+            kernelloader.btf.BtfLocator.Outcome btf = KernelReader.btf(m, layout);
+            r.put("btf_types", btf.found() == null ? 0 : btf.found().btf().types().size());
             try {
                 ExportTable t = KernelReader.exports(m, layout);
                 r.put("exports", t.exports().size());
@@ -175,8 +178,9 @@ final class SweepCommand implements Callable<Integer> {
 
     private static String text(Map<String, Object> r) {
         if (!Boolean.TRUE.equals(r.get("kernel"))) return r.get("file") + ": not read: " + r.get("error");
-        return String.format("%s: Linux %s, %s %s-bit %s-endian, base %s, %s symbols, %s exports (CRCs: %s)",
+        return String.format("%s: Linux %s, %s %s-bit %s-endian, base %s, %s symbols, %s exports (CRCs: %s), %s",
                 r.get("file"), r.get("kernel_version"), r.get("arch"), r.get("bits"), r.get("endian"), r.get("base_address"),
-                r.get("symbols"), r.get("exports"), r.getOrDefault("crcs", "-"));
+                r.get("symbols"), r.get("exports"), r.getOrDefault("crcs", "-"),
+                Integer.valueOf(0).equals(r.get("btf_types")) ? "no BTF" : r.get("btf_types") + " BTF types");
     }
 }

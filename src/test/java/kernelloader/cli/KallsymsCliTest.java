@@ -265,6 +265,7 @@ class KallsymsCliTest {
         java.nio.file.Path sub = java.nio.file.Files.createDirectories(dir.resolve("firmware/nested"));
         java.nio.file.Files.copy(Corpus.kernel("bullseye-armhf-armmp").image(), dir.resolve("firmware/zImage"));
         java.nio.file.Files.copy(Corpus.kernel("bookworm-i386-686").image(), sub.resolve("vmlinuz"));
+        java.nio.file.Files.copy(Corpus.kernel("sid-riscv64-riscv64").image(), dir.resolve("firmware/Image"));
         byte[] noise = new byte[1 << 20];
         new java.util.Random(1).nextBytes(noise);
         java.nio.file.Files.write(sub.resolve("rootfs.bin"), noise);
@@ -275,7 +276,7 @@ class KallsymsCliTest {
                 dir.resolve("empty").toString());
         assertEquals(0, r.code(), r.err());
         String[] lines = r.out().split("\n");
-        assertEquals(4, lines.length, r.out());
+        assertEquals(5, lines.length, r.out());
         Map<String, Map<String, Object>> byName = new java.util.HashMap<>();
         for (String l : lines) {
             Map<String, Object> m = new Gson().fromJson(l, Map.class);
@@ -287,15 +288,17 @@ class KallsymsCliTest {
         assertEquals("arm", byName.get("zImage").get("arch"));
         assertEquals("x86", byName.get("vmlinuz").get("arch"));
         assertEquals(32.0, byName.get("vmlinuz").get("bits"));
+        assertEquals(0.0, byName.get("zImage").get("btf_types"));
+        assertEquals(111942.0, byName.get("Image").get("btf_types"));
         assertEquals(Boolean.FALSE, byName.get("rootfs.bin").get("kernel"));
         assertTrue(((String) byName.get("rootfs.bin").get("error")).contains("no kallsyms table found"), lines[0]);
         assertEquals(Boolean.FALSE, byName.get("empty").get("kernel"));
-        assertTrue(r.err().contains("kallsyms: 4 files, 2 kernels"), r.err());
+        assertTrue(r.err().contains("kallsyms: 5 files, 3 kernels"), r.err());
         // the Module.symvers of each kernel, as Debian ships it (order aside)
         assertEquals(new java.util.TreeSet<>(java.nio.file.Files.readAllLines(Corpus.kernel("bullseye-armhf-armmp").dir.resolve("Module.symvers"))),
                 new java.util.TreeSet<>(java.nio.file.Files.readAllLines(symvers.resolve("zImage.symvers"))));
         // in path order (each directory walked in name order), whatever order the jobs finished in
-        assertTrue(lines[0].contains("nested/rootfs.bin") && lines[1].contains("nested/vmlinuz") && lines[2].contains("firmware/zImage")
-                && lines[3].contains("/empty"), r.out());
+        assertTrue(lines[0].contains("firmware/Image") && lines[1].contains("nested/rootfs.bin") && lines[2].contains("nested/vmlinuz")
+                && lines[3].contains("firmware/zImage") && lines[4].contains("/empty"), r.out());
     }
 }
