@@ -349,7 +349,21 @@ final class BtfDataTypes {
             } catch (IllegalArgumentException | ghidra.program.model.data.InvalidDataTypeException e) {
                 drop(names[t.id()] + "." + m.name() + ": " + e.getMessage());
             }
-
         }
+        if (shell instanceof UnionDataType u && u.getLength() < t.size()) sizeUnion(u, (int) t.size());
+    }
+
+    /**
+     * A union the compiler rounded up to its alignment (nf_conntrack_proto: 60 bytes of members,
+     * 64 in all) is given that alignment; one no alignment explains gets a member of its full size.
+     */
+    private static void sizeUnion(UnionDataType u, int size) {
+        u.setPackingEnabled(true);
+        for (int align = 2; align <= 64; align *= 2) {
+            u.setExplicitMinimumAlignment(align);
+            if (u.getLength() == size) return;
+        }
+        u.setPackingEnabled(false);
+        u.add(new ArrayDataType(Undefined.getUndefinedDataType(1), size, 1), size, "size_padding", "BTF size " + size);
     }
 }

@@ -96,14 +96,14 @@ class LinuxKernelLoaderTest {
         int checked = 0;
         java.util.List<String> wrong = new java.util.ArrayList<>();
         for (kernelloader.corpus.BpftoolRaw.Type t : raw.byId.values()) {
-            if (!t.kind().equals("STRUCT") || t.name().isEmpty() || t.name().equals("(anon)") || t.size() == 0
-                    || raw.only("STRUCT", t.name()) == null || raw.byName.get(t.name()).size() > 1) continue;
+            if (!(t.kind().equals("STRUCT") || t.kind().equals("UNION")) || t.name().isEmpty() || t.name().equals("(anon)") || t.size() == 0
+                    || raw.only(t.kind(), t.name()) == null || raw.byName.get(t.name()).size() > 1) continue;
             ghidra.program.model.data.DataType d = dtm.getDataType(btf, t.name());
             checked++;
             if (d == null || d.getLength() != t.size()) wrong.add(t.name() + " " + t.size() + " vs " + (d == null ? "missing" : d.getLength()));
         }
         assertTrue(checked > 5000, checked + " structs");
-        assertEquals(java.util.List.of(), wrong.subList(0, Math.min(5, wrong.size())), wrong.size() + " of " + checked + " structs differ");
+        assertEquals(java.util.List.of(), wrong.subList(0, Math.min(5, wrong.size())), wrong.size() + " of " + checked + " structs and unions differ");
 
         int prototypes = 0;
         for (String fn : java.util.List.of("start_kernel", "do_sys_open", "__kmalloc", "__kmalloc_noprof", "kmalloc_trace",
