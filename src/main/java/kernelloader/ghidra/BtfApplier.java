@@ -30,11 +30,11 @@ import kernelloader.btf.BtfType;
  */
 final class BtfApplier {
     /** What was applied, for the log and Program Information. */
-    record Counts(int types, int prototypes, int functionsWithout, int ambiguous, int variables, int variablesOutside,
+    record Counts(int types, int prototypes, int functionsWithout, int ambiguous, int tagged, int variables, int variablesOutside,
                   int membersDropped, List<String> droppedExamples, long millis, long typeMillis) {
         String describe() {
             return types + " types, " + prototypes + " function prototypes (" + functionsWithout + " BTF functions not in the program, "
-                    + ambiguous + " names with two prototypes left alone), " + variables + " variables typed ("
+                    + ambiguous + " names with two prototypes left alone), " + tagged + " function tags (bpf_kfunc, ...), " + variables + " variables typed ("
                     + variablesOutside + " outside memory)" + (membersDropped > 0 ? ", " + membersDropped + " members not placed (e.g. " + String.join("; ", droppedExamples) + ")" : "")
                     + "; types " + typeMillis + " ms, prototypes and variables " + (millis - typeMillis) + " ms";
         }
@@ -60,7 +60,7 @@ final class BtfApplier {
             if (t.kind() == BtfKind.FUNC) protoOf.merge(t.name(), t.type(), (a, b) -> a.equals(b) ? a : -1);
             else if (t.kind() == BtfKind.VAR) vars.add(t);
         }
-        Map<String, long[]> addresses = kallsyms == null ? null : textAddresses(kallsyms, protoOf);
+        Map<String, long[]> addresses = kallsyms == null ? null : textAddresses(kallsyms, protoOf.keySet());
         monitor.setMessage("BTF: applying " + protoOf.size() + " function prototypes");
         monitor.initialize(protoOf.size());
         int applied = 0, without = 0, ambiguous = 0, done = 0;
@@ -84,6 +84,15 @@ final class BtfApplier {
                 if (applyPrototype(program, f, types, proto)) applied++;
             }
         }
+        // declaration tags on functions (bpf_kfunc: callable from BPF programs) become function tags
+        int tagged = 0;
+        for (BtfType t : btf.types()) {
+            if (t.kind() != BtfKind.DECL_TAG || t.componentIndex() != -1 || t.name().isEmpty()) continue;
+            BtfType target = btf.type(t.type());
+            if (target == null || target.kind() != BtfKind.FUNC) continue;
+            List<Function> fs = addresses == null ? functionsNamed(program, target.name()) : functionsAt(program, addresses.get(target.name()));
+            for (Function f : fs) if (f.addTag(t.name())) tagged++;
+        }
         int typed = 0, outside = 0;
         for (BtfType v : vars) {
             Address a = labelOf(program, v.name());
@@ -100,7 +109,7 @@ final class BtfApplier {
                 outside++;
             }
         }
-        return new Counts(typeCount, applied, without, ambiguous, typed, outside, types.membersDropped(), types.droppedExamples(),
+        return new Counts(typeCount, applied, without, ambiguous, tagged, typed, outside, types.membersDropped(), types.droppedExamples(),
                 (System.nanoTime() - t0) / 1_000_000, typeMillis);
     }
 
@@ -123,11 +132,11 @@ final class BtfApplier {
     }
 
     /** Addresses of the kallsyms symbols whose names BTF has functions for. */
-    private static Map<String, long[]> textAddresses(kernelloader.kallsyms.KallsymsTable k, Map<String, Integer> wanted) {
+    private static Map<String, long[]> textAddresses(kernelloader.kallsyms.KallsymsTable k, java.util.Set<String> wanted) {
         Map<String, long[]> m = new HashMap<>(wanted.size() * 2);
         for (int i = 0; i < k.size(); i++) {
             String n = k.name(i);
-            if (!wanted.containsKey(n)) continue;
+            if (!wanted.contains(n)) continue;
             long[] old = m.get(n);
             if (old == null) {
                 m.put(n, new long[] {k.address(i)});

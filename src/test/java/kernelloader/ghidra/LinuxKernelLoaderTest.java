@@ -128,6 +128,21 @@ class LinuxKernelLoaderTest {
             prototypes++;
         }
         assertTrue(prototypes >= 4, prototypes + " of the kmalloc family and friends checked");
+
+        // declaration tags on functions (6.x+: bpf_kfunc) are function tags
+        int tags = 0;
+        for (kernelloader.corpus.BpftoolRaw.Type t : raw.byId.values()) {
+            if (!t.kind().equals("DECL_TAG") || !"-1".equals(t.fields().get("component_idx"))) continue;
+            kernelloader.corpus.BpftoolRaw.Type fn = raw.byId.get(t.typeId());
+            if (!fn.kind().equals("FUNC") || raw.only("FUNC", fn.name()) == null) continue;
+            java.util.List<ghidra.program.model.symbol.Symbol> syms = p.getSymbolTable().getGlobalSymbols(fn.name());
+            if (syms.isEmpty()) continue;
+            Function f = p.getFunctionManager().getFunctionAt(syms.get(0).getAddress());
+            if (f == null) continue;
+            assertTrue(f.getTags().stream().anyMatch(g -> g.getName().equals(t.name())), fn.name() + " tagged " + t.name());
+            tags++;
+        }
+        assertEquals(raw.byId.values().stream().anyMatch(t -> t.kind().equals("DECL_TAG")), tags > 0, tags + " function tags checked");
     }
 
     @org.junit.jupiter.api.Test
