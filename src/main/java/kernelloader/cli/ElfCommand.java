@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 import kernelloader.core.KernelModel;
+import kernelloader.core.KernelReader;
 import kernelloader.elf.ElfWriter;
 import kernelloader.image.KernelFormatException;
 import kernelloader.layout.KernelLayout;
@@ -39,14 +40,19 @@ final class ElfCommand implements Callable<Integer> {
             throw new KernelFormatException(opts.file + ": the architecture could not be inferred (no ELF or boot header,"
                     + " no architecture-specific symbol names): give it with --arch");
         }
+        // BTF first: it holds no pointers, but it is read from the image as shipped
+        kernelloader.btf.BtfLocator.Found btf = KernelReader.btf(m, layout).found();
         RelativeRelocations.Applied relocs = noRelocations ? null : RelativeRelocations.apply(m.image(), layout);
         if (relocs != null) {
             spec.commandLine().getErr().printf("kallsyms: applied %d RELATIVE relocations (table at image offset 0x%x)%n",
                     relocs.count(), relocs.tableOffset());
         }
-        int n = new ElfWriter(m.image(), m.kallsyms(), layout).write(out);
-        spec.commandLine().getErr().printf("kallsyms: wrote %s: %s %d-bit, base 0x%x, %d regions, %d symbols%n", out,
-                layout.arch().value().displayName(), layout.bits(), layout.base().value(), layout.regions().size(), n);
+        ElfWriter writer = new ElfWriter(m.image(), m.kallsyms(), layout);
+        if (btf != null) writer.withBtf(btf.offset(), btf.btf().byteSize());
+        int n = writer.write(out);
+        spec.commandLine().getErr().printf("kallsyms: wrote %s: %s %d-bit, base 0x%x, %d regions, %d symbols%s%n", out,
+                layout.arch().value().displayName(), layout.bits(), layout.base().value(), layout.regions().size(), n,
+                btf == null ? "" : ", .BTF (" + btf.btf().types().size() + " types)");
         return 0;
     }
 }

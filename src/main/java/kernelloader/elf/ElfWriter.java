@@ -20,7 +20,9 @@ import kernelloader.layout.MemoryRegion;
  * Writes a kernel as an ELF executable: one PT_LOAD and one section per region (bss as NOBITS),
  * a .symtab with every kallsyms symbol (functions with sizes up to the next symbol, objects,
  * local/global/weak from the type letter), and the entry point. The image bytes are streamed
- * from the peeled buffer, never copied.
+ * from the peeled buffer, never copied. The kernel's BTF, where given, goes in a .BTF section
+ * of its own (not allocated: its bytes are also in their region), where bpftool, pahole and
+ * libbpf look for it in a vmlinux.
  */
 public final class ElfWriter {
     private static final int PAGE = 0x1000;
@@ -36,6 +38,16 @@ public final class ElfWriter {
     private final boolean is64;
     private final ByteOrder order;
 
+    private int btfOffset = -1, btfSize;
+
+    /** Adds a .BTF section holding the {@code size} image bytes at {@code imageOffset}; returns this. */
+    public ElfWriter withBtf(int imageOffset, int size) {
+        if (imageOffset < 0 || size <= 0 || (long) imageOffset + size > image.length()) throw new IllegalArgumentException("BTF outside the image");
+        this.btfOffset = imageOffset;
+        this.btfSize = size;
+        return this;
+    }
+
     public ElfWriter(KernelImage image, KallsymsTable symbols, KernelLayout layout) {
         this.image = image;
         this.symbols = symbols;
@@ -49,8 +61,10 @@ public final class ElfWriter {
         List<MemoryRegion> regions = layout.regions();
         int ehsize = is64 ? 64 : 52, phentsize = is64 ? 56 : 32, shentsize = is64 ? 64 : 40;
         int phnum = regions.size();
-        // section 0, one per region, then .symtab, .strtab, .shstrtab
-        int shnum = 1 + regions.size() + 3;
+        // section 0, one per region, .BTF if given, then .symtab, .strtab, .shstrtab
+        boolean btf = btfOffset >= 0;
+        int extra = btf ? 1 : 0;
+        int shnum = 1 + regions.size() + extra + 3;
 
         // file positions: headers, then each region's bytes at an offset congruent to its
         // address modulo the page size, then the symbol table, strings and section headers
@@ -66,6 +80,8 @@ public final class ElfWriter {
         }
         Symtab st = buildSymtab(regions);
         pos = align(pos, 8);
+        long btfOff = pos;
+        if (btf) pos = align(pos + btfSize, 8);
         long symOff = pos;
         pos += st.symtab.length;
         long strOff = pos;
@@ -116,6 +132,10 @@ public final class ElfWriter {
                 w.padTo(dataOff[i]);
                 if (r.initialized()) w.write(image.data(), (int) r.fileOffset(), (int) r.size());
             }
+            if (btf) {
+                w.padTo(btfOff);
+                w.write(image.data(), btfOffset, btfSize);
+            }
             w.padTo(symOff);
             w.write(st.symtab, 0, st.symtab.length);
             w.write(st.strtab, 0, st.strtab.length);
@@ -129,7 +149,8 @@ public final class ElfWriter {
                 w.write(section(st.shName[i], r.initialized() ? SHT_PROGBITS : SHT_NOBITS, f, r.start(), dataOff[i], r.size(), 0, 0,
                         (r.permissions().charAt(2) == 'x') ? 4 : 1, 0));
             }
-            int symIdx = 1 + regions.size();
+            if (btf) w.write(section(st.shName[regions.size() + 3], SHT_PROGBITS, 0, 0, btfOff, btfSize, 0, 0, 4, 0));
+            int symIdx = 1 + regions.size() + extra;
             w.write(section(st.shName[regions.size()], SHT_SYMTAB, 0, 0, symOff, st.symtab.length, symIdx + 1,
                     st.firstGlobal, is64 ? 8 : 4, is64 ? 24 : 16));
             w.write(section(st.shName[regions.size() + 1], SHT_STRTAB, 0, 0, strOff, st.strtab.length, 0, 0, 1, 0));
@@ -154,7 +175,7 @@ public final class ElfWriter {
         int n = symbols.size();
         // section names
         StringTable shstr = new StringTable();
-        int[] shName = new int[regions.size() + 3];
+        int[] shName = new int[regions.size() + 4];
         for (int i = 0; i < regions.size(); i++) {
             String name = regions.get(i).name();
             shName[i] = shstr.add(name.startsWith(".") || name.startsWith("_") ? name : "." + name);
@@ -162,6 +183,7 @@ public final class ElfWriter {
         shName[regions.size()] = shstr.add(".symtab");
         shName[regions.size() + 1] = shstr.add(".strtab");
         shName[regions.size() + 2] = shstr.add(".shstrtab");
+        shName[regions.size() + 3] = shstr.add(".BTF");
 
         // sizes: up to the next higher address in the same region
         long[] size = new long[n];

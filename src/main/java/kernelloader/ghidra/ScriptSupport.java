@@ -57,7 +57,12 @@ public final class ScriptSupport {
     public static int exportElf(Program program, Path out) throws IOException, MemoryAccessException {
         KernelImage img = ProgramKernel.image(program);
         if (img == null) throw new IOException(program.getName() + ": no initialised memory to export");
-        return new ElfWriter(img, table(program), layout(program, img)).write(out);
+        KernelLayout layout = layout(program, img);
+        KallsymsTable symbols = table(program);
+        ElfWriter w = new ElfWriter(img, symbols, layout);
+        kernelloader.btf.BtfLocator.Found btf = kernelloader.btf.BtfLocator.find(img, layout, symbols).found();
+        if (btf != null) w.withBtf(btf.offset(), btf.btf().byteSize());
+        return w.write(out);
     }
 
     /**

@@ -42,8 +42,19 @@ class ElfExportTest {
         KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), LayoutInference.Overrides.NONE);
         Path dir = TestFiles.tempDir("elf");
         Path elf = dir.resolve(k.id + ".elf");
-        new ElfWriter(m.image(), m.kallsyms(), layout).write(elf);
+        // as `elf` does: the kernel's BTF in a .BTF section, where bpftool and libbpf look in a vmlinux
+        boolean hasBtf = java.nio.file.Files.readAllLines(k.dir.resolve("config")).contains("CONFIG_DEBUG_INFO_BTF=y");
+        kernelloader.btf.BtfLocator.Found btf = KernelReader.btf(m, layout).found();
+        assertEquals(hasBtf, btf != null, "BTF found");
+        ElfWriter writer = new ElfWriter(m.image(), m.kallsyms(), layout);
+        if (btf != null) writer.withBtf(btf.offset(), btf.btf().byteSize());
+        writer.write(elf);
         try {
+            if (btf != null) {
+                String bpftool = run("bpftool btf dump file " + elf);
+                assertEquals(java.nio.file.Files.readString(kernelloader.corpus.DebianBtfTest.truth(k).resolve("bpftool.raw")), bpftool,
+                        "bpftool reads our ELF's .BTF as the -dbg vmlinux's");
+            }
             TestFiles.sh("readelf -a -W " + elf + " > " + dir.resolve("readelf.out") + " 2> " + dir.resolve("readelf.err"));
             String err = java.nio.file.Files.readString(dir.resolve("readelf.err"));
             assertEquals("", err, "readelf complains");

@@ -2,6 +2,7 @@ package kernelloader.ghidra;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -40,7 +41,11 @@ class GhidraElfImportTest {
         KernelModel m = KernelReader.read(k.image(), KallsymsFinder.Hints.NONE);
         KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), LayoutInference.Overrides.NONE);
         Path elf = TestFiles.tempDir("ghidra-elf").resolve(id + ".elf");
-        new ElfWriter(m.image(), m.kallsyms(), layout).write(elf);
+        // as `elf` writes it: with the kernel's BTF in a .BTF section where it has one (arm64 here)
+        ElfWriter w = new ElfWriter(m.image(), m.kallsyms(), layout);
+        kernelloader.btf.BtfLocator.Found btf = KernelReader.btf(m, layout).found();
+        if (btf != null) w.withBtf(btf.offset(), btf.btf().byteSize());
+        w.write(elf);
 
         Object consumer = new Object();
         // Ghidra's own ELF loader (best guess would pick ours once registered: the ELF has kallsyms)
@@ -56,6 +61,11 @@ class GhidraElfImportTest {
             Symbol start = p.getSymbolTable().getGlobalSymbols("start_kernel").stream().findFirst().orElse(null);
             assertNotNull(start, "start_kernel label");
             assertEquals(nm.get("start_kernel").longValue(), start.getAddress().getOffset());
+            if (btf != null) {
+                // Ghidra keeps the non-allocated .BTF as a block outside the address space, the program intact
+                assertNotNull(p.getMemory().getBlock(".BTF"), java.util.Arrays.toString(p.getMemory().getBlocks()));
+                assertTrue(!p.getMemory().getBlock(".BTF").isLoaded());
+            }
         } finally {
             p.release(consumer);
         }
