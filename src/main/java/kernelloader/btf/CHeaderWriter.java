@@ -21,6 +21,9 @@ import kernelloader.image.KernelFormatException;
  * kernel's offset, and a struct whose members sit off their natural alignment is marked
  * {@code __attribute__((packed))}, so the layout is the kernel's, not just the names.
  *
+ * <p>Split BTF (a module's) is written with the base types it continues, so the header stands
+ * alone: the kernel's types, then the module's.
+ *
  * <p>C has one namespace for struct/union/enum tags and one for typedef names and enum
  * constants; BTF may hold several different types of one name (the kernel has several
  * {@code Opt_err} constants), so repeats get libbpf's suffix: {@code Opt_err___2}.
@@ -71,14 +74,14 @@ public final class CHeaderWriter {
                 + "#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n#endif\n\n");
         writeIntFallbacks();
         // typedefs of an anonymous enum define it in place; every other enum stands alone
-        for (int id = btf.firstId(); id <= btf.lastId(); id++) {
+        for (int id = 1; id <= btf.lastId(); id++) {
             BtfType t = btf.type(id);
             if (t.kind() == BtfKind.TYPEDEF) {
                 BtfType target = btf.type(t.type());
                 if (target != null && target.kind().isEnum() && target.anonymous()) anonEnumTypedef.putIfAbsent(target.id(), id);
             }
         }
-        for (int id = btf.firstId(); id <= btf.lastId(); id++) {
+        for (int id = 1; id <= btf.lastId(); id++) {
             BtfType t = btf.type(id);
             if (!t.kind().isEnum() || anonEnumTypedef.containsKey(id)) continue;
             if (t.vlen() == 0) {
@@ -90,7 +93,7 @@ public final class CHeaderWriter {
             out.write(enumBody(t, 0));
             out.write(";\n\n");
         }
-        for (int id = btf.firstId(); id <= btf.lastId(); id++) {
+        for (int id = 1; id <= btf.lastId(); id++) {
             BtfType t = btf.type(id);
             if (t.kind() == BtfKind.FWD && !declared[id] && !t.anonymous() && names[id].equals(t.name())
                     && btf.named(t.name()).stream().noneMatch(o -> o.kind().isComposite())) {
@@ -116,7 +119,7 @@ public final class CHeaderWriter {
     private void writeIntFallbacks() throws IOException {
         StringBuilder poly = new StringBuilder();
         java.util.Set<String> seen = new HashSet<>();
-        for (int id = btf.firstId(); id <= btf.lastId(); id++) {
+        for (int id = 1; id <= btf.lastId(); id++) {
             BtfType t = btf.type(id);
             if (t.kind() != BtfKind.INT || !t.name().matches("__Poly[0-9]+_t") || !seen.add(t.name())) continue;
             String c = switch ((int) t.size()) {
@@ -137,7 +140,7 @@ public final class CHeaderWriter {
         Map<String, Integer> tags = new HashMap<>();     // struct/union/enum tags
         Map<String, Integer> idents = new HashMap<>();   // typedef names and enum constants
         Map<String, Integer> firstTag = new HashMap<>(); // name -> id of its first definition, for FWDs
-        for (int id = btf.firstId(); id <= btf.lastId(); id++) {
+        for (int id = 1; id <= btf.lastId(); id++) {
             BtfType t = btf.type(id);
             if (t.anonymous()) continue;
             BtfKind k = t.kind();
@@ -146,7 +149,7 @@ public final class CHeaderWriter {
                 firstTag.putIfAbsent(tagKey(t), id);
             }
         }
-        for (int id = btf.firstId(); id <= btf.lastId(); id++) {
+        for (int id = 1; id <= btf.lastId(); id++) {
             BtfType t = btf.type(id);
             if (t.anonymous()) continue;
             BtfKind k = t.kind();
@@ -159,14 +162,14 @@ public final class CHeaderWriter {
             }
         }
         // a hostile blob may leave a kind that needs a name without one
-        for (int id = btf.firstId(); id <= btf.lastId(); id++) {
+        for (int id = 1; id <= btf.lastId(); id++) {
             BtfKind k = btf.type(id).kind();
             if (names[id] == null && (k == BtfKind.TYPEDEF || k == BtfKind.FWD || (k.isEnum() && btf.type(id).vlen() == 0))) {
                 names[id] = "__btf_anon_" + id;
             }
         }
         enumConstants = new HashMap<>();
-        for (int id = btf.firstId(); id <= btf.lastId(); id++) {
+        for (int id = 1; id <= btf.lastId(); id++) {
             BtfType t = btf.type(id);
             if (!t.kind().isEnum()) continue;
             String[] cs = new String[t.values().size()];

@@ -213,6 +213,31 @@ class KallsymsCliTest {
     }
 
     @Test
+    void btfReadsSplitBtfOverItsBase() throws Exception {
+        // a module's split BTF over a kernel's: here the riscv64 kernel's .BTF and a module blob continuing it
+        Corpus.Kernel k = Corpus.kernel("sid-riscv64-riscv64");
+        java.nio.file.Path dir = kernelloader.TestFiles.tempDir("split");
+        java.nio.file.Path base = kernelloader.corpus.DebianBtfTest.truth(k).resolve("vmlinux.btf");
+        kernelloader.btf.Btf kernel = kernelloader.btf.Btf.parse(java.nio.file.Files.readAllBytes(base),
+                (int) java.nio.file.Files.size(base), 0, Long.MAX_VALUE);
+        kernelloader.btf.BtfBuilder mod = new kernelloader.btf.BtfBuilder(java.nio.ByteOrder.LITTLE_ENDIAN, kernel.lastId() + 1,
+                kernel.header().stringLength());
+        int task = kernel.named("task_struct", kernelloader.btf.BtfKind.STRUCT).id();
+        int pTask = mod.ref(kernelloader.btf.BtfKind.PTR, "", task);
+        mod.composite(kernelloader.btf.BtfKind.STRUCT, "mydrv_ctx", 8, "owner", pTask, 0, 0);
+        java.nio.file.Path ko = dir.resolve("mydrv.btf");
+        java.nio.file.Files.write(ko, mod.build());
+
+        Run r = run("btf", "--raw", "--base-btf", k.image().toString(), ko.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals((kernel.lastId() + 1) + " PTR '(anon)' type_id=" + task, r.out().lines().findFirst().orElse("").substring(1).replace("]", ""));
+        Process p = new ProcessBuilder("bpftool", "btf", "dump", "file", ko.toString(), "--base-btf", base.toString()).start();
+        assertEquals(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8), r.out());
+        Run c = run("btf", "--base-btf", k.image().toString(), ko.toString());
+        assertTrue(c.out().contains("struct mydrv_ctx {\n\tstruct task_struct *owner;\n};"), c.out());
+    }
+
+    @Test
     void symversPrintsDebiansLinesAndSaysHowItReadThem() throws Exception {
         Corpus.Kernel k = Corpus.kernel("bookworm-arm64-arm64");
         Run r = run("symvers", k.image().toString());
