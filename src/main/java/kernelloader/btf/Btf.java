@@ -26,15 +26,15 @@ public final class Btf {
     private final Btf base;
     private final int firstId;
     private final List<BtfType> types;
-    private final long offset;
+    private final Strings strings;
     private Map<String, List<BtfType>> byName;
 
-    private Btf(BtfHeader header, Btf base, int firstId, List<BtfType> types, long offset) {
+    private Btf(BtfHeader header, Btf base, int firstId, List<BtfType> types, Strings strings) {
         this.header = header;
         this.base = base;
         this.firstId = firstId;
         this.types = types;
-        this.offset = offset;
+        this.strings = strings;
     }
 
     /** Parses the BTF blob whose header is at {@code pos}, in at most {@code available} bytes. */
@@ -53,8 +53,7 @@ public final class Btf {
         TypeSection section = new TypeSection(new ByteView(data, length, h.order()), pos + h.headerLength() + h.typeOffset(),
                 h.typeLength(), strings, firstId);
         List<BtfType> types = section.readAll();
-        Btf btf = new Btf(h, base, firstId, Collections.unmodifiableList(types), pos);
-        btf.strings = strings;
+        Btf btf = new Btf(h, base, firstId, Collections.unmodifiableList(types), strings);
         btf.checkReferences();
         return btf;
     }
@@ -62,8 +61,6 @@ public final class Btf {
     public BtfHeader header() { return header; }
     public ByteOrder order() { return header.order(); }
     public Btf base() { return base; }
-    /** Where the blob's header was, in the bytes it was parsed from. */
-    public long offset() { return offset; }
     /** The blob's size in bytes, header included. */
     public int byteSize() { return header.totalLength(); }
     public int firstId() { return firstId; }
@@ -121,24 +118,19 @@ public final class Btf {
 
     /** The size in bytes of a value of type {@code id} (pointers: {@code pointerSize}); 0 if it has none. */
     public long sizeOf(int id, int pointerSize) {
-        for (int i = 0; i < MAX_CHAIN; i++) {
-            BtfType t = type(resolve(id));
-            if (t == null) return 0;
-            switch (t.kind()) {
-                case PTR: return pointerSize;
-                case ARRAY: {
-                    long elem = sizeOf(t.type(), pointerSize, i + 1);
-                    return elem * t.array().elements();
-                }
-                case INT: case ENUM: case ENUM64: case STRUCT: case UNION: case FLOAT: case DATASEC: return t.size();
-                default: return 0;
-            }
-        }
-        return 0;
+        return sizeOf(id, pointerSize, 0);
     }
 
+    /** Arrays of arrays recurse; a hostile array of itself ends at the depth limit. */
     private long sizeOf(int id, int pointerSize, int depth) {
-        return depth > MAX_CHAIN ? 0 : sizeOf(id, pointerSize);
+        BtfType t = type(resolve(id));
+        if (t == null || depth > MAX_CHAIN) return 0;
+        switch (t.kind()) {
+            case PTR: return pointerSize;
+            case ARRAY: return sizeOf(t.type(), pointerSize, depth + 1) * t.array().elements();
+            case INT: case ENUM: case ENUM64: case STRUCT: case UNION: case FLOAT: case DATASEC: return t.size();
+            default: return 0;
+        }
     }
 
     /** Counts of this blob's types per kind, in kind order. */
@@ -201,8 +193,6 @@ public final class Btf {
             return s;
         }
     }
-
-    private Strings strings;
 
     private Strings strings() { return strings; }
 

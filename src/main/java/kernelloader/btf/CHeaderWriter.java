@@ -5,7 +5,6 @@ import java.io.Writer;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
 
 import kernelloader.image.KernelFormatException;
 
@@ -518,8 +517,7 @@ public final class CHeaderWriter {
     }
 
     private static String join(String type, String inner) {
-        if (inner.isEmpty()) return type;
-        return inner.startsWith("*") || inner.startsWith("(") ? type + " " + inner : type + " " + inner;
+        return inner.isEmpty() ? type : type + " " + inner;
     }
 
     private static StringBuilder tabs(StringBuilder sb, int n) {
@@ -529,12 +527,5 @@ public final class CHeaderWriter {
 
     private static long roundUp(long v, long to) {
         return to <= 1 ? v : (v + to - 1) / to * to;
-    }
-
-    /** Ids written, for tests: every named struct, union and typedef must end up written. */
-    Set<Integer> written() {
-        Set<Integer> s = new HashSet<>();
-        for (int i = 0; i < state.length; i++) if (state[i] == 2) s.add(i);
-        return s;
     }
 }

@@ -35,7 +35,7 @@ final class BtfApplier {
         String describe() {
             return types + " types, " + prototypes + " function prototypes (" + functionsWithout + " BTF functions not in the program, "
                     + ambiguous + " names with two prototypes left alone), " + tagged + " function tags (bpf_kfunc, ...), " + variables + " variables typed ("
-                    + variablesOutside + " outside memory)" + (membersDropped > 0 ? ", " + membersDropped + " members not placed (e.g. " + String.join("; ", droppedExamples) + ")" : "")
+                    + variablesOutside + " without a label in memory)" + (membersDropped > 0 ? ", " + membersDropped + " members not placed (e.g. " + String.join("; ", droppedExamples) + ")" : "")
                     + "; types " + typeMillis + " ms, prototypes and variables " + (millis - typeMillis) + " ms";
         }
     }

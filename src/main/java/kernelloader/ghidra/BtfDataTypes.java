@@ -78,7 +78,6 @@ final class BtfDataTypes {
         membersDropped++;
         if (droppedExamples.size() < 3) droppedExamples.add(what);
     }
-    Btf btf() { return btf; }
 
     private final Map<BtfKind, Integer> added = new EnumMap<>(BtfKind.class);
 

@@ -193,6 +193,22 @@ class BtfTest {
         assertEquals("holder", btf.type(s).name());
     }
 
+    @Test
+    void anArrayOfItselfEnds() throws Exception {
+        // checkReferences lets a type name itself; sizes, alignment, headers and dumps must still end
+        BtfBuilder b = new BtfBuilder(ByteOrder.LITTLE_ENDIAN);
+        int u32 = b.integer("unsigned int", 4, 0, 32);
+        int self = b.lastId() + 1;
+        b.array(self, u32, 4);
+        b.composite(BtfKind.STRUCT, "holder", 16, "a", self, 0, 0);
+        byte[] blob = b.build();
+        Btf btf = Btf.parse(blob, blob.length, 0, Long.MAX_VALUE);
+        assertEquals(0, btf.sizeOf(self, 8));
+        assertTrue(raw(btf).contains("ARRAY '(anon)' type_id=" + self));
+        KernelFormatException e = assertThrows(KernelFormatException.class, () -> CHeaderWriter.write(btf, new StringWriter()));
+        assertTrue(e.getMessage().contains("nests deeper than"), e.getMessage());
+    }
+
     private static String message(byte[] blob) {
         return assertThrows(KernelFormatException.class, () -> Btf.parse(blob, blob.length, 0, blob.length)).getMessage();
     }
