@@ -30,6 +30,8 @@ import kernelloader.image.KernelFormatException;
 public final class CHeaderWriter {
     /** Deeper than any kernel's type graph; a hostile blob could otherwise exhaust the stack. */
     private static final int MAX_DEPTH = 2000;
+    /** Ample for MAX_DEPTH levels of require/declaration frames. */
+    private static final long STACK_BYTES = 64L << 20;
 
     private final Btf btf;
     private final Writer out;
@@ -54,7 +56,31 @@ public final class CHeaderWriter {
 
     /** Writes the header for all of {@code btf}'s types. */
     public static void write(Btf btf, Writer out) throws IOException, KernelFormatException {
-        new CHeaderWriter(btf, out).writeAll();
+        // The writer recurses once per level of nesting, up to MAX_DEPTH on hostile input: on a
+        // thread of its own with room for that, not on whatever stack the caller happens to have
+        // (a test JVM overflowed its own at ~2000 levels while the same run alone did not).
+        CHeaderWriter w = new CHeaderWriter(btf, out);
+        Throwable[] failure = {null};
+        Thread t = new Thread(null, () -> {
+            try {
+                w.writeAll();
+            } catch (Throwable e) {
+                failure[0] = e;
+            }
+        }, "btf-c-header", STACK_BYTES);
+        t.start();
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            t.interrupt();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while writing the C header", e);
+        }
+        Throwable f = failure[0];
+        if (f instanceof IOException io) throw io;
+        if (f instanceof KernelFormatException k) throw k;
+        if (f instanceof RuntimeException r) throw r;
+        if (f instanceof Error e) throw e;
     }
 
     /** The pointer size, from the width of {@code long} (as libbpf guesses it); 8 if unknown. */

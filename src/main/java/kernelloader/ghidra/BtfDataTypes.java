@@ -46,7 +46,12 @@ import kernelloader.btf.CHeaderWriter;
  */
 final class BtfDataTypes {
     static final CategoryPath CATEGORY = new CategoryPath("/BTF");
-    private static final int MAX_DEPTH = 2000;
+    /**
+     * Types are made recursively only through typedefs, qualifiers, pointers, arrays and
+     * prototypes (structs are shells made up front): kernels stay far below this; a hostile loop
+     * stops here, well inside the stack of whatever thread Ghidra loads on.
+     */
+    private static final int MAX_DEPTH = 256;
 
     private final Btf btf;
     private final DataTypeManager dtm;
