@@ -10,9 +10,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 corpus=${KERNEL_CORPUS:-$HOME/.cache/kernel-corpus}
 peer=${PEER:-$HOME/.cache/peer/vmlinux-to-elf}
 ids=("$@"); ((${#ids[@]})) || ids=(trixie-amd64-amd64)
-"$here/kallsyms" --version >/dev/null
+"$here/kallsyms" import --help >/dev/null   # builds the Ghidra module if needed
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-cp="$here/target/classes:$here/target/lib/*:$(cat "$here/target/ghidra.classpath")"
+cp="$here/ghidra/target/classes:$(cat "$here/ghidra/target/runtime.classpath"):$(cat "$here/ghidra/target/ghidra.classpath")"
 
 secs() { /usr/bin/time -f "%e %M" -o "$tmp/t" "$@" > "$tmp/out" 2>&1 || { echo "fail -"; return; }; awk '{printf "%.1f %d\n", $1, $2/1024}' "$tmp/t"; }
 

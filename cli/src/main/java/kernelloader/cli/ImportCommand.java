@@ -10,7 +10,6 @@ import java.util.concurrent.Callable;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 
-import kernelloader.ghidra.HeadlessImport;
 import kernelloader.image.KernelFormatException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -51,12 +50,12 @@ final class ImportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        java.util.List<generic.stl.Pair<String, String>> loaderArgs = noBtf
-                ? java.util.List.of(new generic.stl.Pair<>("-loader-applyBtf", "false")) : java.util.List.of();
+        Map<String, String> loaderArgs = noBtf ? Map.of("-loader-applyBtf", "false") : Map.of();
         if (name != null && files.size() > 1) throw new KernelFormatException("--name names one program: give one FILE with it");
         for (Path f : files) if (!Files.isRegularFile(f)) throw new KernelFormatException(f + ": no such file");
+        ProgramImporter importer = ProgramImporter.find();
         if (project.startsWith("ghidra:")) {
-            HeadlessImport.importIntoRepository(files, project, user, keystore, commit, loaderArgs);
+            importer.importIntoRepository(files, project, user, keystore, commit, loaderArgs);
             for (Path f : files) print(Map.of("file", f.toString(), "repository", project, "committed", commit != null));
             return 0;
         }
@@ -64,7 +63,7 @@ final class ImportCommand implements Callable<Integer> {
         for (Path f : files) {
             Map<String, Object> r;
             try {
-                r = HeadlessImport.importInto(f.toFile(), Path.of(project), name, loaderArgs);
+                r = importer.importInto(f, Path.of(project), name, loaderArgs);
             } catch (Exception e) {
                 // one kernel that will not load does not stop the others
                 if (files.size() == 1) throw e;

@@ -21,8 +21,26 @@ import ghidra.util.task.TaskMonitor;
  * imports a kernel file into a project with best-guess loading (which picks our loader), saves
  * it and says what it made.
  */
-public final class HeadlessImport {
-    private HeadlessImport() {}
+public final class HeadlessImport implements kernelloader.cli.ProgramImporter {
+    /** For ServiceLoader (./kallsyms import). */
+    public HeadlessImport() {}
+
+    @Override
+    public Map<String, Object> importInto(Path file, Path projectDir, String name, Map<String, String> loaderArgs) throws Exception {
+        return importInto(file.toFile(), projectDir, name, pairs(loaderArgs));
+    }
+
+    @Override
+    public void importIntoRepository(java.util.List<Path> files, String url, String user, String keystore, String commit,
+                                     Map<String, String> loaderArgs) throws Exception {
+        importIntoRepository(files, url, user, keystore, commit, pairs(loaderArgs));
+    }
+
+    private static java.util.List<generic.stl.Pair<String, String>> pairs(Map<String, String> args) {
+        java.util.List<generic.stl.Pair<String, String>> out = new java.util.ArrayList<>();
+        args.forEach((k, v) -> out.add(new generic.stl.Pair<>(k, v)));
+        return out;
+    }
 
     /** Starts Ghidra once per JVM and makes our extension classes known to it. */
     public static synchronized void startGhidra() throws Exception {

@@ -31,8 +31,8 @@ class AnalyzeHeadlessTest {
         Path dir = TestFiles.tempDir("headless");
         Path out = dir.resolve("kallsyms.txt");
         Path symvers = dir.resolve("Module.symvers");
-        String cp = "target/classes" + java.io.File.pathSeparator + "target/lib/*" + java.io.File.pathSeparator
-                + Files.readString(Path.of("target/ghidra.classpath")).trim();
+        String cp = "target/classes" + java.io.File.pathSeparator + Files.readString(Path.of("target/runtime.classpath")).trim()
+                + java.io.File.pathSeparator + Files.readString(Path.of("target/ghidra.classpath")).trim();
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx6g", "-Duser.home=" + dir, "-cp", cp, "kernelloader.ghidra.AnalyzeHeadlessMain",
                 dir.toString(), "proj", "-import", k.image().toString(), "-noanalysis",

@@ -16,7 +16,7 @@ import ghidra.framework.Application;
 import ghidra.framework.plugintool.dialog.ExtensionUtils;
 
 /** The extension zip the build makes, checked by Ghidra 10.3's own extension installer code. */
-class ExtensionZipTest {
+class ExtensionZipIT {
     @Test
     void ghidraAcceptsTheZip() throws Exception {
         EmbeddedGhidra.start();

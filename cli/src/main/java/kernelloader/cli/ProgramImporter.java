@@ -1,0 +1,34 @@
+package kernelloader.cli;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+
+import kernelloader.image.KernelFormatException;
+
+/**
+ * What {@code kallsyms import} needs of Ghidra, so that this module never sees Ghidra: the
+ * ghidra module provides the one implementation (META-INF/services), and the launcher puts it
+ * and Ghidra on the class path for {@code import} only.
+ */
+public interface ProgramImporter {
+    /**
+     * Imports {@code file} into the project at {@code projectDir} (created if absent) with our
+     * loader; returns the summary printed for it.
+     *
+     * @param loaderArgs the loader's options as analyzeHeadless takes them ("-loader-applyBtf" → "false")
+     */
+    Map<String, Object> importInto(Path file, Path projectDir, String name, Map<String, String> loaderArgs) throws Exception;
+
+    /** Imports {@code files} into a Ghidra Server repository URL, checking them in with {@code commit} when given. */
+    void importIntoRepository(List<Path> files, String url, String user, String keystore, String commit,
+                              Map<String, String> loaderArgs) throws Exception;
+
+    /** The importer on the class path, or a one-line error saying how to get it. */
+    static ProgramImporter find() throws KernelFormatException {
+        for (ProgramImporter i : ServiceLoader.load(ProgramImporter.class)) return i;
+        throw new KernelFormatException("import needs the Ghidra extension on the class path: run it as ./kallsyms import"
+                + " (which builds the ghidra module on first use)");
+    }
+}
