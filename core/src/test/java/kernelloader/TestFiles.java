@@ -32,6 +32,14 @@ public final class TestFiles {
         return bean.getThreadAllocatedBytes(Thread.currentThread().getId());
     }
 
+    /** Writes the ELF `./kallsyms elf` writes for {@code k} (relocations and .BTF included). */
+    public static Path writeElf(kernelloader.kernel.Kernel k, Path out) throws Exception {
+        try (var os = Files.newOutputStream(out)) {
+            kernelloader.kernel.KernelOutputs.elf(k, os);
+        }
+        return out;
+    }
+
     public static List<String> listing(kernelloader.kallsyms.KallsymsTable t) throws IOException {
         StringBuilder sb = new StringBuilder();
         t.writeProcKallsyms(sb);

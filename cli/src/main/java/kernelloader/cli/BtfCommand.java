@@ -3,8 +3,9 @@ package kernelloader.cli;
 import java.io.BufferedWriter;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -13,11 +14,11 @@ import kernelloader.btf.BtfKind;
 import kernelloader.btf.BtfLocator;
 import kernelloader.btf.BtfRawDump;
 import kernelloader.btf.CHeaderWriter;
-import kernelloader.core.KernelModel;
-import kernelloader.core.KernelReader;
 import kernelloader.image.KernelFormatException;
-import picocli.CommandLine;
+import kernelloader.kernel.Kernel;
+import kernelloader.kernel.KernelOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -29,8 +30,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "btf", mixinStandardHelpOptions = true,
         description = "Write the kernel's BTF types (CONFIG_DEBUG_INFO_BTF) as a C header, or with --raw/--json as bpftool's raw dump.")
 final class BtfCommand implements Callable<Integer> {
-    @CommandLine.Mixin
-    KallsymsCli.KernelOptionsMixin opts;
+    @Mixin
+    KernelFileOptions opts;
 
     @Option(names = "--json", description = "bpftool -j btf dump's JSON: {\"types\":[{\"id\",\"kind\",\"name\",...}]}")
     boolean json;
@@ -40,7 +41,7 @@ final class BtfCommand implements Callable<Integer> {
 
     @Option(names = "--base-btf", paramLabel = "FILE",
             description = "the BTF this FILE's split BTF continues (a module's: the kernel image or its .BTF)")
-    java.nio.file.Path baseBtf;
+    Path baseBtf;
 
     @Spec
     CommandSpec spec;
@@ -48,8 +49,9 @@ final class BtfCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (json && raw) throw new KernelFormatException("--json and --raw are two forms of the same dump: give one");
-        Btf base = baseBtf == null ? null : load(baseBtf, false, null).btf();
-        BtfLocator.Found found = load(opts.file, true, base);
+        Btf base = baseBtf == null ? null : Kernel.read(baseBtf, KernelOptions.DEFAULT).btf().get().btf();
+        Kernel k = opts.read();
+        BtfLocator.Found found = (base == null ? k.btf() : k.btfOver(base)).get();
         Btf btf = found.btf();
         Writer out = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16);
         if (json) BtfRawDump.json(btf, out);
@@ -61,35 +63,8 @@ final class BtfCommand implements Callable<Integer> {
             kinds.append(kinds.length() == 0 ? "" : ", ").append(e.getValue()).append(' ').append(e.getKey());
         }
         spec.commandLine().getErr().printf("kallsyms: BTF at image offset 0x%x (%s), %d bytes, %s-endian, %d types: %s%n",
-                found.offset(), found.how(), btf.byteSize(), btf.order() == java.nio.ByteOrder.LITTLE_ENDIAN ? "little" : "big",
+                found.offset(), found.how(), btf.byteSize(), btf.order() == ByteOrder.LITTLE_ENDIAN ? "little" : "big",
                 btf.types().size(), kinds);
         return 0;
-    }
-
-    /**
-     * The BTF of {@code file}: through its kallsyms and memory map where it has them, else (a
-     * bare .BTF blob, a module, a kernel without KALLSYMS) by header in every layer.
-     */
-    private BtfLocator.Found load(java.nio.file.Path file, boolean main, Btf base) throws Exception {
-        if (base == null) {
-            KernelModel m = null;
-            try {
-                m = main ? opts.read() : KernelReader.read(file, kernelloader.kallsyms.KallsymsFinder.Hints.NONE);
-            } catch (KernelFormatException noKallsyms) {
-                // searched below, without symbols
-            }
-            if (m != null) {
-                BtfLocator.Outcome o = KernelReader.btf(m, main ? opts.layout(m)
-                        : kernelloader.layout.LayoutInference.infer(m.image(), m.kallsyms(), kernelloader.layout.LayoutInference.Overrides.NONE));
-                if (o.found() == null) throw new KernelFormatException(o.failure(file.toString()));
-                return o.found();
-            }
-        }
-        if (!Files.isRegularFile(file)) throw new KernelFormatException(file + ": no such file");
-        if (Files.size(file) > KernelReader.MAX_FILE) throw new KernelFormatException(file + ": larger than any kernel image (limit 2 GiB)");
-        byte[] data = Files.readAllBytes(file);
-        BtfLocator.Outcome o = KernelReader.btfWithoutKallsyms(data, data.length, base);
-        if (o.found() == null) throw new KernelFormatException(o.failure(file.toString()));
-        return o.found();
     }
 }

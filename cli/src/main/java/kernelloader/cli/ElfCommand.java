@@ -3,55 +3,45 @@ package kernelloader.cli;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-import kernelloader.core.KernelModel;
-import kernelloader.core.KernelReader;
-import kernelloader.elf.ElfWriter;
-import kernelloader.image.KernelFormatException;
+import kernelloader.btf.BtfLocator;
+import kernelloader.kernel.Kernel;
+import kernelloader.kernel.KernelOutputs;
 import kernelloader.layout.KernelLayout;
-import kernelloader.layout.RelativeRelocations;
-import picocli.CommandLine;
+import kernelloader.reloc.Relocations;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code kallsyms elf FILE OUT.elf}: the kernel as an ELF with its memory map and symbols. */
 @Command(name = "elf", mixinStandardHelpOptions = true,
-        description = "Write an ELF of the kernel: program headers and sections per region, .symtab with every kallsyms symbol.")
+        description = "Write an ELF of the kernel (- for standard output): program headers and sections per region,"
+                + " .symtab with every kallsyms symbol, the kernel's .BTF.")
 final class ElfCommand implements Callable<Integer> {
-    @CommandLine.Mixin
-    KallsymsCli.KernelOptionsMixin opts;
+    @Mixin
+    KernelFileOptions opts;
 
     @Parameters(index = "1", paramLabel = "OUT")
     Path out;
-
-    @picocli.CommandLine.Option(names = "--no-relocations",
-            description = "leave R_*_RELATIVE relocations unapplied (data pointers of arm64 RELA kernels stay 0)")
-    boolean noRelocations;
 
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        KernelModel m = opts.read();
-        KernelLayout layout = opts.layout(m);
-        if (layout.arch() == null) {
-            throw new KernelFormatException(opts.file + ": the architecture could not be inferred (no ELF or boot header,"
-                    + " no architecture-specific symbol names): give it with --arch");
-        }
-        // BTF first: it holds no pointers, but it is read from the image as shipped
-        kernelloader.btf.BtfLocator.Found btf = KernelReader.btf(m, layout).found();
-        RelativeRelocations.Applied relocs = noRelocations ? null : RelativeRelocations.apply(m.image(), layout);
+        Kernel k = opts.read();
+        int[] n = {0};
+        Output.write(out, o -> n[0] = KernelOutputs.elf(k, o));
+        KernelLayout layout = k.layout().get();
+        Relocations relocs = k.options().relocations() ? k.relocations().orNull() : null;
         if (relocs != null) {
             spec.commandLine().getErr().printf("kallsyms: applied %d RELATIVE relocations (table at image offset 0x%x)%n",
-                    relocs.count(), relocs.tableOffset());
+                    relocs.count(), relocs.tableStart());
         }
-        ElfWriter writer = new ElfWriter(m.image(), m.kallsyms(), layout);
-        if (btf != null) writer.withBtf(btf.offset(), btf.btf().byteSize());
-        int n = writer.write(out);
+        BtfLocator.Found btf = k.btf().orNull();
         spec.commandLine().getErr().printf("kallsyms: wrote %s: %s %d-bit, base 0x%x, %d regions, %d symbols%s%n", out,
-                layout.arch().value().displayName(), layout.bits(), layout.base().value(), layout.regions().size(), n,
+                layout.arch().value().displayName(), layout.bits(), layout.base().value(), layout.regions().size(), n[0],
                 btf == null ? "" : ", .BTF (" + btf.btf().types().size() + " types)");
         return 0;
     }

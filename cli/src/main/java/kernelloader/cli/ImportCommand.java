@@ -12,6 +12,7 @@ import com.google.gson.GsonBuilder;
 
 import kernelloader.image.KernelFormatException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -48,14 +49,17 @@ final class ImportCommand implements Callable<Integer> {
     @Option(names = "--no-btf", description = "leave the kernel's BTF types and prototypes out (the loader's -loader-applyBtf false)")
     boolean noBtf;
 
+    @Mixin
+    KernelOverrides overrides;
+
     @Override
     public Integer call() throws Exception {
-        Map<String, String> loaderArgs = noBtf ? Map.of("-loader-applyBtf", "false") : Map.of();
+        ProgramImporter.Settings settings = new ProgramImporter.Settings(overrides.options(), !noBtf);
         if (name != null && files.size() > 1) throw new KernelFormatException("--name names one program: give one FILE with it");
         for (Path f : files) if (!Files.isRegularFile(f)) throw new KernelFormatException(f + ": no such file");
         ProgramImporter importer = ProgramImporter.find();
         if (project.startsWith("ghidra:")) {
-            importer.importIntoRepository(files, project, user, keystore, commit, loaderArgs);
+            importer.importIntoRepository(files, project, user, keystore, commit, settings);
             for (Path f : files) print(Map.of("file", f.toString(), "repository", project, "committed", commit != null));
             return 0;
         }
@@ -63,7 +67,7 @@ final class ImportCommand implements Callable<Integer> {
         for (Path f : files) {
             Map<String, Object> r;
             try {
-                r = importer.importInto(f, Path.of(project), name, loaderArgs);
+                r = importer.importInto(f, Path.of(project), name, settings);
             } catch (Exception e) {
                 // one kernel that will not load does not stop the others
                 if (files.size() == 1) throw e;

@@ -1,27 +1,34 @@
 package kernelloader.cli;
 
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.OutputStreamWriter;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.Callable;
 
-import kernelloader.core.KernelModel;
-import kernelloader.core.KernelReader;
+import com.google.gson.GsonBuilder;
+
 import kernelloader.image.KernelFormatException;
-import kernelloader.kallsyms.KallsymsFinder;
+import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.HelpCommand;
+import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.ParameterException;
 
-/** {@code ./kallsyms}: the command-line front end of the core. */
-@Command(name = "kallsyms", mixinStandardHelpOptions = true, version = "LinuxKernelLoader 0.1.0",
-        description = "Recover the symbol table and layout of a Linux kernel image, as shipped.",
-        subcommands = {KallsymsCli.ListCommand.class, InfoCommand.class, UnpackCommand.class, ConfigCommand.class, ElfCommand.class, SymversCommand.class, BtfCommand.class, SweepCommand.class, ImportCommand.class})
+/**
+ * {@code ./kallsyms}: the command-line front end. Each command asks one facet of the core's
+ * {@code Kernel} and prints it; errors are one line on stderr (or, after --json, one JSON object
+ * on stdout), exit code 1 for a file that cannot be read, 2 for a command line that cannot.
+ */
+@Command(name = "kallsyms", mixinStandardHelpOptions = true, versionProvider = KallsymsCli.BuildVersion.class,
+        description = "Recover the symbol table, memory map, exports and types of a Linux kernel image, as shipped.",
+        subcommands = {HelpCommand.class, ListCommand.class, InfoCommand.class, UnpackCommand.class, ConfigCommand.class,
+                ElfCommand.class, SymversCommand.class, BtfCommand.class, SweepCommand.class, ImportCommand.class,
+                KallsymsCli.CompletionCommand.class})
 public final class KallsymsCli implements Callable<Integer> {
 
     public static void main(String[] args) {
@@ -32,16 +39,22 @@ public final class KallsymsCli implements Callable<Integer> {
     public static int run(String[] args, PrintStream out, PrintStream err) {
         PrintStream saved = System.out;
         System.setOut(out);
+        boolean json = Arrays.asList(args).contains("--json");
         try {
-            CommandLine cl = new CommandLine(new KallsymsCli()).setCaseInsensitiveEnumValuesAllowed(true);
+            CommandLine cl = commandLine();
             cl.setOut(new PrintWriter(out, true));
             cl.setErr(new PrintWriter(err, true));
             cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
                 // our own errors are one line for a person; anything else is a bug, said as one line too
                 String msg = ex instanceof KernelFormatException || ex instanceof IOException
                         ? ex.getMessage() : ex.getClass().getSimpleName() + ": " + ex.getMessage();
-                cmd.getErr().println("kallsyms: " + String.valueOf(msg).replace('\n', ' '));
+                report(cmd, json, String.valueOf(msg));
                 return 1;
+            });
+            cl.setParameterExceptionHandler((ParameterException ex, String[] a) -> {
+                CommandLine cmd = ex.getCommandLine();
+                report(cmd, json, ex.getMessage() + " (see: kallsyms help" + (cmd.getParent() == null ? "" : " " + cmd.getCommandName()) + ")");
+                return 2;
             });
             return cl.execute(args);
         } finally {
@@ -50,85 +63,52 @@ public final class KallsymsCli implements Callable<Integer> {
         }
     }
 
+    /** The command tree, also what the completion script is generated from. */
+    static CommandLine commandLine() {
+        return new CommandLine(new KallsymsCli()).setCaseInsensitiveEnumValuesAllowed(true);
+    }
+
+    private static void report(CommandLine cmd, boolean json, String message) {
+        String line = message.replace('\n', ' ');
+        if (json) {
+            cmd.getOut().println(new GsonBuilder().disableHtmlEscaping().create().toJson(Map.of("error", line)));
+            cmd.getOut().flush();
+        } else {
+            cmd.getErr().println("kallsyms: " + line);
+        }
+    }
+
     @Override
     public Integer call() {
-        new CommandLine(this).usage(System.out);
+        commandLine().usage(System.out);
         return 2;
     }
 
-    /** Options every command that reads a kernel shares. */
-    static class KernelOptions {
-        @Parameters(index = "0", paramLabel = "FILE", description = "kernel file: Image, zImage, bzImage, vmlinux, vmlinuz, dump, ...")
-        Path file;
-
-        @Option(names = "--bits", description = "word size override (32 or 64)")
-        Integer bits;
-
-        @Option(names = "--base", description = "load address of the image's first byte (hex), for 7.0+ raw images the image cannot place",
-                converter = HexLong.class)
-        Long base;
-
-        @Option(names = "--file-offset", description = "the kernel image starts this many bytes into FILE (hex); skips container detection before it",
-                converter = HexLong.class)
-        Long fileOffset;
-
-        @Option(names = "--table", paramLabel = "N", description = "use the N-th kallsyms table found (0 = first), for files holding several kernels")
-        int table;
-
-        @Option(names = "--arch", description = "architecture override: ${COMPLETION-CANDIDATES}")
-        kernelloader.layout.Architecture arch;
-
-        kernelloader.layout.LayoutInference.Overrides overrides() {
-            return new kernelloader.layout.LayoutInference.Overrides(arch, base);
-        }
-
-        KernelModel read() throws IOException, KernelFormatException {
-            if (bits != null && bits != 32 && bits != 64) throw new KernelFormatException("--bits must be 32 or 64");
-            return KernelReader.read(file, fileOffset == null ? 0 : fileOffset, new KallsymsFinder.Hints(bits, base), table);
-        }
-
-        /** The memory map of {@code m}, with the overrides given. */
-        kernelloader.layout.KernelLayout layout(KernelModel m) {
-            return kernelloader.layout.LayoutInference.infer(m.image(), m.kallsyms(), overrides());
-        }
-
-        /** The overrides given, for `info` to show. */
-        java.util.Map<String, String> given() {
-            java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
-            if (bits != null) m.put("bits", String.valueOf(bits));
-            if (base != null) m.put("base", "0x" + Long.toHexString(base));
-            if (arch != null) m.put("arch", arch.name().toLowerCase());
-            if (fileOffset != null) m.put("file_offset", "0x" + Long.toHexString(fileOffset));
-            if (table != 0) m.put("table", String.valueOf(table));
-            return m;
-        }
-    }
-
-    static final class HexLong implements CommandLine.ITypeConverter<Long> {
+    /** {@code kallsyms completion}: a bash (and zsh, via bashcompinit) completion script. */
+    @Command(name = "completion", mixinStandardHelpOptions = true,
+            description = "Print a bash/zsh completion script: source <(./kallsyms completion)")
+    static final class CompletionCommand implements Callable<Integer> {
         @Override
-        public Long convert(String s) {
-            String t = s.toLowerCase().startsWith("0x") ? s.substring(2) : s;
-            return Long.parseUnsignedLong(t, 16);
+        public Integer call() {
+            System.out.print(AutoComplete.bash("kallsyms", commandLine()));
+            System.out.flush();
+            return 0;
         }
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true,
-            description = "Print the symbol table as /proc/kallsyms would (address, type, name).")
-    static final class ListCommand implements Callable<Integer> {
-        @CommandLine.Mixin
-        KernelOptionsMixin opts;
-
+    /** --version: the build's version, its commit and the Ghidra it was built for (written by Maven at build time). */
+    static final class BuildVersion implements IVersionProvider {
         @Override
-        public Integer call() throws Exception {
-            KernelModel m = opts.read();
-            PrintWriter out = new PrintWriter(new BufferedWriter(
-                    new OutputStreamWriter(System.out, StandardCharsets.ISO_8859_1), 1 << 16));
-            m.kallsyms().writeProcKallsyms(out);
-            out.flush();
-            return out.checkError() ? 1 : 0;
+        public String[] getVersion() throws IOException {
+            Properties p = new Properties();
+            try (InputStream in = KallsymsCli.class.getResourceAsStream("/kernelloader/cli/build.properties")) {
+                if (in != null) p.load(in);
+            }
+            return new String[] {
+                "LinuxKernelLoader " + p.getProperty("version", "(unknown version)") + ", commit " + p.getProperty("commit", "unknown")
+                        + (p.getProperty("dirty", "false").equals("true") ? " (with uncommitted changes)" : ""),
+                "built for Ghidra " + p.getProperty("ghidra", "unknown") + " (./kallsyms import; the extension zip is ghidra/target/*.zip)",
+                "Java " + System.getProperty("java.version")};
         }
     }
-
-    /** picocli mixin wrapper around {@link KernelOptions}. */
-    public static class KernelOptionsMixin extends KernelOptions {}
 }

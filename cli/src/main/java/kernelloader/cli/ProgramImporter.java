@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.ServiceLoader;
 
 import kernelloader.image.KernelFormatException;
+import kernelloader.kernel.KernelOptions;
 
 /**
  * What {@code kallsyms import} needs of Ghidra, so that this module never sees Ghidra: the
@@ -13,17 +14,19 @@ import kernelloader.image.KernelFormatException;
  * and Ghidra on the class path for {@code import} only.
  */
 public interface ProgramImporter {
+    /** How to load: the core's options (the loader takes the same), and whether to apply BTF. */
+    record Settings(KernelOptions kernel, boolean btf) {}
+
     /**
-     * Imports {@code file} into the project at {@code projectDir} (created if absent) with our
-     * loader; returns the summary printed for it.
-     *
-     * @param loaderArgs the loader's options as analyzeHeadless takes them ("-loader-applyBtf" → "false")
+     * Imports {@code file} into the project at {@code projectDir} (created if absent, relative
+     * to the working directory) with our loader; returns the summary printed for it. A failed
+     * import leaves no project or folder it created behind.
      */
-    Map<String, Object> importInto(Path file, Path projectDir, String name, Map<String, String> loaderArgs) throws Exception;
+    Map<String, Object> importInto(Path file, Path projectDir, String name, Settings settings) throws Exception;
 
     /** Imports {@code files} into a Ghidra Server repository URL, checking them in with {@code commit} when given. */
-    void importIntoRepository(List<Path> files, String url, String user, String keystore, String commit,
-                              Map<String, String> loaderArgs) throws Exception;
+    void importIntoRepository(List<Path> files, String url, String user, String keystore, String commit, Settings settings)
+            throws Exception;
 
     /** The importer on the class path, or a one-line error saying how to get it. */
     static ProgramImporter find() throws KernelFormatException {

@@ -4,8 +4,11 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,15 +21,10 @@ import java.util.concurrent.Future;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 
-import kernelloader.core.KernelModel;
-import kernelloader.core.KernelReader;
 import kernelloader.image.KernelFormatException;
-import kernelloader.image.KernelVersion;
-import kernelloader.kallsyms.KallsymsFinder;
-import kernelloader.ksymtab.ExportTable;
-import kernelloader.ksymtab.ModuleSymvers;
-import kernelloader.layout.KernelLayout;
-import kernelloader.layout.LayoutInference;
+import kernelloader.kernel.Kernel;
+import kernelloader.kernel.KernelOptions;
+import kernelloader.kernel.KernelOutputs;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -40,7 +38,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "sweep", mixinStandardHelpOptions = true,
         description = "Read every file under the PATHs (directories are walked) in parallel; print one line per file"
-                + " (JSON lines with --json): kernel version, architecture, base, symbols, exports, BTF types, or why it is not a kernel.")
+                + " (JSON lines with --json; the fields of info --json's summary): kernel version, architecture, base, symbols, exports, BTF, or why it is not a kernel.")
 final class SweepCommand implements Callable<Integer> {
     @Parameters(paramLabel = "PATH", arity = "1..*", description = "files or directories")
     List<Path> paths;
@@ -71,17 +69,17 @@ final class SweepCommand implements Callable<Integer> {
             if (Files.isDirectory(p)) {
                 List<Path> found = new ArrayList<>();
                 // an unreadable directory is skipped with a word on stderr, not the end of the sweep
-                Files.walkFileTree(p, new java.nio.file.SimpleFileVisitor<>() {
+                Files.walkFileTree(p, new SimpleFileVisitor<>() {
                     @Override
-                    public java.nio.file.FileVisitResult visitFile(Path f, java.nio.file.attribute.BasicFileAttributes a) {
+                    public FileVisitResult visitFile(Path f, BasicFileAttributes a) {
                         if (a.isRegularFile()) found.add(f);
-                        return java.nio.file.FileVisitResult.CONTINUE;
+                        return FileVisitResult.CONTINUE;
                     }
 
                     @Override
-                    public java.nio.file.FileVisitResult visitFileFailed(Path f, IOException e) {
+                    public FileVisitResult visitFileFailed(Path f, IOException e) {
                         spec.commandLine().getErr().println("kallsyms: skipped " + f + ": " + e.getMessage());
-                        return java.nio.file.FileVisitResult.CONTINUE;
+                        return FileVisitResult.CONTINUE;
                     }
                 });
                 found.sort(null);
@@ -123,64 +121,53 @@ final class SweepCommand implements Callable<Integer> {
 
     /** What one file is; never throws: a file that is not a kernel is a result too. */
     private Map<String, Object> one(Path f) {
-        Map<String, Object> r = new LinkedHashMap<>();
-        r.put("file", f.toString());
         long t0 = System.nanoTime();
+        Map<String, Object> r;
         try {
-            r.put("size", Files.size(f));
-            KernelModel m = KernelReader.read(f, KallsymsFinder.Hints.NONE);
-            KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), LayoutInference.Overrides.NONE);
-            r.put("kernel", true);
-            r.put("layers", m.image().describeLayers());
-            KernelVersion v = m.version();
-            r.put("kernel_version", v == null ? null : v.release());
-            r.put("arch", layout.arch() == null ? null : layout.arch().value().name().toLowerCase());
-            r.put("bits", layout.bits());
-            r.put("endian", layout.order() == java.nio.ByteOrder.LITTLE_ENDIAN ? "little" : "big");
-            r.put("base_address", "0x" + Long.toHexString(layout.base().value()));
-            r.put("ghidra_language", layout.ghidraLanguage());
-            r.put("symbols", m.kallsyms().size());
-            if (kallsymsDir != null) {
+            Kernel k = Kernel.read(f, KernelOptions.DEFAULT);
+            r = KernelReport.summary(k);
+            if (k.kallsyms().present() && kallsymsDir != null) {
                 try (Writer w = Files.newBufferedWriter(kallsymsDir.resolve(f.getFileName() + ".kallsyms"), StandardCharsets.ISO_8859_1)) {
-                    m.kallsyms().writeProcKallsyms(w);
+                    KernelOutputs.procKallsyms(k, w);
                 }
             }
-            // before the exports, which apply relocations to the image (BTF holds no pointers, but read it as shipped)
-            kernelloader.btf.BtfLocator.Outcome btf = KernelReader.btf(m, layout);
-            r.put("btf_types", btf.found() == null ? 0 : btf.found().btf().types().size());
-            try {
-                ExportTable t = KernelReader.exports(m, layout);
-                r.put("exports", t.exports().size());
-                r.put("crcs", t.crcs().description);
-                if (symversDir != null) {
-                    try (Writer w = Files.newBufferedWriter(symversDir.resolve(f.getFileName() + ".symvers"), StandardCharsets.ISO_8859_1)) {
-                        ModuleSymvers.write(t, ModuleSymvers.Columns.of(v), w);
-                    }
+            if (k.exports().present() && symversDir != null) {
+                try (Writer w = Files.newBufferedWriter(symversDir.resolve(f.getFileName() + ".symvers"), StandardCharsets.ISO_8859_1)) {
+                    KernelOutputs.moduleSymvers(k, w);
                 }
-            } catch (KernelFormatException e) {
-                r.put("exports", 0);
-                r.put("exports_error", e.getMessage());
             }
         } catch (KernelFormatException | IOException e) {
-            r.put("kernel", false);
-            r.put("error", String.valueOf(e.getMessage()).replace('\n', ' '));
+            r = notAKernel(f, String.valueOf(e.getMessage()));
         } catch (OutOfMemoryError e) {
-            r.put("kernel", false);
-            r.put("error", "out of memory reading this file with " + jobs + " jobs: try --jobs 1");
+            r = notAKernel(f, "out of memory reading this file with " + jobs + " jobs: try --jobs 1");
         } catch (RuntimeException e) {
             // a bug, not the file's fault: still one line, and the sweep goes on
-            r.put("kernel", false);
-            r.put("error", "internal error: " + e);
+            r = notAKernel(f, "internal error: " + e);
         }
         r.put("seconds", Math.round((System.nanoTime() - t0) / 1e7) / 100.0);
         return r;
     }
 
+    private static Map<String, Object> notAKernel(Path f, String error) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("file", f.toString());
+        try {
+            r.put("file_size", Files.size(f));
+        } catch (IOException e) {
+            // the error says why
+        }
+        r.put("kernel", false);
+        r.put("error", error.replace('\n', ' '));
+        return r;
+    }
+
+    @SuppressWarnings("unchecked")
     private static String text(Map<String, Object> r) {
         if (!Boolean.TRUE.equals(r.get("kernel"))) return r.get("file") + ": not read: " + r.get("error");
+        Map<String, Object> exports = (Map<String, Object>) r.get("exports"), btf = (Map<String, Object>) r.get("btf");
         return String.format("%s: Linux %s, %s %s-bit %s-endian, base %s, %s symbols, %s exports (CRCs: %s), %s",
                 r.get("file"), r.get("kernel_version"), r.get("arch"), r.get("bits"), r.get("endian"), r.get("base_address"),
-                r.get("symbols"), r.get("exports"), r.getOrDefault("crcs", "-"),
-                Integer.valueOf(0).equals(r.get("btf_types")) ? "no BTF" : r.get("btf_types") + " BTF types");
+                r.get("symbols"), exports.get("count"), exports.getOrDefault("crcs", "-"),
+                Boolean.TRUE.equals(btf.get("present")) ? btf.get("types") + " BTF types" : "no BTF");
     }
 }

@@ -4,19 +4,14 @@ import java.io.BufferedWriter;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
-import kernelloader.core.KernelModel;
-import kernelloader.core.KernelReader;
-import kernelloader.image.KernelFormatException;
 import kernelloader.image.KernelVersion;
-import kernelloader.ksymtab.ExportKind;
+import kernelloader.kernel.Kernel;
+import kernelloader.kernel.KernelOutputs;
 import kernelloader.ksymtab.ExportTable;
-import kernelloader.ksymtab.ModuleSymvers;
-import kernelloader.layout.KernelLayout;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
@@ -24,30 +19,23 @@ import picocli.CommandLine.Spec;
 @Command(name = "symvers", mixinStandardHelpOptions = true,
         description = "Print the vmlinux lines of Module.symvers (CRC, symbol, vmlinux, export kind, namespace) in the column order of the kernel's era.")
 final class SymversCommand implements Callable<Integer> {
-    @CommandLine.Mixin
-    KallsymsCli.KernelOptionsMixin opts;
+    @Mixin
+    KernelFileOptions opts;
 
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        KernelModel m = opts.read();
-        KernelLayout layout = opts.layout(m);
-        KernelVersion version = m.version();
-        ExportTable t;
-        try {
-            t = KernelReader.exports(m, layout);
-        } catch (KernelFormatException e) {
-            throw new KernelFormatException(opts.file + ": " + e.getMessage());
-        }
+        Kernel k = opts.read();
         PrintWriter out = new PrintWriter(new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.ISO_8859_1), 1 << 16));
-        ModuleSymvers.write(t, ModuleSymvers.Columns.of(version), out);
+        KernelOutputs.moduleSymvers(k, out);
         out.flush();
-        PrintWriter err = spec.commandLine().getErr();
-        Map<ExportKind, Integer> counts = t.countsByKind();
+        ExportTable t = k.exports().get();
+        KernelVersion version = k.version().orNull();
         StringBuilder kinds = new StringBuilder();
-        counts.forEach((k, c) -> kinds.append(kinds.length() == 0 ? "" : ", ").append(c).append(' ').append(k.name()));
+        t.countsByKind().forEach((kind, c) -> kinds.append(kinds.length() == 0 ? "" : ", ").append(c).append(' ').append(kind.name()));
+        PrintWriter err = spec.commandLine().getErr();
         err.printf("kallsyms: %d exports (%s) at 0x%x, %s; CRCs: %s; kinds from %s; columns of %s%n", t.exports().size(), kinds,
                 t.ksymtabAddress(), t.format().describe(), t.crcs().description, t.boundaries(),
                 version == null ? "current kernels (no version banner)" : version.release());

@@ -48,7 +48,8 @@ class KallsymsCliTest {
         assertEquals("little", info.get("endian"));
         List<Map<String, Object>> layers = (List<Map<String, Object>>) info.get("layers");
         assertEquals(List.of("PE", "bzImage", "zstd", "ELF"), layers.stream().map(l -> l.get("kind")).toList());
-        assertTrue(((String) info.get("kernel_version")).startsWith("Linux version 6.12"));
+        assertTrue(((String) info.get("banner")).startsWith("Linux version 6.12"), r.out());
+        assertTrue(((String) info.get("kernel_version")).startsWith("6.12."), r.out());
         Map<String, Object> k = (Map<String, Object>) info.get("kallsyms");
         assertEquals("absolute_percpu", k.get("address_encoding"));
         assertEquals("x86", info.get("arch"));
@@ -93,7 +94,7 @@ class KallsymsCliTest {
 
         Run bits = run("list", "--bits", "48", Corpus.kernel("bookworm-i386-686").image().toString());
         assertEquals(1, bits.code());
-        assertTrue(bits.err().contains("--bits must be 32 or 64"), bits.err());
+        assertEquals("kallsyms: --bits: 48 is not a word size (32 or 64)\n", bits.err());
     }
 
     @Test
@@ -309,12 +310,12 @@ class KallsymsCliTest {
         }
         assertEquals(Boolean.TRUE, byName.get("zImage").get("kernel"));
         assertEquals(43274.0, byName.get("zImage").get("symbols"));
-        assertEquals(10086.0, byName.get("zImage").get("exports"));
+        assertEquals(10086.0, ((Map<String, Object>) byName.get("zImage").get("exports")).get("count"));
         assertEquals("arm", byName.get("zImage").get("arch"));
         assertEquals("x86", byName.get("vmlinuz").get("arch"));
         assertEquals(32.0, byName.get("vmlinuz").get("bits"));
-        assertEquals(0.0, byName.get("zImage").get("btf_types"));
-        assertEquals(111942.0, byName.get("Image").get("btf_types"));
+        assertEquals(0.0, ((Map<String, Object>) byName.get("zImage").get("btf")).get("types"));
+        assertEquals(111942.0, ((Map<String, Object>) byName.get("Image").get("btf")).get("types"));
         assertEquals(Boolean.FALSE, byName.get("rootfs.bin").get("kernel"));
         assertTrue(((String) byName.get("rootfs.bin").get("error")).contains("no kallsyms table found"), lines[0]);
         assertEquals(Boolean.FALSE, byName.get("empty").get("kernel"));

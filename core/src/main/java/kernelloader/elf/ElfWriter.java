@@ -6,8 +6,6 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -56,8 +54,8 @@ public final class ElfWriter {
         this.order = layout.order();
     }
 
-    /** Writes the ELF to {@code out}; returns the number of symbols written. */
-    public int write(Path out) throws IOException {
+    /** Writes the ELF to {@code out} (flushed, not closed); returns the number of symbols written. */
+    public int write(OutputStream out) throws IOException {
         List<MemoryRegion> regions = layout.regions();
         int ehsize = is64 ? 64 : 52, phentsize = is64 ? 56 : 32, shentsize = is64 ? 64 : 40;
         int phnum = regions.size();
@@ -92,7 +90,8 @@ public final class ElfWriter {
         pos = align(pos, 8);
         long shoff = pos;
 
-        try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(out), 1 << 20)) {
+        {
+            BufferedOutputStream os = new BufferedOutputStream(out, 1 << 20);
             Writer w = new Writer(os);
             // ELF header
             ByteBuffer h = buf(ehsize);
@@ -155,6 +154,7 @@ public final class ElfWriter {
                     st.firstGlobal, is64 ? 8 : 4, is64 ? 24 : 16));
             w.write(section(st.shName[regions.size() + 1], SHT_STRTAB, 0, 0, strOff, st.strtab.length, 0, 0, 1, 0));
             w.write(section(st.shName[regions.size() + 2], SHT_STRTAB, 0, 0, shstrOff, shstr.length, 0, 0, 1, 0));
+            os.flush();
         }
         return symbols.size();
     }

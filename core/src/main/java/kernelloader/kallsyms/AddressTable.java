@@ -13,7 +13,7 @@ import kernelloader.image.ByteView;
  * sorts the table by address, and every other reading of the same bytes is not.
  *
  * For SELF_RELATIVE tables {@link #addresses} are relative to file offset 0 of the image until a
- * base is known (see {@link kernelloader.layout.BaseAddressVoter}).
+ * base is known (see {@link kernelloader.evidence.BaseAddressVoter}).
  */
 final class AddressTable {
     final AddressEncoding encoding;

@@ -9,8 +9,8 @@ import java.util.Map;
 
 import kernelloader.image.ByteView;
 import kernelloader.image.KernelImage;
-import kernelloader.layout.BaseAddressVoter;
-import kernelloader.layout.PointerEvidence;
+import kernelloader.evidence.BaseAddressVoter;
+import kernelloader.evidence.PointerEvidence;
 
 /**
  * Finds and decodes the kallsyms table of a peeled kernel image. The layout era is read from the

@@ -56,6 +56,20 @@ public enum Architecture {
         };
     }
 
+    /**
+     * The architecture of a Ghidra processor name (a language ID's first field: "AARCH64",
+     * "PowerPC", ...), or null: the reverse of {@link #ghidraLanguage}.
+     */
+    public static Architecture ofGhidraProcessor(String processor) {
+        for (Architecture a : values()) {
+            for (int bits : new int[] {32, 64}) {
+                String id = a.ghidraLanguage(bits, ByteOrder.LITTLE_ENDIAN);
+                if (id != null && id.substring(0, id.indexOf(':')).equalsIgnoreCase(processor)) return a;
+            }
+        }
+        return null;
+    }
+
     /** A container's architecture hint (the names the container readers use), or null. */
     public static Architecture ofHint(String hint) {
         if (hint == null) return null;

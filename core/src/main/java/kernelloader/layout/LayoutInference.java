@@ -3,6 +3,8 @@ package kernelloader.layout;
 import java.util.ArrayList;
 import java.util.List;
 
+import kernelloader.evidence.BaseAddressVoter;
+import kernelloader.evidence.StringPointers;
 import kernelloader.image.ByteView;
 import kernelloader.image.ElfHeader;
 import kernelloader.image.ElfProgramHeader;

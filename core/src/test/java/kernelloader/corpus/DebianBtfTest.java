@@ -29,8 +29,8 @@ import kernelloader.btf.BtfLocator;
 import kernelloader.btf.BtfRawDump;
 import kernelloader.btf.BtfType;
 import kernelloader.btf.CHeaderWriter;
-import kernelloader.core.KernelModel;
-import kernelloader.core.KernelReader;
+import kernelloader.kernel.Kernel;
+import kernelloader.kernel.KernelOptions;
 import kernelloader.kallsyms.KallsymsFinder;
 import kernelloader.layout.KernelLayout;
 import kernelloader.layout.LayoutInference;
@@ -66,18 +66,16 @@ public class DebianBtfTest {
     }
 
     private static Btf load(Corpus.Kernel k, String[] how) throws Exception {
-        KernelModel m = KernelReader.read(k.image(), KallsymsFinder.Hints.NONE);
-        KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), LayoutInference.Overrides.NONE);
-        BtfLocator.Outcome o = KernelReader.btf(m, layout);
-        assertNotNull(o.found(), String.join("; ", o.tried()));
+        Kernel m = Kernel.read(k.image(), KernelOptions.DEFAULT);
+        BtfLocator.Found found = m.btf().get();
         // the header search alone finds the same blob
         BtfLocator.Outcome scanned = BtfLocator.find(m.image(), null, null);
         assertNotNull(scanned.found());
-        assertEquals(o.found().offset(), scanned.found().offset(), "header search and " + o.found().how() + " disagree");
-        byte[] ours = Arrays.copyOfRange(m.image().data(), o.found().offset(), o.found().offset() + o.found().btf().byteSize());
+        assertEquals(found.offset(), scanned.found().offset(), "header search and " + found.how() + " disagree");
+        byte[] ours = Arrays.copyOfRange(m.image().data(), found.offset(), found.offset() + found.btf().byteSize());
         assertArrayEquals(Files.readAllBytes(truth(k).resolve("vmlinux.btf")), ours, "the .BTF bytes differ from the -dbg vmlinux's section");
-        how[0] = o.found().how();
-        return o.found().btf();
+        how[0] = found.how();
+        return found.btf();
     }
 
     @ParameterizedTest(name = "{0}")

@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import kernelloader.core.KernelModel;
-import kernelloader.core.KernelReader;
+import kernelloader.kernel.Kernel;
+import kernelloader.kernel.KernelOptions;
 import kernelloader.kallsyms.AddressEncoding;
 import kernelloader.kallsyms.KallsymsFinder;
 import kernelloader.kallsyms.KallsymsTable;
@@ -38,12 +38,12 @@ class DebianCorpusTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("kernels")
     void listingMatchesGroundTruth(Corpus.Kernel k) throws Exception {
-        KernelModel m = KernelReader.read(k.image(), KallsymsFinder.Hints.NONE);
-        KallsymsTable t = m.kallsyms();
+        Kernel m = Kernel.read(k.image(), KernelOptions.DEFAULT);
+        KallsymsTable t = m.kallsyms().get();
         assertEquals(k.bits(), t.bits(), "word size");
         assertEquals(k.bigEndian() ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN, t.order(), "byte order");
         assertTrue(t.size() > 10000, "a distribution kernel has tens of thousands of symbols, got " + t.size());
-        assertTrue(m.versionBanner() != null && m.versionBanner().startsWith("Linux version "), "banner: " + m.versionBanner());
+        assertTrue(m.banner().orNull() != null && m.banner().orNull().startsWith("Linux version "), "banner: " + m.banner().orNull());
 
         Map<String, String> truth = k.groundTruth();
         boolean percpuAbsolute = t.layout().encoding() == AddressEncoding.ABSOLUTE_PERCPU;

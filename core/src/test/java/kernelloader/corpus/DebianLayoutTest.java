@@ -12,8 +12,8 @@ import java.util.Set;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import kernelloader.core.KernelModel;
-import kernelloader.core.KernelReader;
+import kernelloader.kernel.Kernel;
+import kernelloader.kernel.KernelOptions;
 import kernelloader.kallsyms.KallsymsFinder;
 import kernelloader.layout.Architecture;
 import kernelloader.layout.KernelLayout;
@@ -50,8 +50,8 @@ class DebianLayoutTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("kernels")
     void memoryMapMatchesTheDebugVmlinux(Corpus.Kernel k) throws Exception {
-        KernelModel m = KernelReader.read(k.image(), KallsymsFinder.Hints.NONE);
-        KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), LayoutInference.Overrides.NONE);
+        Kernel m = Kernel.read(k.image(), KernelOptions.DEFAULT);
+        KernelLayout layout = m.layout().get();
         assertNotNull(layout.arch(), "architecture");
         assertEquals(ARCH.get(k.debianArch()), layout.arch().value(), layout.arch().evidence());
         assertEquals(LANGUAGE.get(k.debianArch()), layout.ghidraLanguage());

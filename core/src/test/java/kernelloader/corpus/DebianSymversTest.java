@@ -14,8 +14,8 @@ import java.util.TreeSet;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import kernelloader.core.KernelModel;
-import kernelloader.core.KernelReader;
+import kernelloader.kernel.Kernel;
+import kernelloader.kernel.KernelOptions;
 import kernelloader.image.KernelVersion;
 import kernelloader.kallsyms.KallsymsFinder;
 import kernelloader.ksymtab.ExportTable;
@@ -37,10 +37,10 @@ class DebianSymversTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("kernels")
     void moduleSymversEqualsDebians(Corpus.Kernel k) throws Exception {
-        KernelModel m = KernelReader.read(k.image(), KallsymsFinder.Hints.NONE);
-        KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), LayoutInference.Overrides.NONE);
-        KernelVersion version = m.version();
-        ExportTable t = KernelReader.exports(m, layout);
+        Kernel m = Kernel.read(k.image(), KernelOptions.DEFAULT);
+        KernelLayout layout = m.layout().get();
+        KernelVersion version = m.version().orNull();
+        ExportTable t = m.exports().get();
 
         List<String> ours = ModuleSymvers.lines(t, ModuleSymvers.Columns.of(version));
         List<String> debian = Files.readAllLines(k.dir.resolve("Module.symvers"));

@@ -1,8 +1,8 @@
 package kernelloader.corpus;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
@@ -11,12 +11,10 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
-import kernelloader.core.KernelModel;
-import kernelloader.core.KernelReader;
-import kernelloader.kallsyms.KallsymsFinder;
+import kernelloader.kernel.Kernel;
+import kernelloader.kernel.KernelOptions;
 import kernelloader.layout.KernelLayout;
-import kernelloader.layout.LayoutInference;
-import kernelloader.layout.RelativeRelocations;
+import kernelloader.reloc.Relocations;
 
 /**
  * Relocatable kernels whose data pointers are only filled in at boot: after applying the RELA
@@ -25,16 +23,17 @@ import kernelloader.layout.RelativeRelocations;
 class RelocationTest {
     private static long firstSyscallAfterRelocation(String id, String expectedSymbol) throws Exception {
         Corpus.Kernel k = Corpus.kernel(id);
-        KernelModel m = KernelReader.read(k.image(), KallsymsFinder.Hints.NONE);
-        KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), LayoutInference.Overrides.NONE);
+        Kernel m = Kernel.read(k.image(), KernelOptions.DEFAULT);
+        KernelLayout layout = m.layout().get();
         Map<String, Long> nm = k.firstAddresses();
         long table = layout.fileOffsetOf(nm.get("sys_call_table"));
-        ByteBuffer b = ByteBuffer.wrap(m.image().data()).order(k.bigEndian() ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
-        long before = b.getLong((int) table);
-        RelativeRelocations.Applied applied = RelativeRelocations.apply(m.image(), layout);
-        assertNotNull(applied, "a RELA table");
+        ByteOrder order = k.bigEndian() ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
+        long before = ByteBuffer.wrap(m.image().data()).order(order).getLong((int) table);
+        Relocations applied = m.relocations().get();
         assertTrue(applied.count() > 10000, "relocations: " + applied.count());
-        long after = b.getLong((int) table);
+        long after = ByteBuffer.wrap(m.relocated().data()).order(order).getLong((int) table);
+        // the image as found is never written: relocated() is a copy
+        assertEquals(before, ByteBuffer.wrap(m.image().data()).order(order).getLong((int) table));
         assertEquals(Long.toHexString(nm.get(expectedSymbol)), Long.toHexString(after));
         return before;
     }
@@ -54,9 +53,10 @@ class RelocationTest {
     void arm64RelrKernelKeepsItsPointersInPlaceAndNeedsNothing() throws Exception {
         // CONFIG_RELR: the addend is the value in place, so the Image already holds the pointers
         Corpus.Kernel k = Corpus.kernel("sid-arm64-arm64");
-        KernelModel m = KernelReader.read(k.image(), KallsymsFinder.Hints.NONE);
-        KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), LayoutInference.Overrides.NONE);
-        assertNull(RelativeRelocations.apply(m.image(), layout));
+        Kernel m = Kernel.read(k.image(), KernelOptions.DEFAULT);
+        KernelLayout layout = m.layout().get();
+        assertFalse(m.relocations().present(), String.valueOf(m.relocations()));
+        assertSame(m.image(), m.relocated(), "nothing to apply: no copy");
         Map<String, Long> nm = k.firstAddresses();
         long at = layout.fileOffsetOf(nm.get("sys_call_table"));
         long first = ByteBuffer.wrap(m.image().data()).order(ByteOrder.LITTLE_ENDIAN).getLong((int) at);

@@ -11,8 +11,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import kernelloader.TestFiles;
-import kernelloader.core.KernelModel;
-import kernelloader.core.KernelReader;
+import kernelloader.kernel.Kernel;
+import kernelloader.kernel.KernelOptions;
+import kernelloader.kernel.KernelOutputs;
 import kernelloader.corpus.Corpus;
 import kernelloader.kallsyms.KallsymsFinder;
 import kernelloader.layout.KernelLayout;
@@ -38,17 +39,18 @@ class ElfExportTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("kernels")
     void binutilsReadTheElf(Corpus.Kernel k) throws Exception {
-        KernelModel m = KernelReader.read(k.image(), KallsymsFinder.Hints.NONE);
-        KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), LayoutInference.Overrides.NONE);
+        Kernel m = Kernel.read(k.image(), KernelOptions.DEFAULT);
+        KernelLayout layout = m.layout().get();
         Path dir = TestFiles.tempDir("elf");
         Path elf = dir.resolve(k.id + ".elf");
         // as `elf` does: the kernel's BTF in a .BTF section, where bpftool and libbpf look in a vmlinux
         boolean hasBtf = java.nio.file.Files.readAllLines(k.dir.resolve("config")).contains("CONFIG_DEBUG_INFO_BTF=y");
-        kernelloader.btf.BtfLocator.Found btf = KernelReader.btf(m, layout).found();
+        kernelloader.btf.BtfLocator.Found btf = m.btf().orNull();
         assertEquals(hasBtf, btf != null, "BTF found");
-        ElfWriter writer = new ElfWriter(m.image(), m.kallsyms(), layout);
-        if (btf != null) writer.withBtf(btf.offset(), btf.btf().byteSize());
-        writer.write(elf);
+        // the very ELF `elf` writes (relocations included)
+        try (var out = java.nio.file.Files.newOutputStream(elf)) {
+            KernelOutputs.elf(m, out);
+        }
         try {
             if (btf != null) {
                 String bpftool = run("bpftool btf dump file " + elf);
@@ -67,7 +69,7 @@ class ElfExportTest {
             String start = run("nm " + elf + " | grep -E ' T start_kernel$'");
             assertEquals(Long.toHexString(nm.get("start_kernel")), start.trim().split(" ")[0].replaceFirst("^0+(?=.)", ""));
             int symbols = Integer.parseInt(run("nm " + elf + " | wc -l").trim());
-            assertEquals(m.kallsyms().size(), symbols, "every kallsyms symbol in .symtab");
+            assertEquals(m.kallsyms().get().size(), symbols, "every kallsyms symbol in .symtab");
 
             long banner = nm.get("linux_banner");
             String dump = run("objdump -s --start-address=0x" + Long.toHexString(banner) + " --stop-address=0x"

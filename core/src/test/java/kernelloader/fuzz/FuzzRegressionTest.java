@@ -47,8 +47,7 @@ class FuzzRegressionTest {
                 assertNotNull(kernelloader.btf.BtfLocator.find(new kernelloader.image.KernelImage(data, data.length, List.of(), null),
                         null, null).found(), p.toString());
             } else if ((in[0] & 1) == 0) {
-                assertTrue(kernelloader.core.KernelReader.read(p.toString(), data, data.length,
-                        kernelloader.kallsyms.KallsymsFinder.Hints.NONE).kallsyms().size() == 700, p.toString());
+                assertTrue(kernelloader.kernel.Kernel.read(p.toString(), data, data.length, kernelloader.kernel.KernelOptions.DEFAULT).kallsyms().get().size() == 700, p.toString());
             } else {
                 assertDoesNotThrow(() -> PipelineFuzzTarget.exports(data, (in[0] & 2) != 0
                         ? java.nio.ByteOrder.BIG_ENDIAN : java.nio.ByteOrder.LITTLE_ENDIAN), p.toString());

@@ -1,11 +1,14 @@
 package kernelloader.fuzz;
 
+import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
 
-import kernelloader.core.KernelModel;
-import kernelloader.core.KernelReader;
+import kernelloader.kernel.Kernel;
+import kernelloader.kernel.KernelOptions;
+import kernelloader.kernel.KernelOutputs;
 import kernelloader.image.KernelFormatException;
 import kernelloader.image.KernelImage;
 import kernelloader.kallsyms.KallsymsFinder;
@@ -43,20 +46,33 @@ public final class PipelineFuzzTarget {
             else if ((input[0] & 1) == 0) pipeline(data);
             else exports(data, (input[0] & 2) != 0 ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
         } catch (KernelFormatException e) {
-            String m = e.getMessage();
-            if (m == null || m.isBlank() || m.indexOf('\n') >= 0) {
-                throw new IllegalStateException("a user error must be one line of text: [" + m + "]", e);
-            }
+            oneLine(e);
+        }
+    }
+
+    private static void oneLine(KernelFormatException e) {
+        String m = e.getMessage();
+        if (m == null || m.isBlank() || m.indexOf('\n') >= 0) {
+            throw new IllegalStateException("a user error must be one line of text: [" + m + "]", e);
         }
     }
 
     static void pipeline(byte[] data) throws KernelFormatException {
-        KernelModel m = KernelReader.read("fuzz", data, data.length, KallsymsFinder.Hints.NONE);
-        KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), LayoutInference.Overrides.NONE);
-        kernelloader.btf.BtfLocator.Outcome o = KernelReader.btf(m, layout);
-        if (o.found() != null) dump(o.found().btf());
-        ExportTable t = KernelReader.exports(m, layout);
-        ModuleSymvers.lines(t, ModuleSymvers.Columns.of(m.version()));
+        Kernel m = Kernel.read("fuzz", data, data.length, KernelOptions.DEFAULT);
+        m.kallsyms().get();
+        if (m.btf().present()) dump(m.btf().orNull().btf());
+        try {
+            KernelOutputs.elf(m, OutputStream.nullOutputStream());
+        } catch (IOException e) {
+            throw new IllegalStateException("a null stream failed", e);
+        } catch (KernelFormatException e) {
+            oneLine(e);
+        }
+        try {
+            KernelOutputs.moduleSymvers(m, new StringBuilder());
+        } catch (IOException e) {
+            throw new IllegalStateException("a string builder failed", e);
+        }
     }
 
     static void btf(byte[] data) throws KernelFormatException {

@@ -14,8 +14,8 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 import kernelloader.TestFiles;
-import kernelloader.core.KernelModel;
-import kernelloader.core.KernelReader;
+import kernelloader.kernel.Kernel;
+import kernelloader.kernel.KernelOptions;
 import kernelloader.corpus.Corpus;
 import kernelloader.kallsyms.KallsymsFinder;
 
@@ -31,7 +31,7 @@ class BadInputTest {
         return assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
             long before = TestFiles.allocatedBytes();
             KernelFormatException e = assertThrows(KernelFormatException.class,
-                    () -> KernelReader.read(name, data, data.length, KallsymsFinder.Hints.NONE));
+                    () -> Kernel.read(name, data, data.length, KernelOptions.DEFAULT).kallsyms().get());
             long allocated = TestFiles.allocatedBytes() - before;
             String msg = e.getMessage();
             assertFalse(msg.contains("\n"), "one line: " + msg);
@@ -63,10 +63,10 @@ class BadInputTest {
     @Test
     void kernelWithoutKallsyms() throws Exception {
         // the real armhf kernel, with its token table wiped: a kernel built without KALLSYMS
-        KernelModel m = KernelReader.read(Corpus.kernel("bullseye-armhf-armmp").image(), KallsymsFinder.Hints.NONE);
+        Kernel m = Kernel.read(Corpus.kernel("bullseye-armhf-armmp").image(), KernelOptions.DEFAULT);
         byte[] img = Arrays.copyOf(m.image().data(), m.image().length());
-        int tt = m.kallsyms().layout().tokenTable();
-        Arrays.fill(img, tt, m.kallsyms().layout().tokenIndex() + 512, (byte) 0);
+        int tt = m.kallsyms().get().layout().tokenTable();
+        Arrays.fill(img, tt, m.kallsyms().get().layout().tokenIndex() + 512, (byte) 0);
         String msg = failure("nokallsyms.img", img, 4L * img.length + (256L << 20));
         assertTrue(msg.contains("no kallsyms table found"), msg);
     }

@@ -13,8 +13,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import kernelloader.TestFiles;
-import kernelloader.core.KernelModel;
-import kernelloader.core.KernelReader;
+import kernelloader.kernel.Kernel;
+import kernelloader.kernel.KernelOptions;
 import kernelloader.corpus.Corpus;
 import kernelloader.kallsyms.KallsymsFinder;
 import kernelloader.layout.KernelLayout;
@@ -35,16 +35,16 @@ class CompressionTest {
     @BeforeAll
     static void unpackRealKernel() throws Exception {
         dir = TestFiles.tempDir("compression");
-        KernelModel m = KernelReader.read(Corpus.kernel("bullseye-armhf-armmp").image(), KallsymsFinder.Hints.NONE);
+        Kernel m = Kernel.read(Corpus.kernel("bullseye-armhf-armmp").image(), KernelOptions.DEFAULT);
         plain = dir.resolve("Image");
         try (var out = Files.newOutputStream(plain)) {
             out.write(m.image().data(), 0, m.image().length());
         }
-        expected = TestFiles.listing(m.kallsyms());
-        expectedLayout = LayoutInference.infer(m.image(), m.kallsyms(), LayoutInference.Overrides.NONE);
-        KernelModel again = KernelReader.read(plain, KallsymsFinder.Hints.NONE);
+        expected = TestFiles.listing(m.kallsyms().get());
+        expectedLayout = m.layout().get();
+        Kernel again = Kernel.read(plain, KernelOptions.DEFAULT);
         assertEquals("raw", again.image().describeLayers());
-        assertEquals(expected, TestFiles.listing(again.kallsyms()));
+        assertEquals(expected, TestFiles.listing(again.kallsyms().get()));
     }
 
     @ParameterizedTest(name = "{0}: {1}")
@@ -68,12 +68,12 @@ class CompressionTest {
         System.arraycopy(stream, 0, dump, garbage.length, stream.length);
         java.util.Arrays.fill(dump, garbage.length + stream.length, dump.length, (byte) 0xff);
 
-        KernelModel m = KernelReader.read("dump." + layer, dump, dump.length, KallsymsFinder.Hints.NONE);
+        Kernel m = Kernel.read("dump." + layer, dump, dump.length, KernelOptions.DEFAULT);
         assertEquals(layer, m.image().layers().get(0).kind());
         assertEquals(garbage.length, m.image().layers().get(0).offset(), "stream found at its offset");
-        assertEquals(expected, TestFiles.listing(m.kallsyms()));
-        assertTrue(m.versionBanner().startsWith("Linux version 5.10"), m.versionBanner());
-        KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), LayoutInference.Overrides.NONE);
+        assertEquals(expected, TestFiles.listing(m.kallsyms().get()));
+        assertTrue(m.banner().orNull().startsWith("Linux version 5.10"), m.banner().orNull());
+        KernelLayout layout = m.layout().get();
         assertEquals(expectedLayout.base().value(), layout.base().value(), "base");
         assertEquals(expectedLayout.regions(), layout.regions(), "regions");
         assertEquals(expectedLayout.ghidraLanguage(), layout.ghidraLanguage());

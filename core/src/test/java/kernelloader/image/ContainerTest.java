@@ -18,8 +18,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import kernelloader.TestFiles;
-import kernelloader.core.KernelModel;
-import kernelloader.core.KernelReader;
+import kernelloader.kernel.Kernel;
+import kernelloader.kernel.KernelOptions;
 import kernelloader.corpus.Corpus;
 import kernelloader.kallsyms.KallsymsFinder;
 import kernelloader.layout.KernelLayout;
@@ -41,18 +41,18 @@ class ContainerTest {
     static void prepare() throws Exception {
         dir = TestFiles.tempDir("containers");
         Path image = Corpus.kernel("bookworm-arm64-arm64").image();
-        KernelModel plain = KernelReader.read(image, KallsymsFinder.Hints.NONE);
-        expected = TestFiles.listing(plain.kallsyms());
-        expectedLayout = LayoutInference.infer(plain.image(), plain.kallsyms(), LayoutInference.Overrides.NONE);
+        Kernel plain = Kernel.read(image, KernelOptions.DEFAULT);
+        expected = TestFiles.listing(plain.kallsyms().get());
+        expectedLayout = plain.layout().get();
         imageGz = dir.resolve("Image.gz");
         TestFiles.sh("gzip -n -6 -c " + image + " > " + imageGz);
         Files.write(dir.resolve("ramdisk"), new byte[4096]);
     }
 
-    private static KernelModel readBack(Path p) throws Exception {
-        KernelModel m = KernelReader.read(p, KallsymsFinder.Hints.NONE);
-        assertEquals(expected, TestFiles.listing(m.kallsyms()), "listing through " + m.image().describeLayers());
-        KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), LayoutInference.Overrides.NONE);
+    private static Kernel readBack(Path p) throws Exception {
+        Kernel m = Kernel.read(p, KernelOptions.DEFAULT);
+        assertEquals(expected, TestFiles.listing(m.kallsyms().get()), "listing through " + m.image().describeLayers());
+        KernelLayout layout = m.layout().get();
         assertEquals(expectedLayout.base().value(), layout.base().value(), "base through " + m.image().describeLayers());
         assertEquals(expectedLayout.regions(), layout.regions(), "regions through " + m.image().describeLayers());
         assertEquals(expectedLayout.ghidraLanguage(), layout.ghidraLanguage());
@@ -67,7 +67,7 @@ class ContainerTest {
                 + " --cmdline 'console=ttyMSM0 androidboot.test=1' --os_version 12.0.0 --os_patch_level 2024-05"
                 + " --header_version " + version + (version < 3 ? " --pagesize 2048" : "")
                 + (version == 2 ? " --dtb " + dir.resolve("ramdisk") : "") + " -o " + boot);
-        KernelModel m = readBack(boot);
+        Kernel m = readBack(boot);
         Layer l = m.image().layers().get(0);
         assertEquals("boot.img v" + version, l.kind());
         assertTrue(l.detail().contains("page size " + (version < 3 ? 2048 : 4096)), l.detail());
@@ -92,7 +92,7 @@ class ContainerTest {
         b.put(kernel);
         Path boot = dir.resolve("boot-v4.img");
         Files.write(boot, b.array());
-        KernelModel m = readBack(boot);
+        Kernel m = readBack(boot);
         assertEquals("boot.img v4", m.image().layers().get(0).kind());
         assertTrue(m.image().layers().get(0).detail().contains("console=ttyS0 v4"));
     }
@@ -104,7 +104,7 @@ class ContainerTest {
         b.put("UNCOMPRESSED_IMG".getBytes(StandardCharsets.ISO_8859_1)).putInt(kernel.length).put(kernel);
         Path p = dir.resolve("uncompressed.img");
         Files.write(p, b.array());
-        KernelModel m = readBack(p);
+        Kernel m = readBack(p);
         assertEquals(List.of("UNCOMPRESSED_IMG", "PE", "arm64 Image"), m.image().layers().stream().map(Layer::kind).toList());
     }
 
@@ -113,7 +113,7 @@ class ContainerTest {
         Path vendor = dir.resolve("vendor_boot.img");
         TestFiles.sh("mkbootimg --header_version 3 --vendor_boot " + vendor + " --vendor_ramdisk " + dir.resolve("ramdisk")
                 + " --vendor_cmdline 'androidboot.hardware=test' --dtb " + dir.resolve("ramdisk"));
-        KernelFormatException e = assertThrows(KernelFormatException.class, () -> KernelReader.read(vendor, KallsymsFinder.Hints.NONE));
+        KernelFormatException e = assertThrows(KernelFormatException.class, () -> Kernel.read(vendor, KernelOptions.DEFAULT).kallsyms().get());
         assertTrue(e.getMessage().contains("vendor_boot v3") && e.getMessage().contains("not the kernel"), e.getMessage());
     }
 
@@ -121,7 +121,7 @@ class ContainerTest {
     void ubootLegacyImage() throws Exception {
         Path uimage = dir.resolve("uImage");
         TestFiles.sh("mkimage -A arm64 -O linux -T kernel -C gzip -a 0x80000 -e 0x80000 -n 'Debian arm64' -d " + imageGz + " " + uimage);
-        KernelModel m = readBack(uimage);
+        Kernel m = readBack(uimage);
         Layer l = m.image().layers().get(0);
         assertEquals("uImage", l.kind());
         assertTrue(l.detail().contains("\"Debian arm64\"") && l.detail().contains("load 0x80000") && l.detail().contains("compression gzip"), l.detail());
@@ -131,7 +131,7 @@ class ContainerTest {
     void ubootFitImage() throws Exception {
         Path fit = dir.resolve("kernel.itb");
         TestFiles.sh("mkimage -f auto -A arm64 -O linux -T kernel -C gzip -a 0x80000 -e 0x80000 -d " + imageGz + " " + fit);
-        KernelModel m = readBack(fit);
+        Kernel m = readBack(fit);
         Layer l = m.image().layers().get(0);
         assertEquals("FIT", l.kind());
         assertTrue(l.detail().contains("compression gzip"), l.detail());
@@ -148,7 +148,7 @@ class ContainerTest {
         System.arraycopy(img, 0, dump, 3 * 1024 * 1024, img.length);
         Path p = dir.resolve("flash.bin");
         Files.write(p, dump);
-        KernelModel m = readBack(p);
+        Kernel m = readBack(p);
         assertEquals("boot.img v2", m.image().layers().get(0).kind());
         assertEquals(3 * 1024 * 1024, m.image().layers().get(0).offset());
     }
@@ -159,9 +159,9 @@ class ContainerTest {
      * the lie.
      */
     private static void lie(String name, byte[] data, String said) throws Exception {
-        KernelModel m = KernelReader.read(name, data, data.length, KallsymsFinder.Hints.NONE);
-        assertEquals(expected, TestFiles.listing(m.kallsyms()));
-        assertTrue(m.attempts().stream().anyMatch(a -> a.contains(said)), m.attempts().toString());
+        Kernel m = Kernel.read(name, data, data.length, KernelOptions.DEFAULT);
+        assertEquals(expected, TestFiles.listing(m.kallsyms().get()));
+        assertTrue(m.diagnostics().attempts().stream().anyMatch(a -> a.contains(said)), m.diagnostics().attempts().toString());
         byte[] cut = java.util.Arrays.copyOf(data, 1 << 20);
         String msg = failure(name + ".cut", cut);
         assertTrue(msg.contains(said), msg);
@@ -218,7 +218,7 @@ class ContainerTest {
 
     private static String failure(String name, byte[] data) {
         KernelFormatException e = assertThrows(KernelFormatException.class,
-                () -> KernelReader.read(name, data, data.length, KallsymsFinder.Hints.NONE));
+                () -> Kernel.read(name, data, data.length, KernelOptions.DEFAULT).kallsyms().get());
         assertTrue(!e.getMessage().contains("\n"), e.getMessage());
         return e.getMessage();
     }

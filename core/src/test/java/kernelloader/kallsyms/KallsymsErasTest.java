@@ -8,8 +8,8 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
-import kernelloader.core.KernelModel;
-import kernelloader.core.KernelReader;
+import kernelloader.kernel.Kernel;
+import kernelloader.kernel.KernelOptions;
 import kernelloader.kallsyms.SyntheticKallsyms.Era;
 
 /**
@@ -38,8 +38,8 @@ class KallsymsErasTest {
     }
 
     private static KallsymsTable check(byte[] image, SyntheticKallsyms k, List<SyntheticKallsyms.Symbol> syms) throws Exception {
-        KernelModel m = KernelReader.read("synthetic", image, image.length, KallsymsFinder.Hints.NONE);
-        KallsymsTable t = m.kallsyms();
+        Kernel m = Kernel.read("synthetic", image, image.length, KernelOptions.DEFAULT);
+        KallsymsTable t = m.kallsyms().get();
         assertEquals(k.bits, t.bits(), "word size");
         assertEquals(k.order, t.order(), "byte order");
         assertEquals(syms.size(), t.size(), "symbol count");

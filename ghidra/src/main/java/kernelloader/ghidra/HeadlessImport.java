@@ -1,46 +1,48 @@
 package kernelloader.ghidra;
 
 import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.MalformedURLException;
+import java.net.Socket;
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
+import generic.stl.Pair;
 import ghidra.GhidraJarApplicationLayout;
+import ghidra.app.util.headless.HeadlessAnalyzer;
+import ghidra.app.util.headless.HeadlessOptions;
 import ghidra.app.util.importer.AutoImporter;
 import ghidra.app.util.importer.MessageLog;
 import ghidra.app.util.opinion.LoadResults;
 import ghidra.base.project.GhidraProject;
 import ghidra.framework.Application;
 import ghidra.framework.HeadlessGhidraApplicationConfiguration;
+import ghidra.framework.model.DomainFile;
+import ghidra.framework.protocol.ghidra.GhidraURL;
+import ghidra.framework.remote.GhidraServerHandle;
 import ghidra.program.model.listing.Program;
 import ghidra.util.task.TaskMonitor;
+import kernelloader.cli.ProgramImporter;
 
 /**
- * `./kallsyms import`: starts the Ghidra the tool was built with, headless and in-process,
- * imports a kernel file into a project with best-guess loading (which picks our loader), saves
- * it and says what it made.
+ * `./kallsyms import`, the CLI's one door into Ghidra (found by ServiceLoader): starts the Ghidra
+ * the tool was built with, headless and in-process, imports a kernel file into a project with
+ * our loader, saves it and says what it made.
  */
-public final class HeadlessImport implements kernelloader.cli.ProgramImporter {
-    /** For ServiceLoader (./kallsyms import). */
+public final class HeadlessImport implements ProgramImporter {
+    /** For ServiceLoader. */
     public HeadlessImport() {}
-
-    @Override
-    public Map<String, Object> importInto(Path file, Path projectDir, String name, Map<String, String> loaderArgs) throws Exception {
-        return importInto(file.toFile(), projectDir, name, pairs(loaderArgs));
-    }
-
-    @Override
-    public void importIntoRepository(java.util.List<Path> files, String url, String user, String keystore, String commit,
-                                     Map<String, String> loaderArgs) throws Exception {
-        importIntoRepository(files, url, user, keystore, commit, pairs(loaderArgs));
-    }
-
-    private static java.util.List<generic.stl.Pair<String, String>> pairs(Map<String, String> args) {
-        java.util.List<generic.stl.Pair<String, String>> out = new java.util.ArrayList<>();
-        args.forEach((k, v) -> out.add(new generic.stl.Pair<>(k, v)));
-        return out;
-    }
 
     /** Starts Ghidra once per JVM and makes our extension classes known to it. */
     public static synchronized void startGhidra() throws Exception {
@@ -49,13 +51,13 @@ public final class HeadlessImport implements kernelloader.cli.ProgramImporter {
                 // Ghidra reads this property as a file path: hand it a copy of our stderr config
                 Path conf = Files.createTempFile("kallsyms-log4j", ".xml");
                 conf.toFile().deleteOnExit();
-                try (var in = HeadlessImport.class.getResourceAsStream("/kernelloader/ghidra-log4j.xml")) {
-                    Files.copy(in, conf, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                try (InputStream in = HeadlessImport.class.getResourceAsStream("/kernelloader/ghidra-log4j.xml")) {
+                    Files.copy(in, conf, StandardCopyOption.REPLACE_EXISTING);
                 }
                 System.setProperty("log4j.configurationFile", conf.toString());
             }
             // stdout is for our summary: whatever Ghidra's start-up prints goes to stderr
-            java.io.PrintStream out = System.out;
+            PrintStream out = System.out;
             System.setOut(System.err);
             try {
                 Application.initializeApplication(new GhidraJarApplicationLayout(), new HeadlessGhidraApplicationConfiguration());
@@ -66,67 +68,85 @@ public final class HeadlessImport implements kernelloader.cli.ProgramImporter {
         ExtensionRegistration.register();
     }
 
-    /** Imports {@code file} into the project at {@code projectDir} (created if absent); returns the summary. */
-    public static Map<String, Object> importInto(File file, Path projectDir, String name) throws Exception {
-        return importInto(file, projectDir, name, java.util.List.of());
-    }
-
     /**
-     * As above; {@code loaderArgs} are our loader's options as analyzeHeadless takes them
-     * ("-loader-applyBtf", "false"), and given any, our loader is used without a best guess.
+     * Imports {@code file} into the project at {@code projectDir} (created if absent; relative to
+     * the working directory); returns the summary. A project this call created is removed again
+     * if the import fails, and so is the folder if it created that too.
      */
-    public static Map<String, Object> importInto(File file, Path projectDir, String name,
-                                                 java.util.List<generic.stl.Pair<String, String>> loaderArgs) throws Exception {
+    @Override
+    public Map<String, Object> importInto(Path file, Path projectDir, String name, Settings settings) throws Exception {
         long t0 = System.nanoTime();
         startGhidra();
-        Files.createDirectories(projectDir);
-        String projectName = projectDir.getFileName().toString();
-        Path parent = projectDir.toAbsolutePath().getParent();
-        boolean exists = Files.exists(projectDir.resolve(projectName + ".gpr"));
-        GhidraProject project = exists ? GhidraProject.openProject(projectDir.toString(), projectName)
-                : GhidraProject.createProject(projectDir.toString(), projectName, false);
+        Path dir = projectDir.toAbsolutePath().normalize();
+        String projectName = dir.getFileName().toString();
+        boolean dirExisted = Files.exists(dir);
+        boolean exists = Files.exists(dir.resolve(projectName + ".gpr"));
+        Files.createDirectories(dir);
+        boolean imported = false;
+        try {
+            GhidraProject project = exists ? GhidraProject.openProject(dir.toString(), projectName)
+                    : GhidraProject.createProject(dir.toString(), projectName, false);
+            try {
+                Map<String, Object> summary = importOne(project, file.toFile(), dir, name, loaderArgs(settings), t0);
+                imported = true;
+                return summary;
+            } finally {
+                project.close();
+            }
+        } finally {
+            if (!imported && !exists) removeCreated(dir, projectName, dirExisted);
+        }
+    }
+
+    private static Map<String, Object> importOne(GhidraProject project, File file, Path dir, String name,
+                                                 List<Pair<String, String>> loaderArgs, long t0) throws Exception {
         Object consumer = new Object();
         MessageLog log = new MessageLog();
-        ghidra.framework.model.DomainFile saved;
-        Map<String, Object> summary;
+        // with options given, our loader is used outright; without, Ghidra's best guess picks it
+        LoadResults<Program> results = loaderArgs.isEmpty()
+                ? AutoImporter.importByUsingBestGuess(file, project.getProject(), "/", consumer, log, TaskMonitor.DUMMY)
+                : AutoImporter.importByUsingSpecificLoaderClass(file, project.getProject(), "/", LinuxKernelLoader.class, loaderArgs,
+                        consumer, log, TaskMonitor.DUMMY);
+        if (results == null || results.size() == 0) {
+            throw new IOException(file + ": Ghidra found no loader for this file: " + log.toString().trim());
+        }
+        DomainFile saved;
+        Map<String, Object> out = new LinkedHashMap<>();
+        long loaded = System.nanoTime();
         try {
-            LoadResults<Program> results = loaderArgs.isEmpty()
-                    ? AutoImporter.importByUsingBestGuess(file, project.getProject(), "/", consumer, log, TaskMonitor.DUMMY)
-                    : AutoImporter.importByUsingSpecificLoaderClass(file, project.getProject(), "/", LinuxKernelLoader.class, loaderArgs,
-                            consumer, log, TaskMonitor.DUMMY);
-            if (results == null || results.size() == 0) {
-                throw new IllegalStateException(file + ": Ghidra found no loader for this file: " + log);
-            }
-            long loaded = System.nanoTime();
-            try {
-                Program p = results.getPrimaryDomainObject();
-                results.save(project.getProject(), consumer, log, TaskMonitor.DUMMY);
-                long savedAt = System.nanoTime();
-                saved = results.getPrimary().getSavedDomainFile();
-                Map<String, Object> out = new LinkedHashMap<>();
-                out.put("program", saved.getPathname());
-                out.put("project", projectDir.toAbsolutePath().toString());
-                out.put("loader", p.getExecutableFormat());
-                out.put("language", p.getLanguageID().getIdAsString());
-                out.put("compiler_spec", p.getCompilerSpec().getCompilerSpecID().getIdAsString());
-                out.put("base_address", "0x" + Long.toHexString(p.getImageBase().getOffset()));
-                out.put("blocks", p.getMemory().getBlocks().length);
-                out.put("labels", p.getOptions(Program.PROGRAM_INFO).getInt("Linux kallsyms labels", -1));
-                out.put("functions", p.getFunctionManager().getFunctionCount());
-                out.put("seconds", Math.round((System.nanoTime() - t0) / 1e7) / 100.0);
-                out.put("load_seconds", Math.round((loaded - t0) / 1e7) / 100.0);
-                out.put("save_seconds", Math.round((savedAt - loaded) / 1e7) / 100.0);
-                out.put("log", log.toString().trim());
-                if (parent == null) out.remove("project");
-                summary = out;
-            } finally {
-                results.release(consumer);
-            }
-            // a saved program can be renamed once nothing holds it open
-            if (name != null && !name.equals(saved.getName())) summary.put("program", saved.setName(name).getPathname());
-            return summary;
+            Program p = results.getPrimaryDomainObject();
+            results.save(project.getProject(), consumer, log, TaskMonitor.DUMMY);
+            long savedAt = System.nanoTime();
+            saved = results.getPrimary().getSavedDomainFile();
+            out.put("program", saved.getPathname());
+            out.put("project", dir.toString());
+            out.put("loader", p.getExecutableFormat());
+            out.put("language", p.getLanguageID().getIdAsString());
+            out.put("compiler_spec", p.getCompilerSpec().getCompilerSpecID().getIdAsString());
+            out.put("base_address", "0x" + Long.toHexString(p.getImageBase().getOffset()));
+            out.put("blocks", p.getMemory().getBlocks().length);
+            out.put("labels", p.getOptions(Program.PROGRAM_INFO).getInt("Linux kallsyms labels", -1));
+            out.put("functions", p.getFunctionManager().getFunctionCount());
+            out.put("seconds", Math.round((System.nanoTime() - t0) / 1e7) / 100.0);
+            out.put("load_seconds", Math.round((loaded - t0) / 1e7) / 100.0);
+            out.put("save_seconds", Math.round((savedAt - loaded) / 1e7) / 100.0);
+            out.put("log", log.toString().trim());
         } finally {
-            project.close();
+            results.release(consumer);
+        }
+        // a saved program can be renamed once nothing holds it open
+        if (name != null && !name.equals(saved.getName())) out.put("program", saved.setName(name).getPathname());
+        return out;
+    }
+
+    /** Removes the project files this import made (and the folder, if it made that too). */
+    private static void removeCreated(Path dir, String projectName, boolean dirExisted) throws IOException {
+        List<Path> mine = dirExisted ? List.of(dir.resolve(projectName + ".gpr"), dir.resolve(projectName + ".rep")) : List.of(dir);
+        for (Path p : mine) {
+            if (!Files.exists(p)) continue;
+            try (Stream<Path> walk = Files.walk(p)) {
+                for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(q);
+            }
         }
     }
 
@@ -135,37 +155,45 @@ public final class HeadlessImport implements kernelloader.cli.ProgramImporter {
      * the way analyzeHeadless does (its own HeadlessAnalyzer.processURL, no analysis, our loader),
      * checking them in when {@code commitComment} is given.
      */
-    public static void importIntoRepository(java.util.List<Path> files, String url, String user, String keystore,
-                                            String commitComment, java.util.List<generic.stl.Pair<String, String>> loaderArgs) throws Exception {
-        java.net.URL u;
+    @Override
+    public void importIntoRepository(List<Path> files, String url, String user, String keystore, String commitComment,
+                                     Settings settings) throws Exception {
+        URL u;
         try {
-            u = new java.net.URL(url);
-        } catch (java.net.MalformedURLException e) {
+            u = new URL(url);
+        } catch (MalformedURLException e) {
             // the ghidra: protocol handler is registered when Ghidra starts
             startGhidra();
-            u = new java.net.URL(url);
+            u = new URL(url);
         }
         startGhidra();
-        if (!ghidra.framework.protocol.ghidra.GhidraURL.isServerRepositoryURL(u)) {
-            throw new java.io.IOException(url + ": not a Ghidra Server repository URL (ghidra://host[:port]/repository[/folder])");
+        if (!GhidraURL.isServerRepositoryURL(u)) {
+            throw new IOException(url + ": not a Ghidra Server repository URL (ghidra://host[:port]/repository[/folder])");
         }
-        ghidra.app.util.headless.HeadlessAnalyzer h = ghidra.app.util.headless.HeadlessAnalyzer.getInstance();
-        ghidra.app.util.headless.HeadlessOptions o = h.getOptions();
+        HeadlessAnalyzer h = HeadlessAnalyzer.getInstance();
+        HeadlessOptions o = h.getOptions();
         o.reset();
         o.enableAnalysis(false);
-        o.setLoader(LinuxKernelLoader.class.getSimpleName(), loaderArgs);
+        o.setLoader(LinuxKernelLoader.class.getSimpleName(), loaderArgs(settings));
         o.setCommitFiles(commitComment != null, commitComment);
         if (user != null || keystore != null) o.setClientCredentials(user, keystore, false);
         // processURL reports a server it cannot reach in its log, not by an exception: check first
         String host = u.getHost();
-        int port = u.getPort() > 0 ? u.getPort() : ghidra.framework.remote.GhidraServerHandle.DEFAULT_PORT;
-        try (java.net.Socket s = new java.net.Socket()) {
-            s.connect(new java.net.InetSocketAddress(host, port), 10_000);
-        } catch (java.io.IOException e) {
-            throw new java.io.IOException("cannot reach the Ghidra Server of " + url + " (" + host + ":" + port + "): " + e.getMessage());
+        int port = u.getPort() > 0 ? u.getPort() : GhidraServerHandle.DEFAULT_PORT;
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(host, port), 10_000);
+        } catch (IOException e) {
+            throw new IOException("cannot reach the Ghidra Server of " + url + " (" + host + ":" + port + "): " + e.getMessage());
         }
-        java.util.List<java.io.File> list = new java.util.ArrayList<>();
+        List<File> list = new ArrayList<>();
         for (Path f : files) list.add(f.toFile());
         h.processURL(u, list);
+    }
+
+    /** The loader's options for {@code settings}, as analyzeHeadless takes them ("-loader-applyBtf", "false"). */
+    static List<Pair<String, String>> loaderArgs(Settings settings) {
+        List<Pair<String, String>> out = new ArrayList<>();
+        for (String[] a : LoaderOptions.arguments(settings.kernel(), settings.btf())) out.add(new Pair<>(a[0], a[1]));
+        return out;
     }
 }

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 import ghidra.program.model.listing.Program;
-import ghidra.program.model.mem.MemoryAccessException;
 
 /** File→Export "Linux /proc/kallsyms": the kernel's symbol table as /proc/kallsyms prints it. */
 public class KallsymsExporter extends KernelExporter {
@@ -13,7 +12,7 @@ public class KallsymsExporter extends KernelExporter {
     }
 
     @Override
-    int write(Program program, Path out) throws IOException, MemoryAccessException {
+    int write(Program program, Path out) throws IOException {
         return ScriptSupport.exportKallsyms(program, out);
     }
 }

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 import ghidra.program.model.listing.Program;
-import ghidra.program.model.mem.MemoryAccessException;
 
 /** File→Export "Linux kernel ELF": the program's memory and every kallsyms symbol as an ELF. */
 public class KernelElfExporter extends KernelExporter {
@@ -13,7 +12,7 @@ public class KernelElfExporter extends KernelExporter {
     }
 
     @Override
-    int write(Program program, Path out) throws IOException, MemoryAccessException {
+    int write(Program program, Path out) throws IOException {
         return ScriptSupport.exportElf(program, out);
     }
 }

@@ -12,7 +12,6 @@ import ghidra.app.util.exporter.ExporterException;
 import ghidra.framework.model.DomainObject;
 import ghidra.program.model.address.AddressSetView;
 import ghidra.program.model.listing.Program;
-import ghidra.program.model.mem.MemoryAccessException;
 import ghidra.util.task.TaskMonitor;
 
 /** File→Export of a kernel program through ScriptSupport: the shared part of our exporters. */
@@ -22,7 +21,7 @@ abstract class KernelExporter extends Exporter {
     }
 
     /** Writes the program to {@code out}; returns the number of symbols written. */
-    abstract int write(Program program, Path out) throws IOException, MemoryAccessException;
+    abstract int write(Program program, Path out) throws IOException;
 
     @Override
     public boolean canExportDomainObject(Class<? extends DomainObject> type) {
@@ -42,12 +41,8 @@ abstract class KernelExporter extends Exporter {
     @Override
     public boolean export(File file, DomainObject obj, AddressSetView set, TaskMonitor monitor) throws ExporterException, IOException {
         if (!(obj instanceof Program p)) throw new ExporterException("not a program: " + obj.getName());
-        try {
-            int n = write(p, file.toPath());
-            log.appendMsg(getName(), n + " symbols written to " + file);
-            return true;
-        } catch (MemoryAccessException e) {
-            throw new ExporterException(e.getMessage());
-        }
+        int n = write(p, file.toPath());
+        log.appendMsg(getName(), n + " symbols written to " + file);
+        return true;
     }
 }

@@ -5,36 +5,78 @@ import java.io.ByteArrayInputStream;
 import ghidra.app.util.MemoryBlockUtils;
 import ghidra.app.util.importer.MessageLog;
 import ghidra.framework.options.Options;
+import ghidra.program.database.function.OverlappingFunctionException;
 import ghidra.program.model.address.Address;
+import ghidra.program.model.address.AddressOutOfBoundsException;
 import ghidra.program.model.address.AddressSet;
 import ghidra.program.model.address.AddressSpace;
 import ghidra.program.model.listing.CodeUnit;
+import ghidra.program.model.listing.Function;
 import ghidra.program.model.listing.FunctionManager;
 import ghidra.program.model.listing.Listing;
 import ghidra.program.model.listing.Program;
+import ghidra.program.model.mem.Memory;
 import ghidra.program.model.mem.MemoryBlock;
+import ghidra.program.model.reloc.Relocation;
+import ghidra.program.model.reloc.RelocationTable;
 import ghidra.program.model.symbol.SourceType;
 import ghidra.program.model.symbol.Symbol;
 import ghidra.program.model.symbol.SymbolTable;
+import ghidra.util.exception.CancelledException;
+import ghidra.util.exception.InvalidInputException;
 import ghidra.util.task.TaskMonitor;
-import kernelloader.core.KernelModel;
+import kernelloader.btf.BtfLocator;
+import kernelloader.image.Facet;
+import kernelloader.image.KernelImage;
 import kernelloader.kallsyms.KallsymsTable;
+import kernelloader.kernel.Kernel;
 import kernelloader.ksymtab.ExportTable;
 import kernelloader.ksymtab.KernelExport;
 import kernelloader.layout.KernelLayout;
 import kernelloader.layout.MemoryRegion;
+import kernelloader.reloc.Relocations;
 
 /**
- * Translates the core's view of a kernel into a Ghidra program: memory blocks, labels,
- * functions, entry point and Program Information. It decides nothing about the kernel.
+ * Translates the core's {@link Kernel} into a Ghidra program, in a fixed order (as Ghidra's
+ * ElfProgramBuilder does for an ELF): memory blocks from the image as shipped; relocations
+ * written into those blocks and recorded in the program's relocation table; labels and
+ * functions; the entry point; Program Information; export marks; BTF types. It decides nothing
+ * about the kernel: every fact comes from the model. The analyzer, on a program another loader
+ * made, runs the steps after memory.
  */
 final class KernelProgramBuilder {
     /** What was created, for logs and summaries. */
     record Counts(int labels, int functions) {}
 
+    /** What marking the exports did: marked in place, labels added (names kallsyms lacks), left out. */
+    record ExportCounts(int marked, int labelled, int unplaced) {}
+
     private KernelProgramBuilder() {}
 
-    static int createBlocks(Program program, KernelModel m, KernelLayout layout, MessageLog log, TaskMonitor monitor)
+    /** Fills a new, empty program with the kernel (inside the loader's transaction). */
+    static void build(String who, Program program, Kernel k, LoaderOptions.Settings settings, TaskMonitor monitor, MessageLog log)
+            throws Exception {
+        KernelLayout layout = k.layout().get();
+        KallsymsTable symbols = k.kallsyms().get();
+        monitor.setMessage("Creating memory blocks");
+        int blocks = createBlocks(program, k.image(), layout, log, monitor);
+        if (settings.kernel().relocations() && k.relocations().present()) {
+            int applied = applyRelocations(program, k.relocations().orNull(), monitor);
+            log.appendMsg(who, "applied " + applied + " " + k.relocations().orNull().typeName() + " relocations (of "
+                    + k.relocations().orNull().count() + " in the table at image offset 0x"
+                    + Integer.toHexString(k.relocations().orNull().tableStart()) + ")");
+        }
+        Counts c = applySymbols(program, symbols, settings.functions(), monitor);
+        program.getSymbolTable().addExternalEntryPoint(
+                program.getAddressFactory().getDefaultAddressSpace().getAddress(layout.entry().value()));
+        recordInfo(program, k, c);
+        markExports(who, program, k, monitor, log);
+        if (settings.btf()) applyBtf(who, program, k, monitor, log);
+        log.appendMsg(who, String.format("%s: %d blocks, %d labels, %d functions; base 0x%x (%s)",
+                k.image().describeLayers(), blocks, c.labels(), c.functions(), layout.base().value(), layout.base().evidence()));
+    }
+
+    static int createBlocks(Program program, KernelImage image, KernelLayout layout, MessageLog log, TaskMonitor monitor)
             throws Exception {
         AddressSpace space = program.getAddressFactory().getDefaultAddressSpace();
         // before any block exists: on a program with blocks, setting the image base moves them
@@ -47,7 +89,7 @@ final class KernelProgramBuilder {
                     exec = r.permissions().charAt(2) == 'x';
             MemoryBlock b;
             if (r.initialized()) {
-                ByteArrayInputStream in = new ByteArrayInputStream(m.image().data(), (int) r.fileOffset(), (int) r.size());
+                ByteArrayInputStream in = new ByteArrayInputStream(image.data(), (int) r.fileOffset(), (int) r.size());
                 b = MemoryBlockUtils.createInitializedBlock(program, false, r.name(), start, in, r.size(),
                         "image offset 0x" + Long.toHexString(r.fileOffset()), "LinuxKernelLoader", read, write, exec, log, monitor);
             } else {
@@ -59,9 +101,33 @@ final class KernelProgramBuilder {
         return blocks;
     }
 
+    /**
+     * Writes each relocation's value into program memory as the kernel does at boot, and records
+     * it (type, value, the bytes it replaced) in the program's relocation table, as Ghidra's ELF
+     * loader does. Returns how many were applied (places outside initialised memory are not).
+     */
+    static int applyRelocations(Program program, Relocations r, TaskMonitor monitor) throws Exception {
+        AddressSpace space = program.getAddressFactory().getDefaultAddressSpace();
+        Memory memory = program.getMemory();
+        RelocationTable table = program.getRelocationTable();
+        monitor.setMessage("Applying " + r.typeName() + " relocations");
+        int applied = 0;
+        for (int i = 0; i < r.count(); i++) {
+            if ((i & 0xfff) == 0) monitor.checkCancelled();
+            Address a = addressOrNull(space, r.places()[i]);
+            MemoryBlock b = a == null ? null : memory.getBlock(a);
+            if (b == null || !b.isInitialized() || !memory.contains(a.add(Relocations.WIDTH - 1))) continue;
+            byte[] old = new byte[Relocations.WIDTH];
+            memory.getBytes(a, old);
+            memory.setBytes(a, r.bytes(i));
+            table.add(a, Relocation.Status.APPLIED, r.type(), new long[] {r.values()[i]}, old, null);
+            applied++;
+        }
+        return applied;
+    }
+
     /** Labels for every symbol (globals primary where names share an address), functions for text. */
-    static Counts applySymbols(Program program, KallsymsTable k, boolean createFunctions, TaskMonitor monitor)
-            throws Exception {
+    static Counts applySymbols(Program program, KallsymsTable k, boolean createFunctions, TaskMonitor monitor) throws Exception {
         AddressSpace space = program.getAddressFactory().getDefaultAddressSpace();
         SymbolTable st = program.getSymbolTable();
         FunctionManager fm = program.getFunctionManager();
@@ -81,12 +147,12 @@ final class KernelProgramBuilder {
             // an amd64 import.)
             if (createFunctions && (t == 't' || t == 'T') && block != null && block.isExecute() && fm.getFunctionAt(a) == null) {
                 try {
-                    ghidra.program.model.listing.Function f = fm.createFunction(k.name(i), a, new AddressSet(a), SourceType.IMPORTED);
+                    Function f = fm.createFunction(k.name(i), a, new AddressSet(a), SourceType.IMPORTED);
                     functions++;
                     labels++;
                     if (Character.isUpperCase(t)) f.getSymbol().setPrimary();
                     continue;
-                } catch (ghidra.util.exception.InvalidInputException | ghidra.program.database.function.OverlappingFunctionException e) {
+                } catch (InvalidInputException | OverlappingFunctionException e) {
                     // a name Ghidra will not take for a function: it stays a label
                 }
             }
@@ -98,14 +164,30 @@ final class KernelProgramBuilder {
         return new Counts(labels, functions);
     }
 
-    /** What marking the exports did: marked in place, labels added (names kallsyms lacks), left out. */
-    record ExportCounts(int marked, int labelled, int unplaced) {}
+    /**
+     * Marks every exported symbol the model reads (from its relocated view, whatever the program
+     * memory holds): a plate comment with its export kind, namespace and CRC, a label where
+     * kallsyms has none. Exports are a bonus: a kernel without them (no CONFIG_MODULES) loads,
+     * and the log says why.
+     */
+    static void markExports(String who, Program program, Kernel k, TaskMonitor monitor, MessageLog log) throws Exception {
+        long t0 = System.nanoTime();
+        Facet<ExportTable> f = k.exports();
+        if (!f.present()) {
+            log.appendMsg(who, "exports: " + f.why());
+            return;
+        }
+        ExportTable t = f.orNull();
+        ExportCounts ec = markExports(program, t, k.kallsyms().orNull(), monitor);
+        program.getOptions(Program.PROGRAM_INFO).setString("Linux exports", describeExports(t));
+        log.appendMsg(who, "exports: " + ec.marked() + " marked, " + ec.labelled() + " labels added, "
+                + ec.unplaced() + " outside the program, " + (System.nanoTime() - t0) / 1_000_000 + " ms; " + describeExports(t));
+        for (String w : t.warnings()) log.appendMsg(who, "exports: " + w);
+    }
 
     /**
-     * Marks every exported symbol: a plate comment with its export kind, namespace and CRC (what
-     * Module.symvers says of it), and a label where kallsyms has none (exported data of kernels
-     * built without KALLSYMS_ALL). Exports whose value lies outside the program (per-cpu offsets)
-     * are placed by their kallsyms name, or left out.
+     * Exports whose value lies outside the program (per-cpu offsets) are placed by their
+     * kallsyms name, or left out.
      */
     static ExportCounts markExports(Program program, ExportTable t, KallsymsTable k, TaskMonitor monitor) throws Exception {
         AddressSpace space = program.getAddressFactory().getDefaultAddressSpace();
@@ -128,19 +210,48 @@ final class KernelProgramBuilder {
                 st.createLabel(a, e.name(), SourceType.IMPORTED);
                 labelled++;
             }
-            String text = e.kind().name() + "(" + e.name() + ")" + (e.namespace().isEmpty() ? "" : " in namespace " + e.namespace())
-                    + (t.hasCrcs() ? String.format(", CRC 0x%08x", e.crc()) : "");
             String old = listing.getComment(CodeUnit.PLATE_COMMENT, a);
+            String text = exportComment(e, t.hasCrcs());
             listing.setComment(a, CodeUnit.PLATE_COMMENT, old == null || old.isEmpty() ? text : old + "\n" + text);
             marked++;
         }
         return new ExportCounts(marked, labelled, unplaced);
     }
 
+    /** "EXPORT_SYMBOL_GPL(foo) in namespace CXL, CRC 0x1234abcd": what Module.symvers says of it. */
+    static String exportComment(KernelExport e, boolean crcs) {
+        return e.kind().name() + "(" + e.name() + ")" + (e.namespace().isEmpty() ? "" : " in namespace " + e.namespace())
+                + (crcs ? String.format(", CRC 0x%08x", e.crc()) : "");
+    }
+
+    /**
+     * BTF is a bonus too: a kernel without it (CONFIG_DEBUG_INFO_BTF unset) loads as before, and
+     * a blob that will not apply leaves the labels and functions in place.
+     */
+    static void applyBtf(String who, Program program, Kernel k, TaskMonitor monitor, MessageLog log) throws CancelledException {
+        Facet<BtfLocator.Found> f = k.btf();
+        if (!f.present()) {
+            log.appendMsg(who, "BTF: none (" + f.why() + ")");
+            return;
+        }
+        BtfLocator.Found found = f.orNull();
+        try {
+            BtfApplier.Counts c = BtfApplier.apply(program, found.btf(), k.kallsyms().orNull(), monitor);
+            String what = c.describe() + "; " + found.btf().byteSize() + " bytes of BTF at image offset 0x"
+                    + Integer.toHexString(found.offset()) + " (" + found.how() + ")";
+            program.getOptions(Program.PROGRAM_INFO).setString("Linux BTF", what);
+            log.appendMsg(who, "BTF: " + what + ", " + c.millis() + " ms");
+        } catch (CancelledException e) {
+            throw e;
+        } catch (Exception e) {
+            log.appendMsg(who, "BTF: not applied: " + e);
+        }
+    }
+
     private static Address addressOrNull(AddressSpace space, long offset) {
         try {
             return space.getAddress(offset);
-        } catch (ghidra.program.model.address.AddressOutOfBoundsException e) {
+        } catch (AddressOutOfBoundsException e) {
             return null;
         }
     }
@@ -153,16 +264,23 @@ final class KernelProgramBuilder {
                 .append("; CRCs: ").append(t.crcs().description).toString();
     }
 
-    static void recordInfo(Program program, KernelModel m, KernelLayout layout, Counts c) {
+    /** Program Information: what was read and the evidence for it. */
+    static void recordInfo(Program program, Kernel k, Counts c) throws Exception {
         Options info = program.getOptions(Program.PROGRAM_INFO);
-        KallsymsTable k = m.kallsyms();
-        if (m.versionBanner() != null) info.setString("Linux kernel version", m.versionBanner());
-        info.setString("Linux kernel layers", m.image().describeLayers());
-        info.setString("Linux kallsyms layout", k.layout().era() + ", " + k.layout().encoding().description()
-                + ", " + k.size() + " symbols");
-        info.setString("Linux kallsyms addresses", k.baseEvidence());
+        KallsymsTable t = k.kallsyms().get();
+        KernelLayout layout = k.layout().get();
+        if (k.banner().present()) info.setString("Linux kernel version", k.banner().orNull());
+        info.setString("Linux kernel layers", k.image().describeLayers());
+        recordKallsyms(program, t, c);
         info.setString("Linux base address evidence", layout.base().evidence() + " [" + layout.base().confidence() + "]");
         if (layout.arch() != null) info.setString("Linux architecture evidence", layout.arch().evidence());
+    }
+
+    /** Program Information about the table itself (also what the analyzer records). */
+    static void recordKallsyms(Program program, KallsymsTable t, Counts c) {
+        Options info = program.getOptions(Program.PROGRAM_INFO);
+        info.setString("Linux kallsyms layout", t.layout().era() + ", " + t.layout().encoding().description() + ", " + t.size() + " symbols");
+        info.setString("Linux kallsyms addresses", t.baseEvidence());
         info.setInt("Linux kallsyms labels", c.labels());
     }
 }

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 import ghidra.program.model.listing.Program;
-import ghidra.program.model.mem.MemoryAccessException;
 
 /** File→Export "Linux Module.symvers": the kernel's exports with CRCs, for building modules against it. */
 public class ModuleSymversExporter extends KernelExporter {
@@ -13,7 +12,7 @@ public class ModuleSymversExporter extends KernelExporter {
     }
 
     @Override
-    int write(Program program, Path out) throws IOException, MemoryAccessException {
+    int write(Program program, Path out) throws IOException {
         return ScriptSupport.exportModuleSymvers(program, out);
     }
 }

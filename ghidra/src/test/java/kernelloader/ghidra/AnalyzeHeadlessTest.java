@@ -12,7 +12,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import kernelloader.TestFiles;
-import kernelloader.core.KernelReader;
+import kernelloader.kernel.Kernel;
+import kernelloader.kernel.KernelOptions;
 import kernelloader.corpus.Corpus;
 import kernelloader.kallsyms.KallsymsFinder;
 
@@ -48,7 +49,7 @@ class AnalyzeHeadlessTest {
         assertTrue(log.contains("Using Loader: Linux Kernel (kallsyms)"), log);
         assertTrue(Files.exists(out), "the script wrote nothing (analyzeHeadless exits 0 even when a script fails): " + log);
         StringBuilder expected = new StringBuilder();
-        KernelReader.read(k.image(), KallsymsFinder.Hints.NONE).kallsyms().writeProcKallsyms(expected);
+        Kernel.read(k.image(), KernelOptions.DEFAULT).kallsyms().get().writeProcKallsyms(expected);
         assertEquals(expected.toString(), Files.readString(out, java.nio.charset.StandardCharsets.ISO_8859_1));
         assertEquals(new java.util.TreeSet<>(Files.readAllLines(k.dir.resolve("Module.symvers"))),
                 new java.util.TreeSet<>(Files.readAllLines(symvers)), "ExportModuleSymvers.java writes Debian's Module.symvers, order aside");

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 import ghidra.program.model.listing.Program;
 import ghidra.util.task.TaskMonitor;
 import kernelloader.TestFiles;
-import kernelloader.core.KernelReader;
+import kernelloader.kernel.Kernel;
+import kernelloader.kernel.KernelOptions;
 import kernelloader.corpus.Corpus;
 import kernelloader.kallsyms.KallsymsFinder;
 
@@ -30,7 +31,7 @@ class ExporterTest {
             Path ks = dir.resolve("kallsyms");
             assertTrue(new KallsymsExporter().export(ks.toFile(), p, null, TaskMonitor.DUMMY));
             StringBuilder expected = new StringBuilder();
-            KernelReader.read(k.image(), KallsymsFinder.Hints.NONE).kallsyms().writeProcKallsyms(expected);
+            Kernel.read(k.image(), KernelOptions.DEFAULT).kallsyms().get().writeProcKallsyms(expected);
             assertEquals(expected.toString(), Files.readString(ks, StandardCharsets.ISO_8859_1));
 
             Path elf = dir.resolve("vmlinux.elf");

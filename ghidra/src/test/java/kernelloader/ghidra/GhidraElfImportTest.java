@@ -15,8 +15,8 @@ import ghidra.program.model.address.Address;
 import ghidra.program.model.listing.Program;
 import ghidra.program.model.symbol.Symbol;
 import kernelloader.TestFiles;
-import kernelloader.core.KernelModel;
-import kernelloader.core.KernelReader;
+import kernelloader.kernel.Kernel;
+import kernelloader.kernel.KernelOptions;
 import kernelloader.corpus.Corpus;
 import kernelloader.elf.ElfWriter;
 import kernelloader.kallsyms.KallsymsFinder;
@@ -38,14 +38,10 @@ class GhidraElfImportTest {
     })
     void ghidraImportsOurElf(String id, String language) throws Exception {
         Corpus.Kernel k = Corpus.kernel(id);
-        KernelModel m = KernelReader.read(k.image(), KallsymsFinder.Hints.NONE);
-        KernelLayout layout = LayoutInference.infer(m.image(), m.kallsyms(), LayoutInference.Overrides.NONE);
+        Kernel m = Kernel.read(k.image(), KernelOptions.DEFAULT);
         Path elf = TestFiles.tempDir("ghidra-elf").resolve(id + ".elf");
         // as `elf` writes it: with the kernel's BTF in a .BTF section where it has one (arm64 here)
-        ElfWriter w = new ElfWriter(m.image(), m.kallsyms(), layout);
-        kernelloader.btf.BtfLocator.Found btf = KernelReader.btf(m, layout).found();
-        if (btf != null) w.withBtf(btf.offset(), btf.btf().byteSize());
-        w.write(elf);
+        TestFiles.writeElf(m, elf);
 
         Object consumer = new Object();
         // Ghidra's own ELF loader (best guess would pick ours once registered: the ELF has kallsyms)
@@ -61,7 +57,7 @@ class GhidraElfImportTest {
             Symbol start = p.getSymbolTable().getGlobalSymbols("start_kernel").stream().findFirst().orElse(null);
             assertNotNull(start, "start_kernel label");
             assertEquals(nm.get("start_kernel").longValue(), start.getAddress().getOffset());
-            if (btf != null) {
+            if (m.btf().present()) {
                 // Ghidra keeps the non-allocated .BTF as a block outside the address space, the program intact
                 assertNotNull(p.getMemory().getBlock(".BTF"), java.util.Arrays.toString(p.getMemory().getBlocks()));
                 assertTrue(!p.getMemory().getBlock(".BTF").isLoaded());

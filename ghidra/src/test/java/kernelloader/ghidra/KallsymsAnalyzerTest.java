@@ -26,8 +26,8 @@ import ghidra.program.model.listing.Program;
 import ghidra.program.util.DefaultLanguageService;
 import ghidra.util.task.TaskMonitor;
 import kernelloader.TestFiles;
-import kernelloader.core.KernelModel;
-import kernelloader.core.KernelReader;
+import kernelloader.kernel.Kernel;
+import kernelloader.kernel.KernelOptions;
 import kernelloader.corpus.Corpus;
 import kernelloader.elf.ElfWriter;
 import kernelloader.kallsyms.KallsymsFinder;
@@ -82,7 +82,7 @@ class KallsymsAnalyzerTest {
     @Test
     void rawBinaryAtItsBase() throws Exception {
         Corpus.Kernel k = Corpus.kernel("bullseye-armhf-armmp");
-        KernelModel m = KernelReader.read(k.image(), KallsymsFinder.Hints.NONE);
+        Kernel m = Kernel.read(k.image(), KernelOptions.DEFAULT);
         Path raw = TestFiles.tempDir("raw").resolve("Image");
         try (var o = Files.newOutputStream(raw)) {
             o.write(m.image().data(), 0, m.image().length());
@@ -90,7 +90,7 @@ class KallsymsAnalyzerTest {
         Object consumer = new Object();
         Program p = load(raw.toFile(), BinaryLoader.class, List.of(new Pair<>("-loader-baseAddr", "0xc0208000")), "ARM:LE:32:v8", consumer);
         try {
-            analyzeAndCheck(p, k, m.kallsyms().size());
+            analyzeAndCheck(p, k, m.kallsyms().get().size());
         } finally {
             p.release(consumer);
         }
@@ -100,7 +100,7 @@ class KallsymsAnalyzerTest {
     void rawArm64ImageGetsItsBtf() throws Exception {
         // Debian's arm64 kernel is a raw Image: as a user would load it by hand, at its link address
         Corpus.Kernel k = Corpus.kernel("bookworm-arm64-arm64");
-        KernelModel m = KernelReader.read(k.image(), KallsymsFinder.Hints.NONE);
+        Kernel m = Kernel.read(k.image(), KernelOptions.DEFAULT);
         Object consumer = new Object();
         Program p = load(k.image().toFile(), BinaryLoader.class, List.of(new Pair<>("-loader-baseAddr", "0xffff800008000000")),
                 "AARCH64:LE:64:v8A", consumer);
@@ -113,7 +113,7 @@ class KallsymsAnalyzerTest {
             } finally {
                 p.endTransaction(tx, true);
             }
-            assertEquals(m.kallsyms().size(), p.getOptions(Program.PROGRAM_INFO).getInt("Linux kallsyms labels", -1));
+            assertEquals(m.kallsyms().get().size(), p.getOptions(Program.PROGRAM_INFO).getInt("Linux kallsyms labels", -1));
             EmbeddedGhidra.lastLog = log.toString();
             LinuxKernelLoaderTest.assertBtfApplied(p, k);
         } finally {
@@ -124,10 +124,10 @@ class KallsymsAnalyzerTest {
     @Test
     void strippedVmlinuxThroughGhidrasElfLoader() throws Exception {
         Corpus.Kernel k = Corpus.kernel("bookworm-i386-686");
-        KernelModel m = KernelReader.read(k.image(), KallsymsFinder.Hints.NONE);
+        Kernel m = Kernel.read(k.image(), KernelOptions.DEFAULT);
         Path dir = TestFiles.tempDir("stripped");
         Path elf = dir.resolve("vmlinux"), stripped = dir.resolve("vmlinux.stripped");
-        new ElfWriter(m.image(), m.kallsyms(), LayoutInference.infer(m.image(), m.kallsyms(), LayoutInference.Overrides.NONE)).write(elf);
+        TestFiles.writeElf(m, elf);
         TestFiles.sh("objcopy --strip-all " + elf + " " + stripped);
         TestFiles.sh("nm " + stripped + " > " + dir.resolve("nm.out") + " 2>&1 || true");
         assertTrue(Files.readString(dir.resolve("nm.out")).contains("no symbols"), "really stripped");
@@ -135,7 +135,7 @@ class KallsymsAnalyzerTest {
         Program p = load(stripped.toFile(), ElfLoader.class, List.of(), null, consumer);
         try {
             assertEquals("Executable and Linking Format (ELF)", p.getExecutableFormat());
-            analyzeAndCheck(p, k, m.kallsyms().size());
+            analyzeAndCheck(p, k, m.kallsyms().get().size());
         } finally {
             p.release(consumer);
         }

@@ -13,8 +13,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 import ghidra.program.model.address.Address;
 import ghidra.program.model.listing.Function;
 import ghidra.program.model.listing.Program;
-import kernelloader.core.KernelModel;
-import kernelloader.core.KernelReader;
+import kernelloader.kernel.Kernel;
+import kernelloader.kernel.KernelOptions;
 import kernelloader.corpus.Corpus;
 import kernelloader.kallsyms.KallsymsFinder;
 
@@ -40,9 +40,9 @@ class LinuxKernelLoaderTest {
         try {
             assertEquals(LinuxKernelLoader.NAME, p.getExecutableFormat());
             assertEquals(language, p.getLanguageID().getIdAsString());
-            KernelModel m = KernelReader.read(k.image(), KallsymsFinder.Hints.NONE);
+            Kernel m = Kernel.read(k.image(), KernelOptions.DEFAULT);
             int labels = p.getOptions(Program.PROGRAM_INFO).getInt("Linux kallsyms labels", -1);
-            assertEquals(m.kallsyms().size(), labels, "a label per kallsyms symbol; blocks "
+            assertEquals(m.kallsyms().get().size(), labels, "a label per kallsyms symbol; blocks "
                     + java.util.Arrays.toString(p.getMemory().getBlocks()) + "; log: " + EmbeddedGhidra.lastLog);
 
             Map<String, Long> nm = k.firstAddresses();

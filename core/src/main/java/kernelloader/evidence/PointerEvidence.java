@@ -1,4 +1,4 @@
-package kernelloader.layout;
+package kernelloader.evidence;
 
 import kernelloader.image.ByteView;
 

@@ -1,4 +1,4 @@
-package kernelloader.layout;
+package kernelloader.evidence;
 
 /** Counts occurrences of long keys without boxing: millions of image words per second. */
 final class LongCounter {

@@ -1,0 +1,172 @@
+package kernelloader.cli;
+
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import kernelloader.btf.Btf;
+import kernelloader.btf.BtfLocator;
+import kernelloader.image.Facet;
+import kernelloader.image.IkConfig;
+import kernelloader.image.KernelVersion;
+import kernelloader.image.Layer;
+import kernelloader.kallsyms.KallsymsLayout;
+import kernelloader.kallsyms.KallsymsTable;
+import kernelloader.kernel.Kernel;
+import kernelloader.ksymtab.ExportTable;
+import kernelloader.layout.KernelLayout;
+import kernelloader.layout.MemoryRegion;
+
+/**
+ * What `info` and `sweep` say of a kernel: one report, so that a field has one name and one
+ * meaning in both (`sweep` prints the summary, `info` the whole). The keys are documented in
+ * README; tests hold them.
+ */
+final class KernelReport {
+    private KernelReport() {}
+
+    /** The fields every report has: what the file is, and what of it could be read. */
+    static Map<String, Object> summary(Kernel k) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("file", k.source());
+        r.put("file_size", k.fileSize());
+        r.put("kernel", k.kallsyms().present());
+        r.put("layers", layers(k));
+        if (!k.kallsyms().present()) {
+            r.put("error", k.kallsyms().why());
+            return r;
+        }
+        KallsymsTable t = k.kallsyms().orNull();
+        KernelLayout layout = k.layout().orNull();
+        KernelVersion v = k.version().orNull();
+        r.put("kernel_version", v == null ? null : v.release());
+        r.put("banner", k.banner().orNull());
+        r.put("arch", layout.arch() == null ? null : layout.arch().value().name().toLowerCase());
+        r.put("bits", t.bits());
+        r.put("endian", t.order() == ByteOrder.LITTLE_ENDIAN ? "little" : "big");
+        r.put("base_address", hex(layout.base().value()));
+        r.put("ghidra_language", layout.ghidraLanguage());
+        r.put("symbols", t.size());
+        r.put("exports", exports(k.exports()));
+        r.put("btf", btf(k.btf()));
+        return r;
+    }
+
+    /** The summary and everything else the core knows: evidence, regions, arrays, config, timings. */
+    static Map<String, Object> full(Kernel k) {
+        Map<String, Object> s = summary(k);
+        if (!k.kallsyms().present()) return s;
+        KallsymsTable t = k.kallsyms().orNull();
+        KernelLayout layout = k.layout().orNull();
+        Map<String, Object> r = new LinkedHashMap<>();
+        for (String key : List.of("file", "file_size", "kernel", "layers")) r.put(key, s.get(key));
+        r.put("image_size", k.image().length());
+        for (String key : List.of("kernel_version", "banner", "arch")) r.put(key, s.get(key));
+        if (layout.arch() != null) r.put("arch_evidence", layout.arch().evidence());
+        r.put("ghidra_language", layout.ghidraLanguage());
+        r.put("ghidra_compiler_spec", layout.compilerSpec());
+        if (layout.arch() != null && !layout.arch().value().inGhidra10_3()) {
+            r.put("ghidra_note", layout.ghidraLanguage() == null ? "Ghidra has no processor for this architecture"
+                    : "this language needs Ghidra 11.0 or later");
+        }
+        for (String key : List.of("bits", "endian", "symbols", "base_address")) r.put(key, s.get(key));
+        r.put("base_evidence", layout.base().evidence() + " [" + layout.base().confidence() + "]");
+        r.put("entry", hex(layout.entry().value()));
+        List<Map<String, Object>> regions = new ArrayList<>();
+        for (MemoryRegion g : layout.regions()) {
+            Map<String, Object> rm = new LinkedHashMap<>();
+            rm.put("name", g.name());
+            rm.put("start", hex(g.start()));
+            rm.put("end", hex(g.end()));
+            rm.put("permissions", g.permissions());
+            rm.put("file_offset", g.initialized() ? hex(g.fileOffset()) : null);
+            regions.add(rm);
+        }
+        r.put("regions", regions);
+        r.put("kallsyms", kallsyms(t));
+        r.put("relocations", k.relocations().present() ? k.relocations().orNull().count() + " " + k.relocations().orNull().typeName()
+                + " at image offset " + hex(k.relocations().orNull().tableStart()) : "none: " + k.relocations().why());
+        r.put("exports", s.get("exports"));
+        r.put("btf", s.get("btf"));
+        r.put("config", IkConfig.summary(k.config().orNull()));
+        r.put("overrides", k.options().given());
+        r.put("timings", k.diagnostics().timingsMillis());
+        return r;
+    }
+
+    private static List<Map<String, Object>> layers(Kernel k) {
+        List<Map<String, Object>> layers = new ArrayList<>();
+        for (Layer layer : k.image().layers()) {
+            Map<String, Object> lm = new LinkedHashMap<>();
+            lm.put("kind", layer.kind());
+            lm.put("offset", layer.offset());
+            if (layer.length() >= 0) lm.put("length", layer.length());
+            if (!layer.detail().isEmpty()) lm.put("detail", layer.detail());
+            layers.add(lm);
+        }
+        return layers;
+    }
+
+    private static Map<String, Object> kallsyms(KallsymsTable t) {
+        KallsymsLayout l = t.layout();
+        Map<String, Object> ks = new LinkedHashMap<>();
+        ks.put("era", l.era());
+        ks.put("address_encoding", l.encoding().name().toLowerCase());
+        ks.put("name_lengths", l.lengthsUleb128() ? "uleb128" : "byte");
+        ks.put("marker_width", l.markerWidth());
+        ks.put("base_evidence", t.baseEvidence());
+        Map<String, String> arrays = new LinkedHashMap<>();
+        l.arrays().forEach((name, off) -> arrays.put(name, hex(off)));
+        ks.put("arrays", arrays);
+        return ks;
+    }
+
+    /** What `symvers` would print, summed up: counts per kind, entry layout, CRCs; or why there are none. */
+    private static Map<String, Object> exports(Facet<ExportTable> f) {
+        Map<String, Object> e = new LinkedHashMap<>();
+        ExportTable t = f.orNull();
+        if (t == null) {
+            e.put("count", 0);
+            e.put("error", f.why());
+            return e;
+        }
+        e.put("count", t.exports().size());
+        Map<String, Integer> kinds = new LinkedHashMap<>();
+        t.countsByKind().forEach((kind, n) -> kinds.put(kind.name(), n));
+        e.put("kinds", kinds);
+        e.put("ksymtab", hex(t.ksymtabAddress()));
+        e.put("entry_format", t.format().describe());
+        e.put("crcs", t.crcs().description);
+        e.put("gpl_only_from", t.boundaries());
+        return e;
+    }
+
+    /** What `btf` would dump, summed up: where the blob is, its size and type counts; or why there is none. */
+    private static Map<String, Object> btf(Facet<BtfLocator.Found> f) {
+        Map<String, Object> b = new LinkedHashMap<>();
+        BtfLocator.Found found = f.orNull();
+        if (found == null) {
+            b.put("present", false);
+            b.put("types", 0);
+            b.put("why", f.why());
+            return b;
+        }
+        Btf t = found.btf();
+        b.put("present", true);
+        b.put("offset", hex(found.offset()));
+        b.put("found_by", found.how());
+        b.put("bytes", t.byteSize());
+        b.put("byte_order", t.order() == ByteOrder.LITTLE_ENDIAN ? "little" : "big");
+        b.put("types", t.types().size());
+        Map<String, Integer> kinds = new LinkedHashMap<>();
+        t.kindCounts().forEach((kind, n) -> kinds.put(kind.name(), n));
+        b.put("kinds", kinds);
+        return b;
+    }
+
+    static String hex(long v) {
+        return "0x" + Long.toHexString(v);
+    }
+}

@@ -1,0 +1,362 @@
+package kernelloader.kernel;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Supplier;
+
+import kernelloader.btf.Btf;
+import kernelloader.btf.BtfLocator;
+import kernelloader.image.ByteView;
+import kernelloader.image.Facet;
+import kernelloader.image.IkConfig;
+import kernelloader.image.ImageUnwrapper;
+import kernelloader.image.KernelFormatException;
+import kernelloader.image.KernelImage;
+import kernelloader.image.KernelVersion;
+import kernelloader.kallsyms.KallsymsFinder;
+import kernelloader.kallsyms.KallsymsTable;
+import kernelloader.ksymtab.ExportTable;
+import kernelloader.ksymtab.KsymtabFinder;
+import kernelloader.layout.KernelLayout;
+import kernelloader.layout.LayoutInference;
+import kernelloader.reloc.RelativeRelocations;
+import kernelloader.reloc.Relocations;
+
+/**
+ * One Linux kernel as the core understands it: the one model every face (the CLI, the Ghidra
+ * loader, the analyzer, the scripts, the exporters) asks, so that they all get the same answer.
+ *
+ * <p>The pipeline, written once: {@link #read} peels the file (containers, compressions) and
+ * finds the kallsyms table; every other facet is computed on first use from those, in this
+ * order of dependence, and kept:
+ * <pre>
+ *   image()        the peeled image as found; never written
+ *   kallsyms()     the symbol table in it
+ *   banner(), version()
+ *   layout()       architecture, word size, byte order, base, regions, entry   (image + kallsyms + options)
+ *   relocations()  RELATIVE relocations as data                                (image + layout)
+ *   relocated()    the image with them applied: a copy, only if there are any
+ *   exports()      __ksymtab, read from relocated()                            (relocated + layout + kallsyms + version)
+ *   btf()          .BTF, read from image()                                      (image + layout + kallsyms)
+ *   config()       the embedded .config                                         (image)
+ * </pre>
+ * Each facet is a {@link Facet}: its value or the reason there is none. Whether a face loads
+ * {@link #image()} or {@link #relocated()} is {@link KernelOptions#relocations()}; what the
+ * kernel exports does not depend on it.
+ *
+ * <p>Immutable from outside; facets are computed lazily and at most once (thread-safe).
+ */
+public final class Kernel {
+    /** Files beyond this are not kernels (and would not fit a Java array). */
+    public static final long MAX_FILE = Integer.MAX_VALUE - 64;
+
+    private final String source;
+    private final long fileSize;
+    private final KernelOptions options;
+    private final KernelImage image;
+    private final Facet<KallsymsTable> kallsyms;
+    /** The layout a program already has (fromMemory), or null to infer one. */
+    private final KernelLayout givenLayout;
+    /** The file's bytes, kept only when no kallsyms was found: BTF is then searched in every layer. */
+    private final byte[] unsearchedFile;
+    private final Diagnostics.Recorder diagnostics;
+
+    private final Lazy<Facet<String>> banner = new Lazy<>();
+    private final Lazy<Facet<KernelLayout>> layout = new Lazy<>();
+    private final Lazy<Facet<Relocations>> relocations = new Lazy<>();
+    private final Lazy<KernelImage> relocated = new Lazy<>();
+    private final Lazy<Facet<ExportTable>> exports = new Lazy<>();
+    private final Lazy<Facet<BtfLocator.Found>> btf = new Lazy<>();
+    private final Lazy<Facet<String>> config = new Lazy<>();
+
+    private Kernel(String source, long fileSize, KernelOptions options, KernelImage image, Facet<KallsymsTable> kallsyms,
+                   KernelLayout givenLayout, byte[] unsearchedFile, Diagnostics.Recorder diagnostics) {
+        this.source = source;
+        this.fileSize = fileSize;
+        this.options = options;
+        this.image = image;
+        this.kallsyms = kallsyms;
+        this.givenLayout = givenLayout;
+        this.unsearchedFile = unsearchedFile;
+        this.diagnostics = diagnostics;
+    }
+
+    /**
+     * The kernel in {@code file}. Only what makes reading impossible is thrown (no such file,
+     * too large, an offset past its end); a file without a kernel is a Kernel whose kallsyms
+     * facet says what was tried.
+     */
+    public static Kernel read(Path file, KernelOptions options) throws IOException, KernelFormatException {
+        long t0 = System.nanoTime();
+        if (!Files.isRegularFile(file)) throw new KernelFormatException(file + ": no such file");
+        if (!Files.isReadable(file)) throw new KernelFormatException(file + ": not readable (permissions)");
+        long size = Files.size(file);
+        if (size > MAX_FILE) throw new KernelFormatException(file + ": " + size + " bytes is larger than any kernel image (limit 2 GiB)");
+        byte[] data = Files.readAllBytes(file);
+        return read(file.toString(), data, data.length, options, System.nanoTime() - t0);
+    }
+
+    /** The kernel in the first {@code length} bytes of {@code data} (a file already read, stdin, a Ghidra ByteProvider). */
+    public static Kernel read(String source, byte[] data, int length, KernelOptions options) throws KernelFormatException {
+        return read(source, data, length, options, -1);
+    }
+
+    private static Kernel read(String source, byte[] data, int length, KernelOptions options, long readNanos)
+            throws KernelFormatException {
+        Diagnostics.Recorder d = new Diagnostics.Recorder();
+        if (readNanos >= 0) d.time("read", readNanos);
+        if (options.fileOffset() > 0) {
+            if (options.fileOffset() >= length) {
+                throw new KernelFormatException(source + ": file offset 0x" + Long.toHexString(options.fileOffset())
+                        + " is outside the file (" + length + " bytes)");
+            }
+            data = Arrays.copyOfRange(data, (int) options.fileOffset(), length);
+            length = data.length;
+        }
+        return search(source, data, length, options, d);
+    }
+
+    /**
+     * The kernel in a program's memory (laid out as one image from its lowest address), with the
+     * program's own memory map: for the analyzer, the scripts and the exporters, which see what
+     * another loader (or ours) made. Only {@code memory} itself is searched: its bytes are the
+     * program's addresses, so tables inside compressed streams in it would not be.
+     */
+    public static Kernel fromMemory(String source, KernelImage memory, KernelLayout programLayout, KernelOptions options) {
+        Diagnostics.Recorder d = new Diagnostics.Recorder();
+        KernelOptions o = options.bits() == null ? options.withBits(programLayout.bits()) : options;
+        long t0 = System.nanoTime();
+        List<String> rejected = new ArrayList<>();
+        KallsymsTable found = null;
+        for (KallsymsFinder.Names names : KallsymsFinder.Names.values()) {
+            KallsymsFinder.Outcome out = KallsymsFinder.find(memory, o.hints(), names);
+            rejected.addAll(out.rejected());
+            if ((found = out.table()) != null) break;
+        }
+        d.time("kallsyms", System.nanoTime() - t0);
+        d.rejected(rejected);
+        Facet<KallsymsTable> k = found != null ? Facet.of(found)
+                : Facet.absent(source + ": no kallsyms table in the program's memory (" + memory.length() + " bytes searched for"
+                        + " compressed and uncompressed names" + (rejected.isEmpty() ? "" : "; rejected: " + rejected.get(0)) + ")");
+        return new Kernel(source, memory.length(), o, memory, k, programLayout, null, d);
+    }
+
+    /** The search the CLI and the loader both run: the file as it is, then every layer inside, for each name encoding. */
+    private static Kernel search(String source, byte[] data, int length, KernelOptions options, Diagnostics.Recorder d) {
+        int table = options.table();
+        List<String> skipped = new ArrayList<>();
+        List<String> rejected = new ArrayList<>();
+        long[] searchNanos = {0};
+        KernelImage[] deepest = {null};
+        long t0 = System.nanoTime();
+        ImageUnwrapper.Result<KallsymsTable> r = null;
+        for (KallsymsFinder.Names names : KallsymsFinder.Names.values()) {
+            r = ImageUnwrapper.search(data, length, img -> {
+                if (deepest[0] == null || img.layers().size() > deepest[0].layers().size()) deepest[0] = img;
+                long s = System.nanoTime();
+                KallsymsFinder.Outcome o = KallsymsFinder.find(img, options.hints(), names, t -> {
+                    if (skipped.size() == table) return true;
+                    skipped.add(img.describeLayers() + " (" + t.size() + " symbols)");
+                    return false;
+                });
+                searchNanos[0] += System.nanoTime() - s;
+                for (String why : o.rejected()) rejected.add(img.describeLayers() + ": " + why);
+                return o.table();
+            });
+            if (r.value() != null) break;
+        }
+        long t1 = System.nanoTime();
+        d.time("unwrap", t1 - t0 - searchNanos[0]);
+        d.time("kallsyms", searchNanos[0]);
+        d.attempts(r.attempts());
+        d.rejected(rejected);
+        if (r.value() != null) return new Kernel(source, length, options, r.image(), Facet.of(r.value()), null, null, d);
+        String why = !skipped.isEmpty()
+                ? source + ": kallsyms table " + table + " asked for, but only " + skipped.size() + " found: " + String.join("; ", skipped)
+                : failure(source, length, r.attempts(), rejected);
+        KernelImage innermost = deepest[0] != null ? deepest[0] : new KernelImage(data, length, List.of(), null);
+        return new Kernel(source, length, options, innermost, Facet.absent(why), null, data, d);
+    }
+
+    /** One line saying what was tried, so a user knows why no table came out. */
+    private static String failure(String source, int length, List<String> attempts, List<String> rejected) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(source).append(": no kallsyms table found (searched ").append(length).append(" bytes as a raw image");
+        if (attempts.isEmpty()) {
+            sb.append(", no compressed stream or ELF inside");
+        } else {
+            sb.append(", and ").append(attempts.size()).append(" embedded stream(s): ");
+            sb.append(String.join("; ", attempts.subList(0, Math.min(4, attempts.size()))));
+            if (attempts.size() > 4) sb.append("; ...");
+        }
+        if (!rejected.isEmpty()) {
+            sb.append("; candidate tables rejected: ").append(String.join("; ", rejected.subList(0, Math.min(3, rejected.size()))));
+        }
+        sb.append("; tried compressed token-table names, 32/64-bit, LE/BE, every layout from 2.6.10 to 7.x")
+          .append("; the kernel was probably built without CONFIG_KALLSYMS, or the file is not a kernel)");
+        return sb.toString();
+    }
+
+    /** Where the kernel came from: a path, "-" for stdin, a Ghidra program's name. */
+    public String source() { return source; }
+
+    /** The size of what was read (the file, or the program's memory image). */
+    public long fileSize() { return fileSize; }
+
+    public KernelOptions options() { return options; }
+
+    /**
+     * The peeled image as found, never written: the one holding kallsyms, or, where there is
+     * none, the deepest layer that could be peeled (what `unpack` writes).
+     */
+    public KernelImage image() { return image; }
+
+    public Facet<KallsymsTable> kallsyms() { return kallsyms; }
+
+    /** The "Linux version ..." banner (linux_banner), up to its newline. */
+    public Facet<String> banner() {
+        return banner.get(() -> {
+            String b = versionBanner(image);
+            return b != null ? Facet.of(b) : Facet.absent(source + ": no \"Linux version\" banner in the image");
+        });
+    }
+
+    /** The release the banner states. */
+    public Facet<KernelVersion> version() {
+        Facet<String> b = banner();
+        KernelVersion v = KernelVersion.fromBanner(b.orNull());
+        return v != null ? Facet.of(v) : Facet.absent(b.present() ? "the banner names no release: " + b.orNull() : b.why());
+    }
+
+    /** Where the kernel lives in memory; the program's own map for {@link #fromMemory}. */
+    public Facet<KernelLayout> layout() {
+        return layout.get(() -> {
+            if (givenLayout != null) return Facet.of(givenLayout);
+            if (!kallsyms.present()) return Facet.absent(kallsyms.why());
+            return timed("layout", () -> Facet.of(LayoutInference.infer(image, kallsyms.orNull(), options.overrides())));
+        });
+    }
+
+    /** The kernel's RELATIVE relocations (arm64, RISC-V, ... raw images linked with RELA), as data. */
+    public Facet<Relocations> relocations() {
+        return relocations.get(() -> {
+            Facet<KernelLayout> l = layout();
+            if (!l.present()) return Facet.absent(l.why());
+            return timed("relocations", () -> RelativeRelocations.find(image, l.orNull()));
+        });
+    }
+
+    /** The image as the kernel sees it after boot-time relocation: {@link #image()} itself when there is nothing to apply. */
+    public KernelImage relocated() {
+        return relocated.get(() -> {
+            Relocations r = relocations().orNull();
+            if (r == null) return image;
+            byte[] copy = r.appliedTo(image.data(), image.length());
+            return new KernelImage(copy, copy.length, image.layers(), image.elf());
+        });
+    }
+
+    /** The bytes a face loads or writes: relocated or as shipped, as {@link KernelOptions#relocations()} says. */
+    public KernelImage loadedImage() {
+        return options.relocations() ? relocated() : image;
+    }
+
+    /** The exported symbols (__ksymtab), always read from {@link #relocated()}. */
+    public Facet<ExportTable> exports() {
+        return exports.get(() -> {
+            Facet<KernelLayout> l = layout();
+            if (!l.present()) return Facet.absent(l.why());
+            KernelImage bytes = relocated();
+            return timed("exports", () -> {
+                try {
+                    return Facet.of(KsymtabFinder.find(bytes, l.orNull(), kallsyms.orNull(), version().orNull()));
+                } catch (KernelFormatException e) {
+                    return Facet.absent(source + ": " + e.getMessage());
+                }
+            });
+        });
+    }
+
+    /** The kernel's BTF (CONFIG_DEBUG_INFO_BTF), read from the image as shipped (it holds no pointers). */
+    public Facet<BtfLocator.Found> btf() {
+        return btf.get(() -> timed("btf", () -> btfOver(null)));
+    }
+
+    /**
+     * The BTF of this file as split BTF continuing {@code base} (a module's .BTF over vmlinux's),
+     * or, with null, its own: through kallsyms and the memory map where there are any, else by
+     * header in every layer of the file (a bare .BTF blob, a kernel built without KALLSYMS).
+     */
+    public Facet<BtfLocator.Found> btfOver(Btf base) {
+        BtfLocator.Outcome o;
+        if (kallsyms.present()) {
+            o = BtfLocator.find(image, layout().orNull(), kallsyms.orNull(), base);
+        } else {
+            List<String> tried = new ArrayList<>();
+            byte[] file = unsearchedFile != null ? unsearchedFile : image.data();
+            int length = unsearchedFile != null ? unsearchedFile.length : image.length();
+            ImageUnwrapper.Result<BtfLocator.Found> r = ImageUnwrapper.search(file, length, img -> {
+                BtfLocator.Outcome one = BtfLocator.find(img, null, null, base);
+                if (one.found() == null) for (String t : one.tried()) tried.add(img.describeLayers() + ": " + t);
+                return one.found();
+            });
+            o = new BtfLocator.Outcome(r.value(), tried.subList(0, Math.min(3, tried.size())));
+        }
+        return o.found() != null ? Facet.of(o.found()) : Facet.absent(o.failure(source));
+    }
+
+    /** The kernel's own .config (CONFIG_IKCONFIG), as scripts/extract-ikconfig finds it. */
+    public Facet<String> config() {
+        return config.get(() -> {
+            String c = IkConfig.find(image);
+            return c != null ? Facet.of(c) : Facet.absent(source + ": no embedded .config (looked for the IKCFG_ST/IKCFG_ED blob;"
+                    + " the kernel was probably built without CONFIG_IKCONFIG)");
+        });
+    }
+
+    /** What was tried on the way and how long each facet took so far: a snapshot. */
+    public Diagnostics diagnostics() {
+        return diagnostics.snapshot();
+    }
+
+    private <T> T timed(String phase, Supplier<T> work) {
+        long t0 = System.nanoTime();
+        try {
+            return work.get();
+        } finally {
+            diagnostics.time(phase, System.nanoTime() - t0);
+        }
+    }
+
+    /** The "Linux version ..." banner of {@code img} (linux_banner), up to its newline, or null. */
+    static String versionBanner(KernelImage img) {
+        byte[] needle = "Linux version ".getBytes(StandardCharsets.ISO_8859_1);
+        int from = 0;
+        while (true) {
+            int p = ByteView.indexOf(img.data(), img.length(), needle, from);
+            if (p < 0) return null;
+            int end = p;
+            while (end < img.length() && end - p < 512 && img.data()[end] != '\n' && img.data()[end] != 0) end++;
+            String s = new String(img.data(), p, end - p, StandardCharsets.ISO_8859_1);
+            // the real banner continues with a release and a "(user@host)"; format strings such
+            // as "Linux version %s" do not
+            if (s.length() > 20 && !s.contains("%") && s.contains("(")) return s.trim();
+            from = p + 1;
+        }
+    }
+
+    /** A value computed on first use, at most once. */
+    private static final class Lazy<T> {
+        private T value;
+
+        synchronized T get(Supplier<T> compute) {
+            if (value == null) value = compute.get();
+            return value;
+        }
+    }
+}

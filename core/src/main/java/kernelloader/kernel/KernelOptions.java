@@ -1,0 +1,137 @@
+package kernelloader.kernel;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+import kernelloader.image.KernelFormatException;
+import kernelloader.kallsyms.KallsymsFinder;
+import kernelloader.layout.Architecture;
+import kernelloader.layout.LayoutInference;
+
+/**
+ * What a user may tell the core instead of letting it infer: the one record every face passes
+ * (CLI flags, the loader's options, the analyzer, the scripts), with the one parser of their
+ * text forms, so that "--base zz" and "-loader-kernelBase zz" fail with the same line.
+ *
+ * @param bits        word size, 32 or 64, or null to infer
+ * @param base        the address of the image's first byte, or null to infer
+ * @param arch        the architecture, or null to infer
+ * @param fileOffset  the kernel image starts this many bytes into the file
+ * @param table       which kallsyms table to take when a file holds several kernels (0 = first)
+ * @param relocations whether the bytes a face loads or writes (Ghidra memory, the ELF) get the
+ *                    kernel's RELATIVE relocations applied; exports are read with them either way
+ */
+public record KernelOptions(Integer bits, Long base, Architecture arch, long fileOffset, int table, boolean relocations) {
+    public static final KernelOptions DEFAULT = new KernelOptions(null, null, null, 0, 0, true);
+
+    /** The options by their one name each (the CLI's --NAME; the loader maps its options to these). */
+    public enum Key {
+        BITS("bits"), BASE("base"), ARCH("arch"), FILE_OFFSET("file-offset"), TABLE("table"), RELOCATIONS("relocations");
+
+        public final String name;
+
+        Key(String name) { this.name = name; }
+    }
+
+    public KernelOptions {
+        if (bits != null && bits != 32 && bits != 64) throw new IllegalArgumentException("bits must be 32 or 64, not " + bits);
+        if (fileOffset < 0) throw new IllegalArgumentException("file offset must be 0 or more");
+        if (table < 0) throw new IllegalArgumentException("table must be 0 or more");
+    }
+
+    /**
+     * These options with {@code key} set from its text form; an empty or blank text means
+     * "infer" (the default). The message of the exception is one line naming the option.
+     */
+    public KernelOptions with(Key key, String text) throws KernelFormatException {
+        String t = text == null ? "" : text.trim();
+        return switch (key) {
+            case BITS -> new KernelOptions(t.isEmpty() ? null : parseBits(t), base, arch, fileOffset, table, relocations);
+            case BASE -> new KernelOptions(bits, t.isEmpty() ? null : parseHex(key, t), arch, fileOffset, table, relocations);
+            case ARCH -> new KernelOptions(bits, base, t.isEmpty() ? null : parseArch(t), fileOffset, table, relocations);
+            case FILE_OFFSET -> new KernelOptions(bits, base, arch, t.isEmpty() ? 0 : parseHex(key, t), table, relocations);
+            case TABLE -> new KernelOptions(bits, base, arch, fileOffset, t.isEmpty() ? 0 : parseTable(t), relocations);
+            case RELOCATIONS -> new KernelOptions(bits, base, arch, fileOffset, table, t.isEmpty() || parseBoolean(key, t));
+        };
+    }
+
+    static int parseBits(String t) throws KernelFormatException {
+        if (t.equals("32")) return 32;
+        if (t.equals("64")) return 64;
+        throw new KernelFormatException("bits: " + t + " is not a word size (32 or 64)");
+    }
+
+    /** A hexadecimal number, with or without 0x: addresses and offsets as the kernel prints them. */
+    static long parseHex(Key key, String t) throws KernelFormatException {
+        String digits = t.regionMatches(true, 0, "0x", 0, 2) ? t.substring(2) : t;
+        if (digits.isEmpty() || digits.length() > 16 || !digits.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
+            throw new KernelFormatException(key.name + ": " + t + " is not a hexadecimal " + (key == Key.BASE ? "address" : "offset")
+                    + " (e.g. 0xffffffc008000000)");
+        }
+        long v = Long.parseUnsignedLong(digits, 16);
+        if (key == Key.FILE_OFFSET && v < 0) throw new KernelFormatException(key.name + ": " + t + " is beyond any file");
+        return v;
+    }
+
+    static Architecture parseArch(String t) throws KernelFormatException {
+        for (Architecture a : Architecture.values()) {
+            if (a.name().equalsIgnoreCase(t) || a.displayName().equalsIgnoreCase(t)) return a;
+        }
+        throw new KernelFormatException("arch: " + t + " is not one of " + archNames());
+    }
+
+    /** The architecture names the parser takes, for help texts. */
+    public static String archNames() {
+        StringBuilder sb = new StringBuilder();
+        for (Architecture a : Architecture.values()) sb.append(sb.length() == 0 ? "" : ", ").append(a.name().toLowerCase(Locale.ROOT));
+        return sb.toString();
+    }
+
+    static int parseTable(String t) throws KernelFormatException {
+        try {
+            int n = Integer.parseInt(t);
+            if (n >= 0) return n;
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new KernelFormatException("table: " + t + " is not a table number (0 = the first table found, 1 = the second, ...)");
+    }
+
+    static boolean parseBoolean(Key key, String t) throws KernelFormatException {
+        if (t.equalsIgnoreCase("true") || t.equalsIgnoreCase("yes") || t.equals("1")) return true;
+        if (t.equalsIgnoreCase("false") || t.equalsIgnoreCase("no") || t.equals("0")) return false;
+        throw new KernelFormatException(key.name + ": " + t + " is not true or false");
+    }
+
+    public KernelOptions withBits(Integer bits) { return new KernelOptions(bits, base, arch, fileOffset, table, relocations); }
+    public KernelOptions withTable(int table) { return new KernelOptions(bits, base, arch, fileOffset, table, relocations); }
+    public KernelOptions withRelocations(boolean on) { return new KernelOptions(bits, base, arch, fileOffset, table, on); }
+
+    /** True if {@code o} reads the same kernel out of the same bytes (relocations aside: they change no reading). */
+    public boolean readsLike(KernelOptions o) {
+        return Objects.equals(bits, o.bits) && Objects.equals(base, o.base) && arch == o.arch
+                && fileOffset == o.fileOffset && table == o.table;
+    }
+
+    /** The options that differ from the defaults, in their text form, keyed as reports key fields (file_offset): what `info` shows as overrides. */
+    public Map<String, String> given() {
+        Map<String, String> m = new LinkedHashMap<>();
+        if (bits != null) m.put(Key.BITS.name, String.valueOf(bits));
+        if (base != null) m.put(Key.BASE.name, "0x" + Long.toHexString(base));
+        if (arch != null) m.put(Key.ARCH.name, arch.name().toLowerCase(Locale.ROOT));
+        if (fileOffset != 0) m.put("file_offset", "0x" + Long.toHexString(fileOffset));
+        if (table != 0) m.put(Key.TABLE.name, String.valueOf(table));
+        if (!relocations) m.put(Key.RELOCATIONS.name, "false");
+        return m;
+    }
+
+    KallsymsFinder.Hints hints() {
+        return new KallsymsFinder.Hints(bits, base);
+    }
+
+    LayoutInference.Overrides overrides() {
+        return new LayoutInference.Overrides(arch, base);
+    }
+}
