@@ -38,11 +38,13 @@ import kernelloader.reloc.Relocations;
  *   image()        the peeled image as found; never written
  *   kallsyms()     the symbol table in it
  *   banner(), version()
- *   layout()       architecture, word size, byte order, base, regions, entry   (image + kallsyms + options)
- *   relocations()  RELATIVE relocations as data                                (image + layout)
+ *   (inferred layout: architecture, word size, byte order, base, regions, entry (image + kallsyms + options))
+ *   relocations()  RELATIVE relocations as data                                (image + inferred layout)
  *   relocated()    the image with them applied: a copy, only if there are any
- *   exports()      __ksymtab, read from relocated()                            (relocated + layout + kallsyms + version)
- *   btf()          .BTF, read from image()                                      (image + layout + kallsyms)
+ *   exports()      __ksymtab, read from relocated()                            (relocated + inferred layout + kallsyms + version)
+ *   layout()       the inferred layout, with bss reaching the exported variables past the image
+ *                  where nothing else says where memory ends                    (inferred layout + exports)
+ *   btf()          .BTF, read from image()                                      (image + inferred layout + kallsyms)
  *   config()       the embedded .config                                         (image)
  * </pre>
  * Each facet is a {@link Facet}: its value or the reason there is none. Whether a face loads
@@ -67,6 +69,7 @@ public final class Kernel {
     private final Diagnostics.Recorder diagnostics;
 
     private final Lazy<Facet<String>> banner = new Lazy<>();
+    private final Lazy<Facet<KernelLayout>> inferredLayout = new Lazy<>();
     private final Lazy<Facet<KernelLayout>> layout = new Lazy<>();
     private final Lazy<Facet<Relocations>> relocations = new Lazy<>();
     private final Lazy<KernelImage> relocated = new Lazy<>();
@@ -233,9 +236,25 @@ public final class Kernel {
         return v != null ? Facet.of(v) : Facet.absent(b.present() ? "the banner names no release: " + b.orNull() : b.why());
     }
 
-    /** Where the kernel lives in memory; the program's own map for {@link #fromMemory}. */
+    /**
+     * Where the kernel lives in memory; the program's own map for {@link #fromMemory}. For a raw
+     * image whose memory end nothing states (no image_size, no _end in kallsyms), the exported
+     * variables past the image's end extend it with an uninitialised bss region.
+     */
     public Facet<KernelLayout> layout() {
         return layout.get(() -> {
+            Facet<KernelLayout> l = inferredLayout();
+            if (!l.present() || givenLayout != null) return l;
+            ExportTable t = exports().orNull();
+            if (t == null) return l;
+            long[] values = t.exports().stream().mapToLong(e -> e.value()).toArray();
+            return Facet.of(LayoutInference.withBssReaching(l.orNull(), image, kallsyms.orNull(), values));
+        });
+    }
+
+    /** The layout inferred from the image and kallsyms alone: what the tables are read through. */
+    private Facet<KernelLayout> inferredLayout() {
+        return inferredLayout.get(() -> {
             if (givenLayout != null) return Facet.of(givenLayout);
             if (!kallsyms.present()) return Facet.absent(kallsyms.why());
             return timed("layout", () -> Facet.of(LayoutInference.infer(image, kallsyms.orNull(), options.overrides())));
@@ -245,7 +264,7 @@ public final class Kernel {
     /** The kernel's RELATIVE relocations (arm64, RISC-V, ... raw images linked with RELA), as data. */
     public Facet<Relocations> relocations() {
         return relocations.get(() -> {
-            Facet<KernelLayout> l = layout();
+            Facet<KernelLayout> l = inferredLayout();
             if (!l.present()) return Facet.absent(l.why());
             return timed("relocations", () -> RelativeRelocations.find(image, l.orNull()));
         });
@@ -269,7 +288,7 @@ public final class Kernel {
     /** The exported symbols (__ksymtab), always read from {@link #relocated()}. */
     public Facet<ExportTable> exports() {
         return exports.get(() -> {
-            Facet<KernelLayout> l = layout();
+            Facet<KernelLayout> l = inferredLayout();
             if (!l.present()) return Facet.absent(l.why());
             KernelImage bytes = relocated();
             return timed("exports", () -> {
@@ -295,7 +314,7 @@ public final class Kernel {
     public Facet<BtfLocator.Found> btfOver(Btf base) {
         BtfLocator.Outcome o;
         if (kallsyms.present()) {
-            o = BtfLocator.find(image, layout().orNull(), kallsyms.orNull(), base);
+            o = BtfLocator.find(image, inferredLayout().orNull(), kallsyms.orNull(), base);
         } else {
             List<String> tried = new ArrayList<>();
             byte[] file = unsearchedFile != null ? unsearchedFile : image.data();

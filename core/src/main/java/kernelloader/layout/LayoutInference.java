@@ -109,18 +109,8 @@ public final class LayoutInference {
     /** Regions of a raw image at {@code base}, cut at the boundary symbols kallsyms has. */
     static List<MemoryRegion> regionsFromSymbols(KernelImage img, KallsymsTable k, long base) {
         long end = base + img.length();
-        long memEnd = end;
-        // bss beyond the file: the arm64/RISC-V header's image_size, or the _end symbol
-        for (Layer l : img.layers()) {
-            int at = l.detail().indexOf("image_size 0x");
-            if (at >= 0) {
-                String hex = l.detail().substring(at + 13).split("[,)\\s]")[0];
-                long size = Long.parseUnsignedLong(hex, 16);
-                if (size > img.length() && size < img.length() + (1L << 30)) memEnd = base + size;
-            }
-        }
-        Long symEnd = k.addressOf("_end");
-        if (symEnd != null && Long.compareUnsigned(symEnd, memEnd) > 0 && symEnd - base < img.length() + (1L << 30)) memEnd = symEnd;
+        Long known = memoryEnd(img, k, base);
+        long memEnd = known == null ? end : known;
         // boundaries in address order, each with the region it starts
         // (where boundaries coincide the first listed names the region: symbols that start
         // something come before _etext, which only ends the text: on LoongArch init follows it)
@@ -172,6 +162,50 @@ public final class LayoutInference {
                     r.fileOffset(), r.permissions().charAt(0) + "" + r.permissions().charAt(1) + "x") : r);
         }
         return out;
+    }
+
+    /**
+     * Where a raw image's memory ends, bss included, when the image says it: the arm64/RISC-V
+     * header's image_size, or the _end symbol; null when neither does (a zImage's kernel whose
+     * kallsyms lacks data symbols: its bss is then known only from what points into it).
+     */
+    static Long memoryEnd(KernelImage img, KallsymsTable k, long base) {
+        long end = base + img.length();
+        Long memEnd = null;
+        for (Layer l : img.layers()) {
+            int at = l.detail().indexOf("image_size 0x");
+            if (at >= 0) {
+                String hex = l.detail().substring(at + 13).split("[,)\\s]")[0];
+                long size = Long.parseUnsignedLong(hex, 16);
+                if (size > img.length() && size < img.length() + (1L << 30)) memEnd = base + size;
+            }
+        }
+        Long symEnd = k.addressOf("_end");
+        if (symEnd != null && Long.compareUnsigned(symEnd, memEnd == null ? end : memEnd) > 0 && symEnd - base < img.length() + (1L << 30)) {
+            memEnd = symEnd;
+        }
+        return memEnd != null ? memEnd : symEnd != null ? end : null;
+    }
+
+    /**
+     * {@code layout} with an uninitialised "bss" region after the image up to the page past the
+     * highest of {@code addresses} that lies beyond it (by at most 64 MiB), for images whose
+     * memory end is unknown (see {@link #memoryEnd}): exported variables there are the evidence
+     * that the kernel's memory goes on. The layout as it was when none lies beyond.
+     */
+    public static KernelLayout withBssReaching(KernelLayout layout, KernelImage img, KallsymsTable k, long[] addresses) {
+        if (img.elf() != null || memoryEnd(img, k, layout.base().value()) != null) return layout;
+        long end = layout.base().value() + img.length();
+        long highest = end;
+        for (long a : addresses) {
+            if (Long.compareUnsigned(a, highest) >= 0 && Long.compareUnsigned(a - end, 64L << 20) < 0) highest = a + 1;
+        }
+        if (highest == end) return layout;
+        for (MemoryRegion r : layout.regions()) if (Long.compareUnsigned(r.end(), end) > 0) return layout;
+        long stop = (highest + 0xfff) & ~0xfffL;
+        List<MemoryRegion> regions = new ArrayList<>(layout.regions());
+        regions.add(new MemoryRegion("bss", end, stop - end, -1, "rw-"));
+        return new KernelLayout(layout.arch(), layout.bits(), layout.order(), layout.base(), regions, layout.entry());
     }
 
     /** Adds [start, stop), the part past the file's end as uninitialised. */

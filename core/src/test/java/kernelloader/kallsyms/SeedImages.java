@@ -23,6 +23,21 @@ public final class SeedImages {
         return image(SyntheticKallsyms.Era.V2_6_10, 64, ByteOrder.BIG_ENDIAN, symbols, 0xc000000000008000L);
     }
 
+    /**
+     * An OpenWrt-style MIPS kernel image: 32-bit big-endian, 4.14-era table with the names stored
+     * uncompressed (OpenWrt's KALLSYMS_UNCOMPRESSED patch: no token table), code-like bytes
+     * before it and pointers to its symbols after it, linked at 0x80060000.
+     */
+    public static byte[] openwrtMips32(int symbols) {
+        SyntheticKallsyms k = new SyntheticKallsyms();
+        k.era = SyntheticKallsyms.Era.V4_6;
+        k.bits = 32;
+        k.order = ByteOrder.BIG_ENDIAN;
+        k.uncompressed = true;
+        SyntheticKallsyms.Built built = k.build(SyntheticKallsyms.symbols(18, symbols, 0x80060000L, false, false));
+        return SyntheticImage.raw(built, k, 7, 2000).bytes;
+    }
+
     private static byte[] image(SyntheticKallsyms.Era era, int bits, ByteOrder order, int symbols, long text) {
         SyntheticKallsyms k = new SyntheticKallsyms();
         k.era = era;

@@ -1,6 +1,7 @@
 package kernelloader.ghidra;
 
 import java.io.ByteArrayInputStream;
+import java.util.Arrays;
 
 import ghidra.app.util.MemoryBlockUtils;
 import ghidra.app.util.importer.MessageLog;
@@ -61,10 +62,12 @@ final class KernelProgramBuilder {
         monitor.setMessage("Creating memory blocks");
         int blocks = createBlocks(program, k.image(), layout, log, monitor);
         if (settings.kernel().relocations() && k.relocations().present()) {
-            int applied = applyRelocations(program, k.relocations().orNull(), monitor);
-            log.appendMsg(who, "applied " + applied + " " + k.relocations().orNull().typeName() + " relocations (of "
-                    + k.relocations().orNull().count() + " in the table at image offset 0x"
-                    + Integer.toHexString(k.relocations().orNull().tableStart()) + ")");
+            long t0 = System.nanoTime();
+            Relocations r = k.relocations().orNull();
+            int applied = applyRelocations(program, r, monitor);
+            log.appendMsg(who, "applied " + applied + " " + r.typeName() + " relocations (of " + r.count()
+                    + " in the table at image offset 0x" + Integer.toHexString(r.tableStart()) + "), "
+                    + (System.nanoTime() - t0) / 1_000_000 + " ms");
         }
         Counts c = applySymbols(program, symbols, settings.functions(), monitor);
         program.getSymbolTable().addExternalEntryPoint(
@@ -104,7 +107,9 @@ final class KernelProgramBuilder {
     /**
      * Writes each relocation's value into program memory as the kernel does at boot, and records
      * it (type, value, the bytes it replaced) in the program's relocation table, as Ghidra's ELF
-     * loader does. Returns how many were applied (places outside initialised memory are not).
+     * loader does. Each block is read, patched and written back whole (one write per block, not
+     * one per relocation: 187 000 small writes took 2 s). Returns how many were applied (places
+     * outside initialised memory are not).
      */
     static int applyRelocations(Program program, Relocations r, TaskMonitor monitor) throws Exception {
         AddressSpace space = program.getAddressFactory().getDefaultAddressSpace();
@@ -112,16 +117,25 @@ final class KernelProgramBuilder {
         RelocationTable table = program.getRelocationTable();
         monitor.setMessage("Applying " + r.typeName() + " relocations");
         int applied = 0;
-        for (int i = 0; i < r.count(); i++) {
-            if ((i & 0xfff) == 0) monitor.checkCancelled();
-            Address a = addressOrNull(space, r.places()[i]);
-            MemoryBlock b = a == null ? null : memory.getBlock(a);
-            if (b == null || !b.isInitialized() || !memory.contains(a.add(Relocations.WIDTH - 1))) continue;
-            byte[] old = new byte[Relocations.WIDTH];
-            memory.getBytes(a, old);
-            memory.setBytes(a, r.bytes(i));
-            table.add(a, Relocation.Status.APPLIED, r.type(), new long[] {r.values()[i]}, old, null);
-            applied++;
+        for (MemoryBlock b : memory.getBlocks()) {
+            monitor.checkCancelled();
+            if (!b.isInitialized() || b.getSize() > Integer.MAX_VALUE || !b.getStart().getAddressSpace().equals(space)) continue;
+            long start = b.getStart().getOffset(), size = b.getSize();
+            byte[] bytes = null;
+            for (int i = 0; i < r.count(); i++) {
+                long off = r.places()[i] - start;
+                if (off < 0 || off + Relocations.WIDTH > size) continue;
+                if (bytes == null) {
+                    bytes = new byte[(int) size];
+                    b.getBytes(b.getStart(), bytes);
+                }
+                byte[] value = r.bytes(i);
+                byte[] old = Arrays.copyOfRange(bytes, (int) off, (int) off + Relocations.WIDTH);
+                System.arraycopy(value, 0, bytes, (int) off, Relocations.WIDTH);
+                table.add(b.getStart().add(off), Relocation.Status.APPLIED, r.type(), new long[] {r.values()[i]}, old, null);
+                if ((++applied & 0xfff) == 0) monitor.checkCancelled();
+            }
+            if (bytes != null) b.putBytes(b.getStart(), bytes);
         }
         return applied;
     }

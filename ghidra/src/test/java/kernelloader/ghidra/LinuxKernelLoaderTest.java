@@ -64,6 +64,8 @@ class LinuxKernelLoaderTest {
             Address kfreeAt = p.getAddressFactory().getDefaultAddressSpace().getAddress(nm.get("kfree"));
             assertEquals("EXPORT_SYMBOL(kfree), CRC " + kfree.split("\t")[0],
                     p.getListing().getComment(ghidra.program.model.listing.CodeUnit.PLATE_COMMENT, kfreeAt));
+            // every export marked, as symvers lists them (the model's exports, read with relocations applied)
+            ImportReadsWhatListReadsTest.assertMarksAreSymvers(p, k);
             Address initTask = p.getAddressFactory().getDefaultAddressSpace().getAddress(nm.get("init_task"));
             assertNotNull(p.getSymbolTable().getGlobalSymbol("init_task", initTask), "exported data labelled at nm's address");
 
