@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import com.google.gson.Gson;
@@ -16,6 +17,7 @@ import com.google.gson.Gson;
 import kernelloader.corpus.Corpus;
 
 /** The command line as a user runs it: output formats, overrides and errors. */
+@Tag("corpus")
 class KallsymsCliTest {
     record Run(int code, String out, String err) {}
 

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -42,6 +43,7 @@ import kernelloader.layout.LayoutInference;
  * (every type's kind, name, size, member offsets, values), and our C header compiles — with
  * the kernel's layout, on the kernels gcc here can lay out (amd64).
  */
+@Tag("corpus")
 public class DebianBtfTest {
     static List<Corpus.Kernel> kernels() {
         List<Corpus.Kernel> out = new ArrayList<>();

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -23,6 +24,7 @@ import kernelloader.kallsyms.KallsymsTable;
  * Every fetched Debian kernel, read exactly as Debian ships it, must list every kallsyms symbol
  * with the address, name and type that nm reads from the matching -dbg vmlinux.
  */
+@Tag("corpus")
 class DebianCorpusTest {
 
     static List<Corpus.Kernel> kernels() {

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -25,6 +26,7 @@ import kernelloader.layout.MemoryRegion;
  * -dbg vmlinux: architecture and Ghidra language, the base (the bytes at nm's linux_banner read
  * "Linux version" in our map), and every region boundary we name after a symbol.
  */
+@Tag("corpus")
 class DebianLayoutTest {
     static List<Corpus.Kernel> kernels() {
         return Corpus.kernels();

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -29,6 +30,7 @@ import kernelloader.layout.LayoutInference;
  * vmlinux lines of Debian's own Module.symvers (linux-headers): the same lines, order aside —
  * symbols, CRCs, export kinds, namespaces, columns. Each export's value is nm's address.
  */
+@Tag("corpus")
 class DebianSymversTest {
     static List<Corpus.Kernel> kernels() {
         return Corpus.kernels();

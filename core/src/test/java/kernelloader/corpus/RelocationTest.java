@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Map;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import kernelloader.kernel.Kernel;
@@ -20,6 +21,7 @@ import kernelloader.reloc.Relocations;
  * Relocatable kernels whose data pointers are only filled in at boot: after applying the RELA
  * table, sys_call_table[0] holds the address of the first system call, as in the -dbg vmlinux.
  */
+@Tag("corpus")
 class RelocationTest {
     private static long firstSyscallAfterRelocation(String id, String expectedSymbol) throws Exception {
         Corpus.Kernel k = Corpus.kernel(id);

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -25,6 +26,7 @@ import kernelloader.layout.LayoutInference;
  * order; nm finds start_kernel at nm-of-the-dbg-vmlinux's address; objdump shows "Linux
  * version" at linux_banner's address.
  */
+@Tag("corpus")
 class ElfExportTest {
     static List<Corpus.Kernel> kernels() {
         return Corpus.kernels();

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Random;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import kernelloader.TestFiles;
@@ -61,6 +62,8 @@ class BadInputTest {
     }
 
     @Test
+
+    @Tag("corpus")
     void kernelWithoutKallsyms() throws Exception {
         // the real armhf kernel, with its token table wiped: a kernel built without KALLSYMS
         Kernel m = Kernel.read(Corpus.kernel("bullseye-armhf-armmp").image(), KernelOptions.DEFAULT);
@@ -72,6 +75,8 @@ class BadInputTest {
     }
 
     @Test
+
+    @Tag("corpus")
     void truncatedKernel() throws Exception {
         byte[] z = zImage();
         byte[] cut = Arrays.copyOf(z, z.length * 3 / 10);
@@ -80,6 +85,8 @@ class BadInputTest {
     }
 
     @Test
+
+    @Tag("corpus")
     void corruptedCompressedStream() throws Exception {
         byte[] z = zImage();
         Random r = new Random(7);

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -26,6 +27,7 @@ import kernelloader.layout.LayoutInference;
  * in a flash-dump-like file: leading garbage, trailing erased flash. Every one must give the
  * same symbol table as the plain image.
  */
+@Tag("corpus")
 class CompressionTest {
     private static Path dir;
     private static Path plain;

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -31,6 +32,7 @@ import kernelloader.layout.LayoutInference;
  * U-Boot uImage and FIT (mkimage), a flash dump; and headers that lie. Every wrapping must give
  * back the plain kernel's exact listing and report the layer with its header fields.
  */
+@Tag("corpus")
 class ContainerTest {
     private static Path dir;
     private static Path imageGz;

@@ -24,6 +24,7 @@ import ghidra.app.util.headless.HeadlessAnalyzer;
 import ghidra.app.util.headless.HeadlessOptions;
 import ghidra.app.util.importer.AutoImporter;
 import ghidra.app.util.importer.MessageLog;
+import ghidra.app.util.opinion.LoadException;
 import ghidra.app.util.opinion.LoadResults;
 import ghidra.base.project.GhidraProject;
 import ghidra.framework.Application;
@@ -34,6 +35,8 @@ import ghidra.framework.remote.GhidraServerHandle;
 import ghidra.program.model.listing.Program;
 import ghidra.util.task.TaskMonitor;
 import kernelloader.cli.ProgramImporter;
+import kernelloader.image.KernelFormatException;
+import kernelloader.kernel.Kernel;
 
 /**
  * `./kallsyms import`, the CLI's one door into Ghidra (found by ServiceLoader): starts the Ghidra
@@ -87,7 +90,7 @@ public final class HeadlessImport implements ProgramImporter {
             GhidraProject project = exists ? GhidraProject.openProject(dir.toString(), projectName)
                     : GhidraProject.createProject(dir.toString(), projectName, false);
             try {
-                Map<String, Object> summary = importOne(project, file.toFile(), dir, name, loaderArgs(settings), t0);
+                Map<String, Object> summary = importOne(project, file.toFile(), dir, name, settings, t0);
                 imported = true;
                 return summary;
             } finally {
@@ -98,18 +101,22 @@ public final class HeadlessImport implements ProgramImporter {
         }
     }
 
-    private static Map<String, Object> importOne(GhidraProject project, File file, Path dir, String name,
-                                                 List<Pair<String, String>> loaderArgs, long t0) throws Exception {
+    private static Map<String, Object> importOne(GhidraProject project, File file, Path dir, String name, Settings settings, long t0)
+            throws Exception {
+        List<Pair<String, String>> loaderArgs = loaderArgs(settings);
         Object consumer = new Object();
         MessageLog log = new MessageLog();
         // with options given, our loader is used outright; without, Ghidra's best guess picks it
-        LoadResults<Program> results = loaderArgs.isEmpty()
-                ? AutoImporter.importByUsingBestGuess(file, project.getProject(), "/", consumer, log, TaskMonitor.DUMMY)
-                : AutoImporter.importByUsingSpecificLoaderClass(file, project.getProject(), "/", LinuxKernelLoader.class, loaderArgs,
-                        consumer, log, TaskMonitor.DUMMY);
-        if (results == null || results.size() == 0) {
-            throw new IOException(file + ": Ghidra found no loader for this file: " + log.toString().trim());
+        LoadResults<Program> results;
+        try {
+            results = loaderArgs.isEmpty()
+                    ? AutoImporter.importByUsingBestGuess(file, project.getProject(), "/", consumer, log, TaskMonitor.DUMMY)
+                    : AutoImporter.importByUsingSpecificLoaderClass(file, project.getProject(), "/", LinuxKernelLoader.class, loaderArgs,
+                            consumer, log, TaskMonitor.DUMMY);
+        } catch (LoadException e) {
+            results = null;
         }
+        if (results == null || results.size() == 0) throw new KernelFormatException(whyNot(file, settings));
         DomainFile saved;
         Map<String, Object> out = new LinkedHashMap<>();
         long loaded = System.nanoTime();
@@ -137,6 +144,18 @@ public final class HeadlessImport implements ProgramImporter {
         // a saved program can be renamed once nothing holds it open
         if (name != null && !name.equals(saved.getName())) out.put("program", saved.setName(name).getPathname());
         return out;
+    }
+
+    /** Why our loader did not take {@code file}: the core's own reason (what was searched), in one line. */
+    private static String whyNot(File file, Settings settings) {
+        try {
+            Kernel k = Kernel.read(file.toPath(), settings.kernel());
+            if (!k.kallsyms().present()) return k.kallsyms().why();
+            return file + ": a kernel Ghidra 10.3 has no language for ("
+                    + (k.layout().orNull() == null ? "unknown architecture" : k.layout().orNull().ghidraLanguage()) + ")";
+        } catch (IOException | KernelFormatException e) {
+            return e.getMessage();
+        }
     }
 
     /** Removes the project files this import made (and the folder, if it made that too). */

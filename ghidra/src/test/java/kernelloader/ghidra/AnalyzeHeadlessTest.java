@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -23,6 +24,7 @@ import kernelloader.kallsyms.KallsymsFinder;
  * must equal `./kallsyms list` byte for byte, and -postScript ExportModuleSymvers.java OUT, whose
  * lines must be Debian's Module.symvers.
  */
+@Tag("corpus")
 class AnalyzeHeadlessTest {
 
     @ParameterizedTest(name = "{0} {1}")

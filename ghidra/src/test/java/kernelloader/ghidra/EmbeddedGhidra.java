@@ -25,12 +25,14 @@ public final class EmbeddedGhidra {
 
     private EmbeddedGhidra() {}
 
+    /** Starts Ghidra once, and makes our loader, analyzer and exporters known to it (as `./kallsyms import` does). */
     public static synchronized void start() throws Exception {
         if (started) return;
         Path home = Path.of(System.getProperty("java.io.tmpdir"), "ghidra-home");
         Files.createDirectories(home);
         System.setProperty("user.home", home.toString());
         Application.initializeApplication(new GhidraJarApplicationLayout(), new HeadlessGhidraApplicationConfiguration());
+        ExtensionRegistration.register();
         started = true;
     }
 

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import ghidra.program.model.listing.Program;
@@ -18,6 +19,7 @@ import kernelloader.corpus.Corpus;
 import kernelloader.kallsyms.KallsymsFinder;
 
 /** File→Export from a program our loader made: /proc/kallsyms equal to `list`; an ELF binutils reads; Debian's Module.symvers. */
+@Tag("corpus")
 class ExporterTest {
     @Test
     void exportersWriteKallsymsElfAndModuleSymvers() throws Exception {

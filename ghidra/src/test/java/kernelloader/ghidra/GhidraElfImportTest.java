@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -28,6 +29,7 @@ import kernelloader.layout.LayoutInference;
  * language, the "Linux version" string at linux_banner's address, start_kernel labelled where
  * the -dbg vmlinux has it.
  */
+@Tag("corpus")
 class GhidraElfImportTest {
 
     @ParameterizedTest(name = "{0}")

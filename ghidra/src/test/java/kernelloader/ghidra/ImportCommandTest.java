@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import com.google.gson.Gson;
@@ -19,6 +20,7 @@ import kernelloader.cli.KallsymsCli;
 import kernelloader.corpus.Corpus;
 
 /** `./kallsyms import`: a saved Ghidra project with the kernel loaded by our loader, and its summary. */
+@Tag("corpus")
 class ImportCommandTest {
     @Test
     @SuppressWarnings("unchecked")
@@ -36,7 +38,7 @@ class ImportCommandTest {
         assertEquals("ARM:LE:32:v8", r.get("language"));
         assertEquals("0xc0208000", r.get("base_address"));
         assertEquals(43274.0, r.get("labels"));
-        assertEquals(4.0, r.get("blocks"));
+        assertEquals(5.0, r.get("blocks"), "text, rodata, init.text, init.data, and the bss its exported variables reveal");
         assertTrue((Double) r.get("functions") > 40000, r.toString());
         assertTrue(r.containsKey("seconds"));
         assertTrue(Files.exists(project.resolve("kernels.gpr")), "project file");
@@ -86,5 +88,38 @@ class ImportCommandTest {
         String e = err.toString(StandardCharsets.UTF_8).trim();
         assertTrue(e.startsWith("kallsyms: cannot reach the Ghidra Server of ghidra://localhost:1/kernels (localhost:1)"), e);
         assertEquals(1, e.split("\n").length, e);
+    }
+
+    @Test
+    void aRelativeProjectFolderWorksAndAFailedImportLeavesNothingBehind() throws Exception {
+        EmbeddedGhidra.start();
+        // relative to the working directory, as README's first command gives it
+        Path rel = Path.of("target", "relative-" + System.nanoTime(), "kernels");
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        int code = KallsymsCli.run(new String[] {"import", Corpus.kernel("bullseye-armhf-armmp").image().toString(), "--project", rel.toString()},
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(0, code, err.toString());
+        assertTrue(Files.exists(rel.resolve("kernels.gpr")), "project in the relative folder");
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("program:       /image"), out.toString());
+
+        // a file that is no kernel, into a project that does not exist yet: one line, and no folder left
+        Path noise = TestFiles.tempDir("noise").resolve("noise.bin");
+        byte[] junk = new byte[1 << 20];
+        new java.util.Random(8).nextBytes(junk);
+        Files.write(noise, junk);
+        Path fresh = Path.of("target", "fresh-" + System.nanoTime(), "kernels");
+        ByteArrayOutputStream out2 = new ByteArrayOutputStream(), err2 = new ByteArrayOutputStream();
+        int failed = KallsymsCli.run(new String[] {"import", noise.toString(), "--project", fresh.toString()},
+                new PrintStream(out2, true, StandardCharsets.UTF_8), new PrintStream(err2, true, StandardCharsets.UTF_8));
+        assertEquals(1, failed);
+        String e = err2.toString(StandardCharsets.UTF_8).trim();
+        assertEquals(1, e.split("\n").length, e);
+        assertTrue(e.startsWith("kallsyms: " + noise + ": no kallsyms table found (searched 1048576 bytes"), e);
+        assertTrue(!Files.exists(fresh), "the project folder the import made is gone");
+        // an existing project keeps what it had
+        ByteArrayOutputStream out3 = new ByteArrayOutputStream(), err3 = new ByteArrayOutputStream();
+        assertEquals(1, KallsymsCli.run(new String[] {"import", noise.toString(), "--project", rel.toString()},
+                new PrintStream(out3, true, StandardCharsets.UTF_8), new PrintStream(err3, true, StandardCharsets.UTF_8)));
+        assertTrue(Files.exists(rel.resolve("kernels.gpr")), "an existing project is left as it was");
     }
 }

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import generic.stl.Pair;
@@ -37,6 +38,7 @@ import kernelloader.layout.LayoutInference;
  * KallsymsAnalyzer on kernels other loaders brought in: a raw binary at its base (Ghidra's
  * BinaryLoader) and a stripped vmlinux (Ghidra's ELF loader): the same labels as `list`.
  */
+@Tag("corpus")
 class KallsymsAnalyzerTest {
 
     private static Program load(File f, Class<? extends Loader> loader, List<Pair<String, String>> args, String lang,

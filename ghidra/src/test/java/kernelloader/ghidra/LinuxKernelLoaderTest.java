@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -23,6 +24,7 @@ import kernelloader.kallsyms.KallsymsFinder;
  * file as Debian ships it picks our loader, with the right language, a label per kallsyms
  * symbol, the banner bytes at linux_banner and start_kernel a function where it belongs.
  */
+@Tag("corpus")
 class LinuxKernelLoaderTest {
 
     @ParameterizedTest(name = "{0}")

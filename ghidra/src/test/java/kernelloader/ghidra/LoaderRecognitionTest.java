@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import ghidra.app.util.bin.ByteArrayProvider;
@@ -27,6 +28,8 @@ class LoaderRecognitionTest {
     }
 
     @Test
+
+    @Tag("corpus")
     void aKernelGetsOnePreferredLoadSpec() throws Exception {
         EmbeddedGhidra.start();
         byte[] img = Files.readAllBytes(kernelloader.corpus.Corpus.kernel("sid-riscv64-riscv64").image());
