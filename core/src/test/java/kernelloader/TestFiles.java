@@ -6,6 +6,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
+
+import com.sun.management.ThreadMXBean;
+
+import kernelloader.corpus.Corpus;
+import kernelloader.kallsyms.KallsymsTable;
+import kernelloader.kernel.Kernel;
+import kernelloader.kernel.KernelOutputs;
 
 /** Helpers for tests that run Debian's real tools and measure what the core allocates. */
 public final class TestFiles {
@@ -28,19 +36,19 @@ public final class TestFiles {
 
     /** Bytes allocated by the current thread so far (HotSpot's ThreadMXBean). */
     public static long allocatedBytes() {
-        var bean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        var bean = (ThreadMXBean) ManagementFactory.getThreadMXBean();
         return bean.getThreadAllocatedBytes(Thread.currentThread().getId());
     }
 
     /** Writes the ELF `./kallsyms elf` writes for {@code k} (relocations and .BTF included). */
-    public static Path writeElf(kernelloader.kernel.Kernel k, Path out) throws Exception {
+    public static Path writeElf(Kernel k, Path out) throws Exception {
         try (var os = Files.newOutputStream(out)) {
-            kernelloader.kernel.KernelOutputs.elf(k, os);
+            KernelOutputs.elf(k, os);
         }
         return out;
     }
 
-    public static List<String> listing(kernelloader.kallsyms.KallsymsTable t) throws IOException {
+    public static List<String> listing(KallsymsTable t) throws IOException {
         StringBuilder sb = new StringBuilder();
         t.writeProcKallsyms(sb);
         return new ArrayList<>(List.of(sb.toString().split("\n")));
@@ -55,8 +63,8 @@ public final class TestFiles {
     public static Path twoKernelDump() throws IOException, InterruptedException {
         Path dir = tempDir("two-kernels");
         Path gz = dir.resolve("bookworm.gz");
-        sh("gzip -n -c " + kernelloader.corpus.Corpus.kernel("bookworm-arm64-arm64").image() + " > " + gz);
-        java.util.Random r = new java.util.Random(5);
+        sh("gzip -n -c " + Corpus.kernel("bookworm-arm64-arm64").image() + " > " + gz);
+        Random r = new Random(5);
         byte[] head = new byte[1 << 20];
         r.nextBytes(head);
         byte[] packed = Files.readAllBytes(gz);
@@ -68,7 +76,7 @@ public final class TestFiles {
             out.write(head);
             out.write(packed);
             out.write(pad);
-            out.write(Files.readAllBytes(kernelloader.corpus.Corpus.kernel("sid-arm64-arm64").image()));
+            out.write(Files.readAllBytes(Corpus.kernel("sid-arm64-arm64").image()));
         }
         Files.delete(gz);
         return dump;

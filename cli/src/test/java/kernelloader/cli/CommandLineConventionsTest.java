@@ -10,7 +10,9 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
+import java.util.Random;
 
 import org.junit.jupiter.api.Test;
 
@@ -67,7 +69,7 @@ class CommandLineConventionsTest {
         // random bytes have nothing to peel: one line, no output
         Path noise = dir.resolve("noise");
         byte[] junk = new byte[1 << 16];
-        new java.util.Random(3).nextBytes(junk);
+        new Random(3).nextBytes(junk);
         Files.write(noise, junk);
         Run nothing = run("unpack", noise.toString(), "-");
         assertEquals(1, nothing.code());
@@ -77,10 +79,10 @@ class CommandLineConventionsTest {
         TestFiles.sh("gzip -n -c " + f + " > " + gz);
         Run unpacked = run("unpack", gz.toString(), "-");
         assertEquals(0, unpacked.code(), unpacked.err());
-        assertTrue(java.util.Arrays.equals(Files.readAllBytes(f), unpacked.bytes()), "stdout holds the image");
+        assertTrue(Arrays.equals(Files.readAllBytes(f), unpacked.bytes()), "stdout holds the image");
         Path out = dir.resolve("Image.out");
         assertEquals(0, run("unpack", gz.toString(), out.toString()).code());
-        assertTrue(java.util.Arrays.equals(Files.readAllBytes(f), Files.readAllBytes(out)));
+        assertTrue(Arrays.equals(Files.readAllBytes(f), Files.readAllBytes(out)));
         try (var files = Files.list(dir)) {
             assertTrue(files.noneMatch(p -> p.getFileName().toString().endsWith(".part")), "no temporary file left");
         }

@@ -5,16 +5,29 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
+import java.util.TreeSet;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import com.google.gson.Gson;
 
+import kernelloader.TestFiles;
+import kernelloader.btf.Btf;
+import kernelloader.btf.BtfBuilder;
+import kernelloader.btf.BtfKind;
 import kernelloader.corpus.Corpus;
+import kernelloader.corpus.DebianBtfTest;
 
 /** The command line as a user runs it: output formats, overrides and errors. */
 @Tag("corpus")
@@ -101,7 +114,7 @@ class KallsymsCliTest {
 
     @Test
     void unpackWritesTheInnermostImage() throws Exception {
-        java.nio.file.Path out = kernelloader.TestFiles.tempDir("unpack").resolve("Image");
+        Path out = TestFiles.tempDir("unpack").resolve("Image");
         String image = Corpus.kernel("sid-loong64-loong64").image().toString();
         Run r = run("unpack", image, out.toString());
         assertEquals(0, r.code(), r.err());
@@ -115,19 +128,19 @@ class KallsymsCliTest {
     void configPrintsTheEmbeddedDotConfig() throws Exception {
         // the way kernel/configs.c embeds it: "IKCFG_ST", gzip -9 of .config, "IKCFG_ED"
         Corpus.Kernel k = Corpus.kernel("bookworm-arm64-arm64");
-        java.nio.file.Path dir = kernelloader.TestFiles.tempDir("ikconfig");
-        java.nio.file.Path gz = dir.resolve("config_data.gz");
-        kernelloader.TestFiles.sh("gzip -n -9 -c " + k.dir.resolve("config") + " > " + gz);
-        java.nio.file.Path img = dir.resolve("Image");
-        try (var o = java.nio.file.Files.newOutputStream(img)) {
-            o.write(java.nio.file.Files.readAllBytes(k.image()));
+        Path dir = TestFiles.tempDir("ikconfig");
+        Path gz = dir.resolve("config_data.gz");
+        TestFiles.sh("gzip -n -9 -c " + k.dir.resolve("config") + " > " + gz);
+        Path img = dir.resolve("Image");
+        try (var o = Files.newOutputStream(img)) {
+            o.write(Files.readAllBytes(k.image()));
             o.write("IKCFG_ST".getBytes(StandardCharsets.ISO_8859_1));
-            o.write(java.nio.file.Files.readAllBytes(gz));
+            o.write(Files.readAllBytes(gz));
             o.write("IKCFG_ED".getBytes(StandardCharsets.ISO_8859_1));
         }
         Run r = run("config", img.toString());
         assertEquals(0, r.code(), r.err());
-        assertEquals(java.nio.file.Files.readString(k.dir.resolve("config"), StandardCharsets.ISO_8859_1), r.out());
+        assertEquals(Files.readString(k.dir.resolve("config"), StandardCharsets.ISO_8859_1), r.out());
         assertTrue(run("info", img.toString()).out().contains("CONFIG_RELOCATABLE=y"));
 
         Run none = run("config", k.image().toString());
@@ -157,12 +170,12 @@ class KallsymsCliTest {
     @Test
     void zImageWithAnAppendedDeviceTree() throws Exception {
         // a minimal flattened device tree, appended the way bootloaders expect (cat zImage dtb)
-        java.nio.ByteBuffer fdt = java.nio.ByteBuffer.allocate(64).order(java.nio.ByteOrder.BIG_ENDIAN);
+        ByteBuffer fdt = ByteBuffer.allocate(64).order(ByteOrder.BIG_ENDIAN);
         fdt.putInt(0xd00dfeed).putInt(64).putInt(40).putInt(60).putInt(40).putInt(17).putInt(16).putInt(0).putInt(0).putInt(20);
         fdt.putInt(40, 1).putInt(44, 0).putInt(48, 2).putInt(52, 9);
-        java.nio.file.Path z = kernelloader.TestFiles.tempDir("dtb").resolve("zImage-dtb");
-        try (var o = java.nio.file.Files.newOutputStream(z)) {
-            o.write(java.nio.file.Files.readAllBytes(Corpus.kernel("bullseye-armhf-armmp").image()));
+        Path z = TestFiles.tempDir("dtb").resolve("zImage-dtb");
+        try (var o = Files.newOutputStream(z)) {
+            o.write(Files.readAllBytes(Corpus.kernel("bullseye-armhf-armmp").image()));
             o.write(fdt.array());
         }
         Run info = run("info", z.toString());
@@ -173,15 +186,15 @@ class KallsymsCliTest {
 
     @Test
     void elfCommandWritesAnElfAndSaysWhat() throws Exception {
-        java.nio.file.Path out = kernelloader.TestFiles.tempDir("elfcli").resolve("vmlinux.elf");
+        Path out = TestFiles.tempDir("elfcli").resolve("vmlinux.elf");
         Run r = run("elf", Corpus.kernel("bookworm-arm64-arm64").image().toString(), out.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.err().contains("applied 187438 RELATIVE relocations"), r.err());
         assertTrue(r.err().contains("AArch64 64-bit, base 0xffff800008000000"), r.err());
-        byte[] head = java.util.Arrays.copyOf(java.nio.file.Files.readAllBytes(out), 20);
+        byte[] head = Arrays.copyOf(Files.readAllBytes(out), 20);
         assertEquals(0x7f, head[0]);
         assertEquals(183, (head[18] & 0xff) | (head[19] & 0xff) << 8);
-        java.nio.file.Files.delete(out);
+        Files.delete(out);
     }
 
     @Test
@@ -199,10 +212,10 @@ class KallsymsCliTest {
         assertEquals(Boolean.TRUE, btf.get("present"));
         assertEquals(111942.0, btf.get("types"));
         assertEquals(4853002.0, btf.get("bytes"));
-        java.nio.file.Path blob = kernelloader.corpus.DebianBtfTest.truth(k).resolve("vmlinux.btf");
+        Path blob = DebianBtfTest.truth(k).resolve("vmlinux.btf");
         Run bare = run("btf", "--raw", blob.toString());
         assertEquals(0, bare.code(), bare.err());
-        assertEquals(java.nio.file.Files.readString(blob.resolveSibling("bpftool.raw")), bare.out());
+        assertEquals(Files.readString(blob.resolveSibling("bpftool.raw")), bare.out());
         assertTrue(bare.err().contains("BTF at image offset 0x0 (header search)"), bare.err());
 
         // a kernel built without BTF: one line naming what was searched, exit 1
@@ -219,17 +232,17 @@ class KallsymsCliTest {
     void btfReadsSplitBtfOverItsBase() throws Exception {
         // a module's split BTF over a kernel's: here the riscv64 kernel's .BTF and a module blob continuing it
         Corpus.Kernel k = Corpus.kernel("sid-riscv64-riscv64");
-        java.nio.file.Path dir = kernelloader.TestFiles.tempDir("split");
-        java.nio.file.Path base = kernelloader.corpus.DebianBtfTest.truth(k).resolve("vmlinux.btf");
-        kernelloader.btf.Btf kernel = kernelloader.btf.Btf.parse(java.nio.file.Files.readAllBytes(base),
-                (int) java.nio.file.Files.size(base), 0, Long.MAX_VALUE);
-        kernelloader.btf.BtfBuilder mod = new kernelloader.btf.BtfBuilder(java.nio.ByteOrder.LITTLE_ENDIAN, kernel.lastId() + 1,
+        Path dir = TestFiles.tempDir("split");
+        Path base = DebianBtfTest.truth(k).resolve("vmlinux.btf");
+        Btf kernel = Btf.parse(Files.readAllBytes(base),
+                (int) Files.size(base), 0, Long.MAX_VALUE);
+        BtfBuilder mod = new BtfBuilder(ByteOrder.LITTLE_ENDIAN, kernel.lastId() + 1,
                 kernel.header().stringLength());
-        int task = kernel.named("task_struct", kernelloader.btf.BtfKind.STRUCT).id();
-        int pTask = mod.ref(kernelloader.btf.BtfKind.PTR, "", task);
-        mod.composite(kernelloader.btf.BtfKind.STRUCT, "mydrv_ctx", 8, "owner", pTask, 0, 0);
-        java.nio.file.Path ko = dir.resolve("mydrv.btf");
-        java.nio.file.Files.write(ko, mod.build());
+        int task = kernel.named("task_struct", BtfKind.STRUCT).id();
+        int pTask = mod.ref(BtfKind.PTR, "", task);
+        mod.composite(BtfKind.STRUCT, "mydrv_ctx", 8, "owner", pTask, 0, 0);
+        Path ko = dir.resolve("mydrv.btf");
+        Files.write(ko, mod.build());
 
         Run r = run("btf", "--raw", "--base-btf", k.image().toString(), ko.toString());
         assertEquals(0, r.code(), r.err());
@@ -245,8 +258,8 @@ class KallsymsCliTest {
         Corpus.Kernel k = Corpus.kernel("bookworm-arm64-arm64");
         Run r = run("symvers", k.image().toString());
         assertEquals(0, r.code(), r.err());
-        assertEquals(new java.util.TreeSet<>(java.nio.file.Files.readAllLines(k.dir.resolve("Module.symvers"))),
-                new java.util.TreeSet<>(List.of(r.out().split("\n"))));
+        assertEquals(new TreeSet<>(Files.readAllLines(k.dir.resolve("Module.symvers"))),
+                new TreeSet<>(List.of(r.out().split("\n"))));
         assertTrue(r.err().startsWith("kallsyms: 10941 exports (4880 EXPORT_SYMBOL, 6061 EXPORT_SYMBOL_GPL) at 0xffff80000914a720,"
                 + " PREL32 offsets (value, name, namespace); CRCs: 32-bit values"), r.err());
 
@@ -259,14 +272,14 @@ class KallsymsCliTest {
     @Test
     void symversOnCutTablesIsOneLineSayingSo() throws Exception {
         // bookworm arm64 is a raw Image from _text (0xffff800008000000): cut it inside __ksymtab, then inside __ksymtab_strings
-        byte[] image = java.nio.file.Files.readAllBytes(Corpus.kernel("bookworm-arm64-arm64").image());
-        java.nio.file.Path dir = kernelloader.TestFiles.tempDir("symvers-cut");
+        byte[] image = Files.readAllBytes(Corpus.kernel("bookworm-arm64-arm64").image());
+        Path dir = TestFiles.tempDir("symvers-cut");
         long ksymtab = 0xffff80000914a720L - 0xffff800008000000L, strings = 0xffff8000091752f0L - 0xffff800008000000L;
         String[][] cuts = {{"ksymtab", Long.toString(ksymtab + 0x8000), "no exported-symbol table (__ksymtab) found"},
                            {"strings", Long.toString(strings + 0x30000), "is not followed by __kcrctab/__kflagstab/__ksymtab_strings"}};
         for (String[] c : cuts) {
-            java.nio.file.Path f = dir.resolve(c[0]);
-            java.nio.file.Files.write(f, java.util.Arrays.copyOf(image, Integer.parseInt(c[1])));
+            Path f = dir.resolve(c[0]);
+            Files.write(f, Arrays.copyOf(image, Integer.parseInt(c[1])));
             // the pointers that place a relocatable arm64 image are cut off with the rest: the base is given
             Run r = run("symvers", "--base", "ffff800008000000", f.toString());
             assertEquals(1, r.code(), r.err());
@@ -277,7 +290,7 @@ class KallsymsCliTest {
 
     @Test
     void tableChoosesAmongSeveralKernelsInOneFile() throws Exception {
-        String dump = kernelloader.TestFiles.twoKernelDump().toString();
+        String dump = TestFiles.twoKernelDump().toString();
         assertEquals(run("list", Corpus.kernel("sid-arm64-arm64").image().toString()).out(), run("list", dump).out());
         assertEquals(run("list", Corpus.kernel("bookworm-arm64-arm64").image().toString()).out(), run("list", "--table", "1", dump).out());
         Run none = run("list", "--table", "2", dump);
@@ -289,26 +302,26 @@ class KallsymsCliTest {
     @Test
     @SuppressWarnings("unchecked")
     void sweepReadsADirectoryInParallelOneJsonLinePerFile() throws Exception {
-        java.nio.file.Path dir = kernelloader.TestFiles.tempDir("sweep");
-        java.nio.file.Path sub = java.nio.file.Files.createDirectories(dir.resolve("firmware/nested"));
-        java.nio.file.Files.copy(Corpus.kernel("bullseye-armhf-armmp").image(), dir.resolve("firmware/zImage"));
-        java.nio.file.Files.copy(Corpus.kernel("bookworm-i386-686").image(), sub.resolve("vmlinuz"));
-        java.nio.file.Files.copy(Corpus.kernel("sid-riscv64-riscv64").image(), dir.resolve("firmware/Image"));
+        Path dir = TestFiles.tempDir("sweep");
+        Path sub = Files.createDirectories(dir.resolve("firmware/nested"));
+        Files.copy(Corpus.kernel("bullseye-armhf-armmp").image(), dir.resolve("firmware/zImage"));
+        Files.copy(Corpus.kernel("bookworm-i386-686").image(), sub.resolve("vmlinuz"));
+        Files.copy(Corpus.kernel("sid-riscv64-riscv64").image(), dir.resolve("firmware/Image"));
         byte[] noise = new byte[1 << 20];
-        new java.util.Random(1).nextBytes(noise);
-        java.nio.file.Files.write(sub.resolve("rootfs.bin"), noise);
-        java.nio.file.Files.write(dir.resolve("empty"), new byte[0]);
-        java.nio.file.Path symvers = dir.resolve("symvers");
+        new Random(1).nextBytes(noise);
+        Files.write(sub.resolve("rootfs.bin"), noise);
+        Files.write(dir.resolve("empty"), new byte[0]);
+        Path symvers = dir.resolve("symvers");
 
         Run r = run("sweep", "--json", "--jobs", "2", "--symvers-dir", symvers.toString(), dir.resolve("firmware").toString(),
                 dir.resolve("empty").toString());
         assertEquals(0, r.code(), r.err());
         String[] lines = r.out().split("\n");
         assertEquals(5, lines.length, r.out());
-        Map<String, Map<String, Object>> byName = new java.util.HashMap<>();
+        Map<String, Map<String, Object>> byName = new HashMap<>();
         for (String l : lines) {
             Map<String, Object> m = new Gson().fromJson(l, Map.class);
-            byName.put(java.nio.file.Path.of((String) m.get("file")).getFileName().toString(), m);
+            byName.put(Path.of((String) m.get("file")).getFileName().toString(), m);
         }
         assertEquals(Boolean.TRUE, byName.get("zImage").get("kernel"));
         assertEquals(43274.0, byName.get("zImage").get("symbols"));
@@ -323,8 +336,8 @@ class KallsymsCliTest {
         assertEquals(Boolean.FALSE, byName.get("empty").get("kernel"));
         assertTrue(r.err().contains("kallsyms: 5 files, 3 kernels"), r.err());
         // the Module.symvers of each kernel, as Debian ships it (order aside)
-        assertEquals(new java.util.TreeSet<>(java.nio.file.Files.readAllLines(Corpus.kernel("bullseye-armhf-armmp").dir.resolve("Module.symvers"))),
-                new java.util.TreeSet<>(java.nio.file.Files.readAllLines(symvers.resolve("zImage.symvers"))));
+        assertEquals(new TreeSet<>(Files.readAllLines(Corpus.kernel("bullseye-armhf-armmp").dir.resolve("Module.symvers"))),
+                new TreeSet<>(Files.readAllLines(symvers.resolve("zImage.symvers"))));
         // in path order (each directory walked in name order), whatever order the jobs finished in
         assertTrue(lines[0].contains("firmware/Image") && lines[1].contains("nested/rootfs.bin") && lines[2].contains("nested/vmlinuz")
                 && lines[3].contains("firmware/zImage") && lines[4].contains("/empty"), r.out());

@@ -4,6 +4,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -135,7 +136,7 @@ public final class Btf {
 
     /** Counts of this blob's types per kind, in kind order. */
     public Map<BtfKind, Integer> kindCounts() {
-        Map<BtfKind, Integer> m = new java.util.EnumMap<>(BtfKind.class);
+        Map<BtfKind, Integer> m = new EnumMap<>(BtfKind.class);
         for (BtfType t : types) m.merge(t.kind(), 1, Integer::sum);
         return m;
     }

@@ -5,6 +5,7 @@ import java.io.Writer;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 
 import kernelloader.image.KernelFormatException;
 
@@ -143,7 +144,7 @@ public final class CHeaderWriter {
      */
     private void writeIntFallbacks() throws IOException {
         StringBuilder poly = new StringBuilder();
-        java.util.Set<String> seen = new HashSet<>();
+        Set<String> seen = new HashSet<>();
         for (int id = 1; id <= btf.lastId(); id++) {
             BtfType t = btf.type(id);
             if (t.kind() != BtfKind.INT || !t.name().matches("__Poly[0-9]+_t") || !seen.add(t.name())) continue;

@@ -1,12 +1,13 @@
 package kernelloader.elf;
 
 import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import kernelloader.image.KernelImage;
@@ -189,7 +190,7 @@ public final class ElfWriter {
         long[] size = new long[n];
         Integer[] byAddr = new Integer[n];
         for (int i = 0; i < n; i++) byAddr[i] = i;
-        java.util.Arrays.sort(byAddr, (a, b) -> Long.compareUnsigned(symbols.address(a), symbols.address(b)));
+        Arrays.sort(byAddr, (a, b) -> Long.compareUnsigned(symbols.address(a), symbols.address(b)));
         int[] regionOf = new int[n];
         for (int i = 0; i < n; i++) regionOf[i] = regionIndex(regions, symbols.address(i));
         for (int j = 0; j < n; j++) {
@@ -269,7 +270,7 @@ public final class ElfWriter {
 
     /** A string table: NUL-separated names, starting with the empty name. */
     private static final class StringTable {
-        private final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
 
         StringTable() { bytes.write(0); }
 

@@ -1,5 +1,6 @@
 package kernelloader.evidence;
 
+import java.util.Arrays;
 
 import kernelloader.image.ByteView;
 
@@ -131,7 +132,7 @@ public final class BaseAddressVoter {
         long[] out = new long[Math.min(MAX_VOTERS, usable)];
         int n = 0;
         for (int i = 0; i < usable && n < out.length; i += pick) out[n++] = all[i];
-        return java.util.Arrays.copyOf(out, n);
+        return Arrays.copyOf(out, n);
     }
 
     private static Vote tally(PageBuckets buckets, long[] relative, long[] voters) {
@@ -179,7 +180,7 @@ public final class BaseAddressVoter {
             }
             for (int p = 0; p < PAGE; p++) start[p + 1] += start[p];
             values = new long[distinct];
-            int[] fill = java.util.Arrays.copyOf(start, PAGE);
+            int[] fill = Arrays.copyOf(start, PAGE);
             for (int i = 0; i < sorted.length; i++) {
                 if (i > 0 && sorted[i] == sorted[i - 1]) continue;
                 values[fill[(int) Math.floorMod(sorted[i], PAGE)]++] = sorted[i];

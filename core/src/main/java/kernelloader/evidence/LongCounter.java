@@ -1,5 +1,7 @@
 package kernelloader.evidence;
 
+import java.util.Arrays;
+
 /** Counts occurrences of long keys without boxing: millions of image words per second. */
 final class LongCounter {
     private long[] keys;
@@ -79,6 +81,6 @@ final class LongCounter {
             bestCount[pos] = c;
             if (filled < n) filled++;
         }
-        return java.util.Arrays.copyOf(best, filled);
+        return Arrays.copyOf(best, filled);
     }
 }

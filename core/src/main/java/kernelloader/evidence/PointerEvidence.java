@@ -1,5 +1,7 @@
 package kernelloader.evidence;
 
+import java.nio.ByteOrder;
+
 import kernelloader.image.ByteView;
 
 /**
@@ -29,7 +31,7 @@ public final class PointerEvidence {
      */
     public static double lowHalfShare(ByteView v, long[] addresses) {
         LongHashSet set = LongHashSet.of(addresses);
-        boolean little = v.order() == java.nio.ByteOrder.LITTLE_ENDIAN;
+        boolean little = v.order() == ByteOrder.LITTLE_ENDIAN;
         int hits = 0, halves = 0;
         int last = v.length() - 8;
         for (int p = 0; p <= last; p += 4) {

@@ -3,6 +3,7 @@ package kernelloader.image;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /**
  * Reads integers of one byte order straight out of a shared byte array, without copying.
@@ -68,7 +69,7 @@ public final class ByteView {
         int m = pattern.length;
         if (m == 0) return from;
         int[] skip = new int[256];
-        java.util.Arrays.fill(skip, m);
+        Arrays.fill(skip, m);
         for (int i = 0; i < m - 1; i++) skip[pattern[i] & 0xff] = m - 1 - i;
         byte last = pattern[m - 1];
         int i = Math.max(0, from);

@@ -3,6 +3,7 @@ package kernelloader.image;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteOrder;
 
 import org.apache.commons.compress.compressors.bzip2.BZip2CompressorInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
@@ -61,7 +62,7 @@ public enum Compression {
             case LZMA: {
                 // lzma "alone": props 0x5d, a power-of-two dictionary, size unknown (-1) or sane
                 if (pos + 13 > length) return false;
-                ByteView v = new ByteView(data, length, java.nio.ByteOrder.LITTLE_ENDIAN);
+                ByteView v = new ByteView(data, length, ByteOrder.LITTLE_ENDIAN);
                 long dict = v.u32(pos + 1);
                 long size = v.u64(pos + 5);
                 boolean dictOk = dict >= (1 << 12) && dict <= (1L << 30) && Long.bitCount(dict) == 1;

@@ -3,9 +3,11 @@ package kernelloader.kallsyms;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 import kernelloader.image.ByteView;
 import kernelloader.image.KernelImage;
@@ -47,7 +49,7 @@ public final class KallsymsFinder {
      * The first table in {@code img} that {@code accept} takes: a file may hold several kernels
      * (a flash dump with boot and recovery), and the caller may want a later one.
      */
-    public static Outcome find(KernelImage img, Hints hints, Names names, java.util.function.Predicate<KallsymsTable> accept) {
+    public static Outcome find(KernelImage img, Hints hints, Names names, Predicate<KallsymsTable> accept) {
         List<String> rejected = new ArrayList<>();
         Integer bits = hints.bits() != null ? hints.bits() : img.elf() != null ? Integer.valueOf(img.elf().bits()) : null;
         List<TokenTable> tables = names == Names.COMPRESSED ? TokenTable.findAll(img.data(), img.length()) : List.of();
@@ -253,7 +255,7 @@ public final class KallsymsFinder {
                 break;
             }
         }
-        if (fit32 && java.util.Arrays.equals(a8.addresses, a4.addresses)) {
+        if (fit32 && Arrays.equals(a8.addresses, a4.addresses)) {
             return PointerEvidence.lowHalfShare(v, a8.addresses) >= 0.8 ? a8 : a4;
         }
         int c8 = PointerEvidence.count(v, a8.addresses, 8);
@@ -291,7 +293,7 @@ public final class KallsymsFinder {
             int o = 0;
             for (int k = 0; k < len; k++) {
                 byte[] t = tokens[v.u8(pos + k)];
-                if (o + t.length > buf.length) buf = java.util.Arrays.copyOf(buf, buf.length * 2 + t.length);
+                if (o + t.length > buf.length) buf = Arrays.copyOf(buf, buf.length * 2 + t.length);
                 System.arraycopy(t, 0, buf, o, t.length);
                 o += t.length;
             }

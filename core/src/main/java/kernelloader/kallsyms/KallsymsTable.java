@@ -1,6 +1,8 @@
 package kernelloader.kallsyms;
 
+import java.io.IOException;
 import java.nio.ByteOrder;
+import java.nio.CharBuffer;
 
 /**
  * The kernel's symbol table as /proc/kallsyms shows it: per symbol an address, a type letter and
@@ -51,7 +53,7 @@ public final class KallsymsTable {
     public String baseEvidence() { return baseEvidence; }
 
     /** Writes the table in /proc/kallsyms format: {@code %0Nx %c %s}, N = 16 or 8. */
-    public void writeProcKallsyms(Appendable out) throws java.io.IOException {
+    public void writeProcKallsyms(Appendable out) throws IOException {
         int digits = bits / 4;
         char[] line = new char[digits + 3 + 512];
         final char[] hex = "0123456789abcdef".toCharArray();
@@ -68,7 +70,7 @@ public final class KallsymsTable {
             int len = Math.min(n.length(), line.length - digits - 4);
             n.getChars(0, len, line, digits + 3);
             line[digits + 3 + len] = '\n';
-            out.append(java.nio.CharBuffer.wrap(line, 0, digits + 4 + len));
+            out.append(CharBuffer.wrap(line, 0, digits + 4 + len));
         }
     }
 }

@@ -1,5 +1,7 @@
 package kernelloader.kallsyms;
 
+import java.util.Arrays;
+
 import kernelloader.image.ByteView;
 
 /**
@@ -63,6 +65,6 @@ record MarkerTable(int start, int width, long[] values) {
 
     /** The first {@code count} markers. */
     MarkerTable truncated(int count) {
-        return new MarkerTable(start, width, java.util.Arrays.copyOf(values, count));
+        return new MarkerTable(start, width, Arrays.copyOf(values, count));
     }
 }

@@ -1,7 +1,9 @@
 package kernelloader.kallsyms;
 
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import kernelloader.image.ByteView;
@@ -17,7 +19,7 @@ import kernelloader.image.ByteView;
  */
 public final class TokenTable {
     private static final byte[] DIGITS = "0\0001\0002\0003\0004\0005\0006\0007\0008\0009\000".getBytes(
-            java.nio.charset.StandardCharsets.ISO_8859_1);
+            StandardCharsets.ISO_8859_1);
     /** Tokens expand to at most a few dozen characters; a longer "token" means this is not a table. */
     private static final int MAX_TOKEN = 256;
 
@@ -107,7 +109,7 @@ public final class TokenTable {
             if (v.u16(idx + 2 * i) != pos - start) return null;
             int next = skipString(data, length, pos);
             if (next < 0) return null;
-            tokens[i] = java.util.Arrays.copyOfRange(data, pos, next - 1);
+            tokens[i] = Arrays.copyOfRange(data, pos, next - 1);
             pos = next;
         }
         return pos == end ? tokens : null;

@@ -2,7 +2,9 @@ package kernelloader.ksymtab;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import kernelloader.image.KernelFormatException;
 import kernelloader.image.KernelImage;
@@ -226,7 +228,7 @@ public final class KsymtabFinder {
      * the first.
      */
     private static List<KernelExport> onePerName(List<KernelExport> all, KallsymsTable k, List<String> warnings) {
-        java.util.Map<String, Integer> at = new java.util.HashMap<>();
+        Map<String, Integer> at = new HashMap<>();
         List<KernelExport> out = new ArrayList<>(all.size());
         List<String> twice = new ArrayList<>();
         for (KernelExport e : all) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.StringWriter;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
@@ -113,7 +115,7 @@ class BtfTest {
     void foundByHeaderAnywhereInAnImage() throws Exception {
         byte[] blob = BtfBuilder.everyKind(ByteOrder.BIG_ENDIAN);
         byte[] img = new byte[100_003];
-        new java.util.Random(7).nextBytes(img);
+        new Random(7).nextBytes(img);
         System.arraycopy(blob, 0, img, 12_345, blob.length);   // no alignment
         BtfLocator.Outcome o = BtfLocator.find(new KernelImage(img, img.length, List.of(), null), null, null);
         assertNotNull(o.found(), String.join("; ", o.tried()));
@@ -221,7 +223,7 @@ class BtfTest {
 
     private static byte[] patch32(byte[] b, int at, long value) {
         byte[] c = b.clone();
-        java.nio.ByteBuffer.wrap(c).order(ByteOrder.LITTLE_ENDIAN).putInt(at, (int) value);
+        ByteBuffer.wrap(c).order(ByteOrder.LITTLE_ENDIAN).putInt(at, (int) value);
         return c;
     }
 

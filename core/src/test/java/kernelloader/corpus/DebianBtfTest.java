@@ -6,9 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.io.Writer;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +26,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
 import kernelloader.btf.Btf;
 import kernelloader.btf.BtfKind;
 import kernelloader.btf.BtfLocator;
@@ -32,9 +38,6 @@ import kernelloader.btf.BtfType;
 import kernelloader.btf.CHeaderWriter;
 import kernelloader.kernel.Kernel;
 import kernelloader.kernel.KernelOptions;
-import kernelloader.kallsyms.KallsymsFinder;
-import kernelloader.layout.KernelLayout;
-import kernelloader.layout.LayoutInference;
 
 /**
  * BTF of every corpus kernel built with CONFIG_DEBUG_INFO_BTF, read from the image as shipped,
@@ -97,24 +100,24 @@ public class DebianBtfTest {
         // and --json is bpftool -j's JSON of the same bytes, field for field
         Process p = new ProcessBuilder("bpftool", "-j", "btf", "dump", "file", truth(k).resolve("vmlinux.btf").toString())
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        com.google.gson.JsonElement theirs;
-        try (var r = new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)) {
-            theirs = com.google.gson.JsonParser.parseReader(r);
+        JsonElement theirs;
+        try (var r = new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)) {
+            theirs = JsonParser.parseReader(r);
         }
         assertEquals(0, p.waitFor());
         // bpftool -j sign-extends a 32-bit unsigned enum value to 64 bits (0xffffffff prints as
         // 18446744073709551615; its text dump says 4294967295): ours says what the 32 bits hold
-        for (com.google.gson.JsonElement t : theirs.getAsJsonObject().getAsJsonArray("types")) {
-            com.google.gson.JsonObject o = t.getAsJsonObject();
+        for (JsonElement t : theirs.getAsJsonObject().getAsJsonArray("types")) {
+            JsonObject o = t.getAsJsonObject();
             if (!o.get("kind").getAsString().equals("ENUM") || !o.get("encoding").getAsString().equals("UNSIGNED")) continue;
-            for (com.google.gson.JsonElement v : o.getAsJsonArray("values")) {
-                java.math.BigInteger val = v.getAsJsonObject().get("val").getAsBigInteger();
-                v.getAsJsonObject().addProperty("val", val.and(java.math.BigInteger.valueOf(0xffffffffL)));
+            for (JsonElement v : o.getAsJsonArray("values")) {
+                BigInteger val = v.getAsJsonObject().get("val").getAsBigInteger();
+                v.getAsJsonObject().addProperty("val", val.and(BigInteger.valueOf(0xffffffffL)));
             }
         }
         StringWriter jw = new StringWriter(1 << 24);
         BtfRawDump.json(btf, jw);
-        com.google.gson.JsonElement oursJson = com.google.gson.JsonParser.parseString(jw.toString());
+        JsonElement oursJson = JsonParser.parseString(jw.toString());
         assertTrue(theirs.equals(oursJson), "our --json differs from bpftool -j's");
         long types = bpftool.stream().filter(l -> l.startsWith("[")).count();
         assertEquals(types, btf.types().size());

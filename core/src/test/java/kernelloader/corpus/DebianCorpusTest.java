@@ -17,7 +17,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 import kernelloader.kernel.Kernel;
 import kernelloader.kernel.KernelOptions;
 import kernelloader.kallsyms.AddressEncoding;
-import kernelloader.kallsyms.KallsymsFinder;
 import kernelloader.kallsyms.KallsymsTable;
 
 /**

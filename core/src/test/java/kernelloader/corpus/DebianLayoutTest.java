@@ -15,10 +15,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import kernelloader.kernel.Kernel;
 import kernelloader.kernel.KernelOptions;
-import kernelloader.kallsyms.KallsymsFinder;
 import kernelloader.layout.Architecture;
 import kernelloader.layout.KernelLayout;
-import kernelloader.layout.LayoutInference;
 import kernelloader.layout.MemoryRegion;
 
 /**

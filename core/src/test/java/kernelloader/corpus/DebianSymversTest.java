@@ -18,12 +18,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 import kernelloader.kernel.Kernel;
 import kernelloader.kernel.KernelOptions;
 import kernelloader.image.KernelVersion;
-import kernelloader.kallsyms.KallsymsFinder;
 import kernelloader.ksymtab.ExportTable;
 import kernelloader.ksymtab.KernelExport;
 import kernelloader.ksymtab.ModuleSymvers;
 import kernelloader.layout.KernelLayout;
-import kernelloader.layout.LayoutInference;
 
 /**
  * Exports of every fetched Debian kernel, read as shipped with no parameters, against the

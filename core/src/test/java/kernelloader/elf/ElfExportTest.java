@@ -3,6 +3,7 @@ package kernelloader.elf;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -12,13 +13,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import kernelloader.TestFiles;
+import kernelloader.btf.BtfLocator;
+import kernelloader.corpus.DebianBtfTest;
 import kernelloader.kernel.Kernel;
 import kernelloader.kernel.KernelOptions;
 import kernelloader.kernel.KernelOutputs;
 import kernelloader.corpus.Corpus;
-import kernelloader.kallsyms.KallsymsFinder;
 import kernelloader.layout.KernelLayout;
-import kernelloader.layout.LayoutInference;
 
 /**
  * The ELF we write for every fetched Debian kernel, read back by binutils (which knows nothing
@@ -46,21 +47,21 @@ class ElfExportTest {
         Path dir = TestFiles.tempDir("elf");
         Path elf = dir.resolve(k.id + ".elf");
         // as `elf` does: the kernel's BTF in a .BTF section, where bpftool and libbpf look in a vmlinux
-        boolean hasBtf = java.nio.file.Files.readAllLines(k.dir.resolve("config")).contains("CONFIG_DEBUG_INFO_BTF=y");
-        kernelloader.btf.BtfLocator.Found btf = m.btf().orNull();
+        boolean hasBtf = Files.readAllLines(k.dir.resolve("config")).contains("CONFIG_DEBUG_INFO_BTF=y");
+        BtfLocator.Found btf = m.btf().orNull();
         assertEquals(hasBtf, btf != null, "BTF found");
         // the very ELF `elf` writes (relocations included)
-        try (var out = java.nio.file.Files.newOutputStream(elf)) {
+        try (var out = Files.newOutputStream(elf)) {
             KernelOutputs.elf(m, out);
         }
         try {
             if (btf != null) {
                 String bpftool = run("bpftool btf dump file " + elf);
-                assertEquals(java.nio.file.Files.readString(kernelloader.corpus.DebianBtfTest.truth(k).resolve("bpftool.raw")), bpftool,
+                assertEquals(Files.readString(DebianBtfTest.truth(k).resolve("bpftool.raw")), bpftool,
                         "bpftool reads our ELF's .BTF as the -dbg vmlinux's");
             }
             TestFiles.sh("readelf -a -W " + elf + " > " + dir.resolve("readelf.out") + " 2> " + dir.resolve("readelf.err"));
-            String err = java.nio.file.Files.readString(dir.resolve("readelf.err"));
+            String err = Files.readString(dir.resolve("readelf.err"));
             assertEquals("", err, "readelf complains");
             String header = run("readelf -h " + elf);
             assertTrue(header.contains("ELF" + k.bits()), header);
@@ -78,7 +79,7 @@ class ElfExportTest {
                     + Long.toHexString(banner + 14) + " " + elf);
             assertTrue(dump.contains("Linux version"), dump);
         } finally {
-            java.nio.file.Files.deleteIfExists(elf);
+            Files.deleteIfExists(elf);
         }
     }
 

@@ -5,13 +5,22 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+
+import kernelloader.btf.BtfLocator;
+import kernelloader.image.KernelImage;
+import kernelloader.kernel.Kernel;
+import kernelloader.kernel.KernelOptions;
 
 /**
  * Every fuzz seed and every input the fuzzer ever found a problem with
@@ -29,28 +38,28 @@ class FuzzRegressionTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("inputs")
-    @org.junit.jupiter.api.Timeout(120)  // a hang guard, far above the fuzzer's per-input timeout of 30 s
+    @Timeout(120)  // a hang guard, far above the fuzzer's per-input timeout of 30 s
     void endsInAResultOrOurOwnError(Path input) throws IOException {
         byte[] data = Files.readAllBytes(input);
         assertDoesNotThrow(() -> PipelineFuzzTarget.fuzzerTestOneInput(data));
     }
 
     /** The fuzzer starts from valid inputs: every file seed holds a kallsyms table, every memory seed an export table, every BTF seed a blob. */
-    @org.junit.jupiter.api.Test
+    @Test
     void theSeedsAreValidInputs() throws Exception {
         List<Path> seeds = inputs().stream().filter(p -> p.startsWith(FUZZ.resolve("seeds"))).toList();
         assertTrue(seeds.size() >= 13, "seeds: " + seeds);
         for (Path p : seeds) {
             byte[] in = Files.readAllBytes(p);
-            byte[] data = java.util.Arrays.copyOfRange(in, 1, in.length);
+            byte[] data = Arrays.copyOfRange(in, 1, in.length);
             if ((in[0] & 5) == 4) {
-                assertNotNull(kernelloader.btf.BtfLocator.find(new kernelloader.image.KernelImage(data, data.length, List.of(), null),
+                assertNotNull(BtfLocator.find(new KernelImage(data, data.length, List.of(), null),
                         null, null).found(), p.toString());
             } else if ((in[0] & 1) == 0) {
-                assertTrue(kernelloader.kernel.Kernel.read(p.toString(), data, data.length, kernelloader.kernel.KernelOptions.DEFAULT).kallsyms().get().size() == 700, p.toString());
+                assertTrue(Kernel.read(p.toString(), data, data.length, KernelOptions.DEFAULT).kallsyms().get().size() == 700, p.toString());
             } else {
                 assertDoesNotThrow(() -> PipelineFuzzTarget.exports(data, (in[0] & 2) != 0
-                        ? java.nio.ByteOrder.BIG_ENDIAN : java.nio.ByteOrder.LITTLE_ENDIAN), p.toString());
+                        ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN), p.toString());
             }
         }
     }

@@ -2,10 +2,12 @@ package kernelloader.fuzz;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 import kernelloader.TestFiles;
+import kernelloader.btf.BtfBuilder;
 import kernelloader.kallsyms.SeedImages;
 import kernelloader.ksymtab.SeedTables;
 
@@ -44,8 +46,8 @@ public final class FuzzSeeds {
         write(out.resolve("file-uimage-gzip"), Files.readAllBytes(tmp.resolve("uImage")));
         write(out.resolve("memory-prel32-crcs"), SeedTables.prel32WithCrcs(), (byte) 1);
         write(out.resolve("memory-absolute-flags-be"), SeedTables.absoluteFlagsBigEndian(), (byte) 3);
-        write(out.resolve("btf-every-kind-le"), kernelloader.btf.BtfBuilder.everyKind(java.nio.ByteOrder.LITTLE_ENDIAN), (byte) 4);
-        write(out.resolve("btf-every-kind-be"), kernelloader.btf.BtfBuilder.everyKind(java.nio.ByteOrder.BIG_ENDIAN), (byte) 4);
+        write(out.resolve("btf-every-kind-le"), BtfBuilder.everyKind(ByteOrder.LITTLE_ENDIAN), (byte) 4);
+        write(out.resolve("btf-every-kind-be"), BtfBuilder.everyKind(ByteOrder.BIG_ENDIAN), (byte) 4);
     }
 
     private static void write(Path f, byte[] data) throws IOException {

@@ -2,23 +2,26 @@ package kernelloader.fuzz;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.Writer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
 
+import kernelloader.btf.Btf;
+import kernelloader.btf.BtfLocator;
+import kernelloader.btf.BtfRawDump;
+import kernelloader.btf.CHeaderWriter;
 import kernelloader.kernel.Kernel;
 import kernelloader.kernel.KernelOptions;
 import kernelloader.kernel.KernelOutputs;
 import kernelloader.image.KernelFormatException;
 import kernelloader.image.KernelImage;
-import kernelloader.kallsyms.KallsymsFinder;
 import kernelloader.ksymtab.ExportTable;
 import kernelloader.ksymtab.KsymtabFinder;
 import kernelloader.ksymtab.ModuleSymvers;
 import kernelloader.layout.Architecture;
 import kernelloader.layout.Inference;
 import kernelloader.layout.KernelLayout;
-import kernelloader.layout.LayoutInference;
 import kernelloader.layout.MemoryRegion;
 
 /**
@@ -76,19 +79,19 @@ public final class PipelineFuzzTarget {
     }
 
     static void btf(byte[] data) throws KernelFormatException {
-        kernelloader.btf.BtfLocator.Outcome o = kernelloader.btf.BtfLocator.find(new KernelImage(data, data.length, List.of(), null), null, null);
+        BtfLocator.Outcome o = BtfLocator.find(new KernelImage(data, data.length, List.of(), null), null, null);
         if (o.found() == null) throw new KernelFormatException(o.failure("fuzz"));
         dump(o.found().btf());
     }
 
     /** What `btf` prints, into nothing. */
-    private static void dump(kernelloader.btf.Btf b) throws KernelFormatException {
-        java.io.Writer none = java.io.Writer.nullWriter();
+    private static void dump(Btf b) throws KernelFormatException {
+        Writer none = Writer.nullWriter();
         try {
-            kernelloader.btf.BtfRawDump.text(b, none);
-            kernelloader.btf.BtfRawDump.json(b, none);
-            kernelloader.btf.CHeaderWriter.write(b, none);
-        } catch (java.io.IOException e) {
+            BtfRawDump.text(b, none);
+            BtfRawDump.json(b, none);
+            CHeaderWriter.write(b, none);
+        } catch (IOException e) {
             throw new IllegalStateException("a null writer failed", e);
         }
     }

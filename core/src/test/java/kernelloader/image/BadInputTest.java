@@ -18,7 +18,6 @@ import kernelloader.TestFiles;
 import kernelloader.kernel.Kernel;
 import kernelloader.kernel.KernelOptions;
 import kernelloader.corpus.Corpus;
-import kernelloader.kallsyms.KallsymsFinder;
 
 /**
  * Files that are not (whole) kernels: each must end in one clear line saying what was tried,

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
@@ -17,9 +18,7 @@ import kernelloader.TestFiles;
 import kernelloader.kernel.Kernel;
 import kernelloader.kernel.KernelOptions;
 import kernelloader.corpus.Corpus;
-import kernelloader.kallsyms.KallsymsFinder;
 import kernelloader.layout.KernelLayout;
-import kernelloader.layout.LayoutInference;
 
 /**
  * A real kernel (Debian's armhf 5.10 zImage, unpacked) recompressed with each of the kernel's
@@ -68,7 +67,7 @@ class CompressionTest {
         byte[] dump = new byte[garbage.length + stream.length + 65536];
         System.arraycopy(garbage, 0, dump, 0, garbage.length);
         System.arraycopy(stream, 0, dump, garbage.length, stream.length);
-        java.util.Arrays.fill(dump, garbage.length + stream.length, dump.length, (byte) 0xff);
+        Arrays.fill(dump, garbage.length + stream.length, dump.length, (byte) 0xff);
 
         Kernel m = Kernel.read("dump." + layer, dump, dump.length, KernelOptions.DEFAULT);
         assertEquals(layer, m.image().layers().get(0).kind());

@@ -9,6 +9,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
@@ -22,9 +23,7 @@ import kernelloader.TestFiles;
 import kernelloader.kernel.Kernel;
 import kernelloader.kernel.KernelOptions;
 import kernelloader.corpus.Corpus;
-import kernelloader.kallsyms.KallsymsFinder;
 import kernelloader.layout.KernelLayout;
-import kernelloader.layout.LayoutInference;
 
 /**
  * Debian's arm64 6.1 kernel wrapped the way devices ship kernels, with the real tools:
@@ -164,7 +163,7 @@ class ContainerTest {
         Kernel m = Kernel.read(name, data, data.length, KernelOptions.DEFAULT);
         assertEquals(expected, TestFiles.listing(m.kallsyms().get()));
         assertTrue(m.diagnostics().attempts().stream().anyMatch(a -> a.contains(said)), m.diagnostics().attempts().toString());
-        byte[] cut = java.util.Arrays.copyOf(data, 1 << 20);
+        byte[] cut = Arrays.copyOf(data, 1 << 20);
         String msg = failure(name + ".cut", cut);
         assertTrue(msg.contains(said), msg);
     }
@@ -205,7 +204,7 @@ class ContainerTest {
         // each layer's scan finds every header nested in it: without a bound on the images
         // searched this is 100^8 visits; with it, a one-line error in seconds
         byte[] inner = new byte[1 << 20];
-        new java.util.Random(9).nextBytes(inner);
+        new Random(9).nextBytes(inner);
         for (int i = 0; i < 100; i++) {
             ByteBuffer b = ByteBuffer.allocate(64 + inner.length).order(ByteOrder.BIG_ENDIAN);
             b.putInt(0x27051956).putInt(0).putInt(0).putInt(inner.length);

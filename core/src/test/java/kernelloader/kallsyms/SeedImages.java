@@ -1,6 +1,7 @@
 package kernelloader.kallsyms;
 
 import java.nio.ByteOrder;
+import java.util.Random;
 
 /** Small kernel-like images with a real-format kallsyms table, for fuzz seeds (kernelloader.fuzz). */
 public final class SeedImages {
@@ -47,7 +48,7 @@ public final class SeedImages {
         // small once compressed, so that the fuzzer runs fast: 64 KiB (what the unwrapper takes for a kernel) of code-like bytes, the table, a page of zeros
         byte[] table = built.bytes();
         byte[] img = new byte[PREFIX + table.length + 4096];
-        java.util.Random r = new java.util.Random(13);
+        Random r = new Random(13);
         for (int i = 0; i < PREFIX; i += 4) {
             img[i] = (byte) r.nextInt(8);
             img[i + 3] = (byte) 0x94;

@@ -1,11 +1,14 @@
 package kernelloader.ghidra;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import ghidra.program.model.address.Address;
+import ghidra.program.model.address.AddressSpace;
 import ghidra.program.model.data.DataType;
 import ghidra.program.model.data.DataTypeManager;
 import ghidra.program.model.data.DataUtilities;
@@ -22,6 +25,7 @@ import ghidra.util.task.TaskMonitor;
 import kernelloader.btf.Btf;
 import kernelloader.btf.BtfKind;
 import kernelloader.btf.BtfType;
+import kernelloader.kallsyms.KallsymsTable;
 
 /**
  * Applies a kernel's BTF to a program that already has its kallsyms labels: every type into
@@ -46,7 +50,7 @@ final class BtfApplier {
      * @param kallsyms the kernel's symbols, to find each function by address (the symbol
      *                 table's name index is slow to search 50 000 times); null to search by name
      */
-    static Counts apply(Program program, Btf btf, kernelloader.kallsyms.KallsymsTable kallsyms, TaskMonitor monitor) throws Exception {
+    static Counts apply(Program program, Btf btf, KallsymsTable kallsyms, TaskMonitor monitor) throws Exception {
         long t0 = System.nanoTime();
         DataTypeManager dtm = program.getDataTypeManager();
         BtfDataTypes types = BtfDataTypes.create(btf, dtm, monitor);
@@ -132,7 +136,7 @@ final class BtfApplier {
     }
 
     /** Addresses of the kallsyms symbols whose names BTF has functions for. */
-    private static Map<String, long[]> textAddresses(kernelloader.kallsyms.KallsymsTable k, java.util.Set<String> wanted) {
+    private static Map<String, long[]> textAddresses(KallsymsTable k, Set<String> wanted) {
         Map<String, long[]> m = new HashMap<>(wanted.size() * 2);
         for (int i = 0; i < k.size(); i++) {
             String n = k.name(i);
@@ -141,7 +145,7 @@ final class BtfApplier {
             if (old == null) {
                 m.put(n, new long[] {k.address(i)});
             } else {
-                long[] grown = java.util.Arrays.copyOf(old, old.length + 1);
+                long[] grown = Arrays.copyOf(old, old.length + 1);
                 grown[old.length] = k.address(i);
                 m.put(n, grown);
             }
@@ -152,7 +156,7 @@ final class BtfApplier {
     private static List<Function> functionsAt(Program program, long[] addresses) {
         if (addresses == null) return List.of();
         List<Function> out = new ArrayList<>(addresses.length);
-        ghidra.program.model.address.AddressSpace space = program.getAddressFactory().getDefaultAddressSpace();
+        AddressSpace space = program.getAddressFactory().getDefaultAddressSpace();
         for (long a : addresses) {
             Function f = program.getFunctionManager().getFunctionAt(space.getAddress(a));
             if (f != null) out.add(f);

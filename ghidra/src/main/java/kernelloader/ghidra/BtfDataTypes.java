@@ -1,5 +1,6 @@
 package kernelloader.ghidra;
 
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -8,6 +9,7 @@ import java.util.Map;
 
 import ghidra.program.model.data.AbstractFloatDataType;
 import ghidra.program.model.data.AbstractIntegerDataType;
+import ghidra.program.model.data.Array;
 import ghidra.program.model.data.ArrayDataType;
 import ghidra.program.model.data.BooleanDataType;
 import ghidra.program.model.data.CategoryPath;
@@ -16,7 +18,9 @@ import ghidra.program.model.data.DataType;
 import ghidra.program.model.data.DataTypeConflictHandler;
 import ghidra.program.model.data.DataTypeManager;
 import ghidra.program.model.data.EnumDataType;
+import ghidra.program.model.data.FunctionDefinition;
 import ghidra.program.model.data.FunctionDefinitionDataType;
+import ghidra.program.model.data.InvalidDataTypeException;
 import ghidra.program.model.data.ParameterDefinition;
 import ghidra.program.model.data.ParameterDefinitionImpl;
 import ghidra.program.model.data.PointerDataType;
@@ -25,6 +29,7 @@ import ghidra.program.model.data.TypedefDataType;
 import ghidra.program.model.data.UnionDataType;
 import ghidra.program.model.data.Undefined;
 import ghidra.program.model.data.VoidDataType;
+import ghidra.util.exception.CancelledException;
 import ghidra.util.task.TaskMonitor;
 import kernelloader.btf.Btf;
 import kernelloader.btf.BtfKind;
@@ -68,7 +73,7 @@ final class BtfDataTypes {
         this.pointerSize = CHeaderWriter.pointerSize(btf);
         this.made = new DataType[btf.lastId() + 1];
         this.names = new String[btf.lastId() + 1];
-        this.bigEndian = btf.order() == java.nio.ByteOrder.BIG_ENDIAN;
+        this.bigEndian = btf.order() == ByteOrder.BIG_ENDIAN;
     }
 
     /** Types added to the manager, per kind; and members that could not be placed. */
@@ -90,7 +95,7 @@ final class BtfDataTypes {
      * Creates every BTF type in {@code dtm} (inside the caller's transaction). The result then
      * hands out the manager's own types by BTF id, for prototypes and variables.
      */
-    static BtfDataTypes create(Btf btf, DataTypeManager dtm, TaskMonitor monitor) throws ghidra.util.exception.CancelledException {
+    static BtfDataTypes create(Btf btf, DataTypeManager dtm, TaskMonitor monitor) throws CancelledException {
         BtfDataTypes b = new BtfDataTypes(btf, dtm);
         b.assignNames();
         // shells first, so that pointers and typedefs can refer to a struct before it is filled
@@ -254,7 +259,7 @@ final class BtfDataTypes {
     private DataType array(BtfType t) {
         DataType elem = dataType(t.type());
         int len = elem == null ? 0 : elem.getLength();
-        if (elem == null || len <= 0 || elem instanceof ghidra.program.model.data.FunctionDefinition) {
+        if (elem == null || len <= 0 || elem instanceof FunctionDefinition) {
             elem = Undefined.getUndefinedDataType(1);
             len = 1;
         }
@@ -317,7 +322,7 @@ final class BtfDataTypes {
     DataType valueType(int id) {
         DataType dt = dataType(id);
         if (dt == null) return Undefined.getUndefinedDataType(pointerSize);
-        if (dt instanceof ghidra.program.model.data.FunctionDefinition) return new PointerDataType(dt, pointerSize, dtm);
+        if (dt instanceof FunctionDefinition) return new PointerDataType(dt, pointerSize, dtm);
         return dt;
     }
 
@@ -328,7 +333,7 @@ final class BtfDataTypes {
             DataType dt = dataType(m.type());
             String name = m.name().isEmpty() ? null : m.name();
             try {
-                if (dt == null || dt instanceof ghidra.program.model.data.FunctionDefinition) dt = Undefined.getUndefinedDataType(1);
+                if (dt == null || dt instanceof FunctionDefinition) dt = Undefined.getUndefinedDataType(1);
                 if (shell instanceof StructureDataType s) {
                     int byteOffset = (int) (m.bitOffset() / 8);
                     if (m.bitfieldSize() != 0) {
@@ -340,7 +345,7 @@ final class BtfDataTypes {
                         // flexible arrays take no room and Ghidra keeps them as int[0]; an empty
                         // struct (lock_class_key without lockdep) Ghidra would count as a byte,
                         // moving what follows: it holds nothing, so it is left out
-                        if (dt instanceof ghidra.program.model.data.Array && dt.isZeroLength()) s.insertAtOffset(byteOffset, dt, 0, name, null);
+                        if (dt instanceof Array && dt.isZeroLength()) s.insertAtOffset(byteOffset, dt, 0, name, null);
                     } else if (byteOffset + dt.getLength() <= s.getLength()) {
                         s.replaceAtOffset(byteOffset, dt, dt.getLength(), name, null);
                     } else {
@@ -350,7 +355,7 @@ final class BtfDataTypes {
                     if (m.bitfieldSize() != 0) u.addBitField(dt, m.bitfieldSize(), name, null);
                     else u.add(dt, Math.max(0, dt.getLength()), name, null);
                 }
-            } catch (IllegalArgumentException | ghidra.program.model.data.InvalidDataTypeException e) {
+            } catch (IllegalArgumentException | InvalidDataTypeException e) {
                 drop(names[t.id()] + "." + m.name() + ": " + e.getMessage());
             }
         }

@@ -2,6 +2,9 @@ package kernelloader.ghidra;
 
 import java.lang.reflect.Field;
 
+import db.DBHandle;
+import db.buffers.BufferMgr;
+import ghidra.framework.data.DomainObjectAdapterDB;
 import ghidra.program.model.listing.Program;
 
 /**
@@ -18,16 +21,16 @@ final class DatabaseCache {
     /** Sets the program's cache to at least {@code bytes}; returns a handle that puts it back, never null. */
     static AutoCloseable widen(Program program, long bytes) {
         try {
-            Field dbh = ghidra.framework.data.DomainObjectAdapterDB.class.getDeclaredField("dbh");
+            Field dbh = DomainObjectAdapterDB.class.getDeclaredField("dbh");
             dbh.setAccessible(true);
             Object handle = dbh.get(program);
-            Field mgrField = db.DBHandle.class.getDeclaredField("bufferMgr");
+            Field mgrField = DBHandle.class.getDeclaredField("bufferMgr");
             mgrField.setAccessible(true);
             Object mgr = mgrField.get(handle);
-            Field max = db.buffers.BufferMgr.class.getDeclaredField("maxCacheSize");
+            Field max = BufferMgr.class.getDeclaredField("maxCacheSize");
             max.setAccessible(true);
             int before = max.getInt(mgr);
-            int buffers = (int) Math.min(Integer.MAX_VALUE, bytes / db.buffers.BufferMgr.DEFAULT_BUFFER_SIZE);
+            int buffers = (int) Math.min(Integer.MAX_VALUE, bytes / BufferMgr.DEFAULT_BUFFER_SIZE);
             if (buffers <= before) return () -> {};
             max.setInt(mgr, buffers);
             return () -> max.setInt(mgr, before);

@@ -3,11 +3,14 @@ package kernelloader.ghidra;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
+import generic.stl.Pair;
 import ghidra.GhidraJarApplicationLayout;
 import ghidra.app.util.importer.AutoImporter;
 import ghidra.app.util.importer.MessageLog;
 import ghidra.app.util.opinion.LoadResults;
+import ghidra.app.util.opinion.Loader;
 import ghidra.framework.Application;
 import ghidra.framework.HeadlessGhidraApplicationConfiguration;
 import ghidra.program.model.listing.Program;
@@ -37,13 +40,13 @@ public final class EmbeddedGhidra {
     }
 
     /** Imports {@code file} with the given loader, without a project. */
-    public static Program importWith(File file, Class<? extends ghidra.app.util.opinion.Loader> loader, Object consumer) throws Exception {
-        return importWith(file, loader, java.util.List.of(), consumer);
+    public static Program importWith(File file, Class<? extends Loader> loader, Object consumer) throws Exception {
+        return importWith(file, loader, List.of(), consumer);
     }
 
     /** As above, with loader arguments as analyzeHeadless passes them ("-loader-kallsymsTable", "1"). */
-    public static Program importWith(File file, Class<? extends ghidra.app.util.opinion.Loader> loader,
-                                     java.util.List<generic.stl.Pair<String, String>> args, Object consumer) throws Exception {
+    public static Program importWith(File file, Class<? extends Loader> loader,
+                                     List<Pair<String, String>> args, Object consumer) throws Exception {
         start();
         MessageLog log = new MessageLog();
         LoadResults<Program> results = AutoImporter.importByUsingSpecificLoaderClass(file, null, "/", loader, args,

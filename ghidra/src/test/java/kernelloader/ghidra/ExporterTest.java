@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.TreeSet;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -16,7 +17,6 @@ import kernelloader.TestFiles;
 import kernelloader.kernel.Kernel;
 import kernelloader.kernel.KernelOptions;
 import kernelloader.corpus.Corpus;
-import kernelloader.kallsyms.KallsymsFinder;
 
 /** File→Export from a program our loader made: /proc/kallsyms equal to `list`; an ELF binutils reads; Debian's Module.symvers. */
 @Tag("corpus")
@@ -46,8 +46,8 @@ class ExporterTest {
 
             Path symvers = dir.resolve("Module.symvers");
             assertTrue(new ModuleSymversExporter().export(symvers.toFile(), p, null, TaskMonitor.DUMMY));
-            assertEquals(new java.util.TreeSet<>(Files.readAllLines(k.dir.resolve("Module.symvers"))),
-                    new java.util.TreeSet<>(Files.readAllLines(symvers)), "Debian's Module.symvers, order aside");
+            assertEquals(new TreeSet<>(Files.readAllLines(k.dir.resolve("Module.symvers"))),
+                    new TreeSet<>(Files.readAllLines(symvers)), "Debian's Module.symvers, order aside");
         } finally {
             p.release(consumer);
         }

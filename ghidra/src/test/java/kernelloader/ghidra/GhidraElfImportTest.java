@@ -6,12 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import ghidra.app.util.opinion.ElfLoader;
 import ghidra.program.model.address.Address;
 import ghidra.program.model.listing.Program;
 import ghidra.program.model.symbol.Symbol;
@@ -19,10 +21,6 @@ import kernelloader.TestFiles;
 import kernelloader.kernel.Kernel;
 import kernelloader.kernel.KernelOptions;
 import kernelloader.corpus.Corpus;
-import kernelloader.elf.ElfWriter;
-import kernelloader.kallsyms.KallsymsFinder;
-import kernelloader.layout.KernelLayout;
-import kernelloader.layout.LayoutInference;
 
 /**
  * The ELF we write, imported by Ghidra 10.3's own ELF loader (the embedded Ghidra): the right
@@ -47,7 +45,7 @@ class GhidraElfImportTest {
 
         Object consumer = new Object();
         // Ghidra's own ELF loader (best guess would pick ours once registered: the ELF has kallsyms)
-        Program p = EmbeddedGhidra.importWith(elf.toFile(), ghidra.app.util.opinion.ElfLoader.class, consumer);
+        Program p = EmbeddedGhidra.importWith(elf.toFile(), ElfLoader.class, consumer);
         try {
             assertEquals("Executable and Linking Format (ELF)", p.getExecutableFormat());
             assertEquals(language, p.getLanguageID().getIdAsString());
@@ -61,7 +59,7 @@ class GhidraElfImportTest {
             assertEquals(nm.get("start_kernel").longValue(), start.getAddress().getOffset());
             if (m.btf().present()) {
                 // Ghidra keeps the non-allocated .BTF as a block outside the address space, the program intact
-                assertNotNull(p.getMemory().getBlock(".BTF"), java.util.Arrays.toString(p.getMemory().getBlocks()));
+                assertNotNull(p.getMemory().getBlock(".BTF"), Arrays.toString(p.getMemory().getBlocks()));
                 assertTrue(!p.getMemory().getBlock(".BTF").isLoaded());
             }
         } finally {

@@ -9,12 +9,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Random;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import com.google.gson.Gson;
 
+import ghidra.base.project.GhidraProject;
 import kernelloader.TestFiles;
 import kernelloader.cli.KallsymsCli;
 import kernelloader.corpus.Corpus;
@@ -52,7 +54,7 @@ class ImportCommandTest {
         Path project = dir.resolve("fleet");
         Path noise = dir.resolve("noise.bin");
         byte[] junk = new byte[1 << 20];
-        new java.util.Random(4).nextBytes(junk);
+        new Random(4).nextBytes(junk);
         Files.write(noise, junk);
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
         int code = KallsymsCli.run(new String[] {"import", Corpus.kernel("bullseye-armhf-armmp").image().toString(), noise.toString(),
@@ -69,7 +71,7 @@ class ImportCommandTest {
         assertEquals("x86:LE:32:default", i386.get("language"));
         assertEquals(45166.0, i386.get("labels"));
         // both programs are in the one project
-        ghidra.base.project.GhidraProject p = ghidra.base.project.GhidraProject.openProject(project.toString(), "fleet");
+        GhidraProject p = GhidraProject.openProject(project.toString(), "fleet");
         try {
             assertEquals(2, p.getProject().getProjectData().getRootFolder().getFiles().length);
         } finally {
@@ -105,7 +107,7 @@ class ImportCommandTest {
         // a file that is no kernel, into a project that does not exist yet: one line, and no folder left
         Path noise = TestFiles.tempDir("noise").resolve("noise.bin");
         byte[] junk = new byte[1 << 20];
-        new java.util.Random(8).nextBytes(junk);
+        new Random(8).nextBytes(junk);
         Files.write(noise, junk);
         Path fresh = Path.of("target", "fresh-" + System.nanoTime(), "kernels");
         ByteArrayOutputStream out2 = new ByteArrayOutputStream(), err2 = new ByteArrayOutputStream();

@@ -9,6 +9,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -169,7 +170,7 @@ class ImportReadsWhatListReadsTest {
                 assertEquals(187438, recorded);
                 Relocation one = p.getRelocationTable().getRelocations(table).get(0);
                 assertEquals(1027, one.getType(), "R_AARCH64_RELATIVE");
-                assertTrue(java.util.Arrays.equals(new byte[8], one.getBytes()), "the bytes it replaced: 0 in the Image");
+                assertTrue(Arrays.equals(new byte[8], one.getBytes()), "the bytes it replaced: 0 in the Image");
             } else {
                 assertEquals(0, first, "the Image as shipped");
                 assertEquals(0, recorded);

@@ -30,9 +30,6 @@ import kernelloader.TestFiles;
 import kernelloader.kernel.Kernel;
 import kernelloader.kernel.KernelOptions;
 import kernelloader.corpus.Corpus;
-import kernelloader.elf.ElfWriter;
-import kernelloader.kallsyms.KallsymsFinder;
-import kernelloader.layout.LayoutInference;
 
 /**
  * KallsymsAnalyzer on kernels other loaders brought in: a raw binary at its base (Ghidra's
@@ -74,7 +71,7 @@ class KallsymsAnalyzerTest {
         assertNotNull(f, "start_kernel function");
         assertEquals("start_kernel", f.getName());
         // the exports too: as many as Debian's Module.symvers lists, exported data labelled where kallsyms has none
-        int exports = java.nio.file.Files.readAllLines(k.dir.resolve("Module.symvers")).size();
+        int exports = Files.readAllLines(k.dir.resolve("Module.symvers")).size();
         assertTrue(p.getOptions(Program.PROGRAM_INFO).getString("Linux exports", "").startsWith(exports + ":"),
                 p.getOptions(Program.PROGRAM_INFO).getString("Linux exports", "-"));
         assertNotNull(p.getSymbolTable().getGlobalSymbol("init_task",

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 
 import ghidra.app.util.bin.ByteArrayProvider;
 import ghidra.app.util.opinion.LoadSpec;
+import kernelloader.corpus.Corpus;
 
 /** The loader claims kernels and nothing else: other files go to other loaders, quietly. */
 class LoaderRecognitionTest {
@@ -32,7 +33,7 @@ class LoaderRecognitionTest {
     @Tag("corpus")
     void aKernelGetsOnePreferredLoadSpec() throws Exception {
         EmbeddedGhidra.start();
-        byte[] img = Files.readAllBytes(kernelloader.corpus.Corpus.kernel("sid-riscv64-riscv64").image());
+        byte[] img = Files.readAllBytes(Corpus.kernel("sid-riscv64-riscv64").image());
         var specs = new LinuxKernelLoader().findSupportedLoadSpecs(new ByteArrayProvider(img));
         assertEquals(1, specs.size());
         LoadSpec s = specs.iterator().next();

@@ -1,5 +1,6 @@
 package kernelloader.image.container;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /** Every container format, in the order they are tried at one offset. */
@@ -15,8 +16,8 @@ public final class Containers {
      * (formats whose magic sits elsewhere in their header are found at offset 0 only).
      */
     public static final List<byte[]> SCANNED_MAGICS = List.of(
-            "ANDROID!".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1),
-            "VNDRBOOT".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1),
+            "ANDROID!".getBytes(StandardCharsets.ISO_8859_1),
+            "VNDRBOOT".getBytes(StandardCharsets.ISO_8859_1),
             new byte[] {0x27, 0x05, 0x19, 0x56},
-            "UNCOMPRESSED_IMG".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            "UNCOMPRESSED_IMG".getBytes(StandardCharsets.ISO_8859_1));
 }
