@@ -8,12 +8,14 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Arrays;
 import java.util.List;
 
 import kernelloader.image.KernelImage;
 import kernelloader.kallsyms.KallsymsTable;
 import kernelloader.layout.KernelLayout;
 import kernelloader.layout.MemoryRegion;
+import kernelloader.reloc.Relocations;
 
 /**
  * Writes a kernel as an ELF executable: one PT_LOAD and one section per region (bss as NOBITS),
@@ -38,12 +40,24 @@ public final class ElfWriter {
     private final ByteOrder order;
 
     private int btfOffset = -1, btfSize;
+    /** Relocations to apply to the region bytes as they are written (null: the image as it is). */
+    private Relocations relocations;
 
     /** Adds a .BTF section holding the {@code size} image bytes at {@code imageOffset}; returns this. */
     public ElfWriter withBtf(int imageOffset, int size) {
         if (imageOffset < 0 || size <= 0 || (long) imageOffset + size > image.length()) throw new IllegalArgumentException("BTF outside the image");
         this.btfOffset = imageOffset;
         this.btfSize = size;
+        return this;
+    }
+
+    /**
+     * Applies {@code r} to the region bytes as they are written, chunk by chunk, as the kernel
+     * applies them at boot: the ELF's data then points where the running kernel's does, and the
+     * image itself is neither written nor copied whole. Returns this.
+     */
+    public ElfWriter withRelocations(Relocations r) {
+        this.relocations = r;
         return this;
     }
 
@@ -91,6 +105,7 @@ public final class ElfWriter {
         pos = align(pos, 8);
         long shoff = pos;
 
+        Patches patches = relocations == null ? null : new Patches(relocations, image.length());
         {
             BufferedOutputStream os = new BufferedOutputStream(out, 1 << 20);
             Writer w = new Writer(os);
@@ -130,7 +145,7 @@ public final class ElfWriter {
             for (int i = 0; i < regions.size(); i++) {
                 MemoryRegion r = regions.get(i);
                 w.padTo(dataOff[i]);
-                if (r.initialized()) w.write(image.data(), (int) r.fileOffset(), (int) r.size());
+                if (r.initialized()) writeImage(w, (int) r.fileOffset(), (int) r.size(), patches);
             }
             if (btf) {
                 w.padTo(btfOff);
@@ -158,6 +173,66 @@ public final class ElfWriter {
             os.flush();
         }
         return symbols.size();
+    }
+
+    /**
+     * The relocations in image-offset order (RELA tables are sorted by place already, so the
+     * sort is a check; -1 for places outside the image).
+     */
+    private record Patches(Relocations r, long[] offsets, int[] order) {
+        Patches(Relocations r, int length) {
+            this(r, new long[r.count()], new int[r.count()]);
+            boolean sorted = true;
+            for (int i = 0; i < order.length; i++) {
+                order[i] = i;
+                offsets[i] = r.imageOffset(i, length);
+                sorted &= i == 0 || offsets[i] >= offsets[i - 1];
+            }
+            if (!sorted) {
+                Integer[] boxed = new Integer[order.length];
+                for (int i = 0; i < boxed.length; i++) boxed[i] = i;
+                long[] unsorted = offsets.clone();
+                Arrays.sort(boxed, (x, y) -> Long.compare(unsorted[x], unsorted[y]));
+                for (int i = 0; i < boxed.length; i++) {
+                    order[i] = boxed[i];
+                    offsets[i] = unsorted[boxed[i]];
+                }
+            }
+        }
+    }
+
+    /** Writes {@code len} image bytes from {@code off}, with the relocations inside them applied. */
+    private void writeImage(Writer w, int off, int len, Patches p) throws IOException {
+        if (p == null) {
+            w.write(image.data(), off, len);
+            return;
+        }
+        byte[] chunk = new byte[1 << 20];
+        int first = lowerBound(p.offsets(), off - Relocations.WIDTH + 1);
+        for (int at = off; at < off + len; at += chunk.length) {
+            int n = Math.min(chunk.length, off + len - at);
+            System.arraycopy(image.data(), at, chunk, 0, n);
+            for (int i = first; i < p.offsets().length && p.offsets()[i] < at + n; i++) {
+                long o = p.offsets()[i];
+                if (o < 0) continue;
+                byte[] value = p.r().bytes(p.order()[i]);
+                for (int b = 0; b < Relocations.WIDTH; b++) {
+                    long pos = o + b - at;
+                    if (pos >= 0 && pos < n) chunk[(int) pos] = value[b];
+                }
+                if (o + Relocations.WIDTH <= at + n) first = i + 1;
+            }
+            w.write(chunk, 0, n);
+        }
+    }
+
+    private static int lowerBound(long[] sorted, long key) {
+        int lo = 0, hi = sorted.length;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (sorted[mid] < key) lo = mid + 1; else hi = mid;
+        }
+        return lo;
     }
 
     /** e_flags a loader expects: the EABI version on ARM, the float ABI and RVC on RISC-V. */

@@ -39,7 +39,8 @@ public enum Compression {
 
     public String displayName() { return displayName; }
 
-    byte firstMagicByte() { return magic[0]; }
+    /** The first byte of the magic: a quick reject before {@link #startsAt}. */
+    public byte firstMagicByte() { return magic[0]; }
 
     /**
      * Whether a stream of this kind plausibly starts at {@code pos}: the magic, plus the header

@@ -14,7 +14,6 @@ import kernelloader.btf.BtfLocator;
 import kernelloader.image.ByteView;
 import kernelloader.image.Facet;
 import kernelloader.image.IkConfig;
-import kernelloader.image.ImageUnwrapper;
 import kernelloader.image.KernelFormatException;
 import kernelloader.image.KernelImage;
 import kernelloader.image.KernelVersion;
@@ -26,6 +25,7 @@ import kernelloader.layout.KernelLayout;
 import kernelloader.layout.LayoutInference;
 import kernelloader.reloc.RelativeRelocations;
 import kernelloader.reloc.Relocations;
+import kernelloader.unwrap.ImageUnwrapper;
 
 /**
  * One Linux kernel as the core understands it: the one model every face (the CLI, the Ghidra
@@ -47,9 +47,9 @@ import kernelloader.reloc.Relocations;
  *   btf()          .BTF, read from image()                                      (image + inferred layout + kallsyms)
  *   config()       the embedded .config                                         (image)
  * </pre>
- * Each facet is a {@link Facet}: its value or the reason there is none. Whether a face loads
- * {@link #image()} or {@link #relocated()} is {@link KernelOptions#relocations()}; what the
- * kernel exports does not depend on it.
+ * Each facet is a {@link Facet}: its value or the reason there is none. Whether a face applies
+ * {@link #relocations()} to what it loads or writes (Ghidra memory, the ELF) is
+ * {@link KernelOptions#relocations()}; what the kernel exports does not depend on it.
  *
  * <p>Immutable from outside; facets are computed lazily and at most once (thread-safe).
  */
@@ -244,7 +244,7 @@ public final class Kernel {
     public Facet<KernelLayout> layout() {
         return layout.get(() -> {
             Facet<KernelLayout> l = inferredLayout();
-            if (!l.present() || givenLayout != null) return l;
+            if (!l.present() || givenLayout != null || !LayoutInference.memoryEndUnknown(l.orNull(), image, kallsyms.orNull())) return l;
             ExportTable t = exports().orNull();
             if (t == null) return l;
             long[] values = t.exports().stream().mapToLong(e -> e.value()).toArray();
@@ -278,11 +278,6 @@ public final class Kernel {
             byte[] copy = r.appliedTo(image.data(), image.length());
             return new KernelImage(copy, copy.length, image.layers(), image.elf());
         });
-    }
-
-    /** The bytes a face loads or writes: relocated or as shipped, as {@link KernelOptions#relocations()} says. */
-    public KernelImage loadedImage() {
-        return options.relocations() ? relocated() : image;
     }
 
     /** The exported symbols (__ksymtab), always read from {@link #relocated()}. */

@@ -33,9 +33,9 @@ public final class KernelOutputs {
     }
 
     /**
-     * The kernel as an ELF: a PT_LOAD and a section per region of {@link Kernel#loadedImage()}
-     * (relocated unless the options say not), every kallsyms symbol, and the kernel's .BTF where
-     * it has one. Returns the symbol count.
+     * The kernel as an ELF: a PT_LOAD and a section per region, its bytes relocated as they are
+     * written unless the options say not (no copy of the image), every kallsyms symbol, and the
+     * kernel's .BTF where it has one. Returns the symbol count.
      */
     public static int elf(Kernel k, OutputStream out) throws IOException, KernelFormatException {
         KernelLayout layout = k.layout().get();
@@ -43,7 +43,8 @@ public final class KernelOutputs {
             throw new KernelFormatException(k.source() + ": the architecture could not be inferred (no ELF or boot header,"
                     + " no architecture-specific symbol names): give it with --arch");
         }
-        ElfWriter w = new ElfWriter(k.loadedImage(), k.kallsyms().get(), layout);
+        ElfWriter w = new ElfWriter(k.image(), k.kallsyms().get(), layout);
+        if (k.options().relocations() && k.relocations().present()) w.withRelocations(k.relocations().orNull());
         BtfLocator.Found btf = k.btf().orNull();
         if (btf != null) w.withBtf(btf.offset(), btf.btf().byteSize());
         return w.write(out);

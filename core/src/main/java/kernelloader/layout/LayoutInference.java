@@ -187,6 +187,11 @@ public final class LayoutInference {
         return memEnd != null ? memEnd : symEnd != null ? end : null;
     }
 
+    /** True for a raw image whose memory end nothing states: only what points past it can tell. */
+    public static boolean memoryEndUnknown(KernelLayout layout, KernelImage img, KallsymsTable k) {
+        return img.elf() == null && memoryEnd(img, k, layout.base().value()) == null;
+    }
+
     /**
      * {@code layout} with an uninitialised "bss" region after the image up to the page past the
      * highest of {@code addresses} that lies beyond it (by at most 64 MiB), for images whose
@@ -194,7 +199,7 @@ public final class LayoutInference {
      * that the kernel's memory goes on. The layout as it was when none lies beyond.
      */
     public static KernelLayout withBssReaching(KernelLayout layout, KernelImage img, KallsymsTable k, long[] addresses) {
-        if (img.elf() != null || memoryEnd(img, k, layout.base().value()) != null) return layout;
+        if (!memoryEndUnknown(layout, img, k)) return layout;
         long end = layout.base().value() + img.length();
         long highest = end;
         for (long a : addresses) {

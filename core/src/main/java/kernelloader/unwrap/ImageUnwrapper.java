@@ -1,4 +1,4 @@
-package kernelloader.image;
+package kernelloader.unwrap;
 
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -6,6 +6,12 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 
+import kernelloader.image.ByteView;
+import kernelloader.image.Compression;
+import kernelloader.image.ElfHeader;
+import kernelloader.image.KernelFormatException;
+import kernelloader.image.KernelImage;
+import kernelloader.image.Layer;
 import kernelloader.image.container.Container;
 import kernelloader.image.container.Containers;
 import kernelloader.image.container.Peeled;
