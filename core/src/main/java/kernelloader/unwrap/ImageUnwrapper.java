@@ -184,6 +184,7 @@ public final class ImageUnwrapper {
             int at = -1;
             Compression c = null;
             for (int i = pos; i < length; i++) {
+                if (!FIRST_BYTE[data[i] & 0xff]) continue;   // most bytes start nothing: one table look-up
                 c = compressionAt(data, length, i);
                 // (containers at offset 0 were peeled already)
                 if (c != null || (i > 0 && containerMagicAt(data, length, i))) {
@@ -209,6 +210,13 @@ public final class ImageUnwrapper {
         return false;
     }
 
+    /** The bytes a compressed stream or a scanned container magic can start with. */
+    private static final boolean[] FIRST_BYTE = new boolean[256];
+    static {
+        for (Compression c : Compression.values()) FIRST_BYTE[c.firstMagicByte() & 0xff] = true;
+        for (byte[] m : Containers.SCANNED_MAGICS) FIRST_BYTE[m[0] & 0xff] = true;
+    }
+
     private static boolean containerMagicAt(byte[] data, int length, int i) {
         for (byte[] m : Containers.SCANNED_MAGICS) {
             if (data[i] == m[0] && i + m.length <= length) {
@@ -223,10 +231,6 @@ public final class ImageUnwrapper {
     private static Compression compressionAt(byte[] data, int length, int i) {
         if (i < 0 || i >= length) return null;
         byte b = data[i];
-        // quick reject on the first byte before the full header checks
-        if (b != 0x1f && b != 'B' && b != (byte) 0xfd && b != 0x5d && b != (byte) 0x89 && b != 0x02 && b != 0x28) {
-            return null;
-        }
         for (Compression c : Compression.values()) {
             if (c.firstMagicByte() == b && c.startsAt(data, length, i)) return c;
         }
