@@ -23,10 +23,18 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import generic.stl.Pair;
+import ghidra.app.util.importer.AutoImporter;
+import ghidra.app.util.importer.MessageLog;
+import ghidra.app.util.opinion.BinaryLoader;
+import ghidra.app.util.opinion.LoadResults;
 import ghidra.program.model.address.Address;
+import ghidra.program.model.lang.Language;
+import ghidra.program.model.lang.LanguageID;
 import ghidra.program.model.listing.CodeUnit;
 import ghidra.program.model.listing.Program;
 import ghidra.program.model.reloc.Relocation;
+import ghidra.program.util.DefaultLanguageService;
+import ghidra.util.task.TaskMonitor;
 import kernelloader.TestFiles;
 import kernelloader.corpus.Corpus;
 import kernelloader.kallsyms.SeedImages;
@@ -109,6 +117,37 @@ class ImportReadsWhatListReadsTest {
                 + lz + " " + uimage + " > /dev/null");
         assertEquals(3000, list(uimage).split("\n").length);
         importsAsListed(uimage);
+    }
+
+    @Test
+    void theAnalyzerFindsUncompressedNamesInAProgramAnotherLoaderMade() throws Exception {
+        // the same OpenWrt-style image, loaded by hand as a raw binary: the analyzer searches the
+        // program's memory with the CLI's search, uncompressed names included
+        Path raw = TestFiles.tempDir("openwrt-raw").resolve("vmlinux.bin");
+        Files.write(raw, SeedImages.openwrtMips32(3000));
+        EmbeddedGhidra.start();
+        Language mips = DefaultLanguageService.getLanguageService().getLanguage(new LanguageID("MIPS:BE:32:default"));
+        Object consumer = new Object();
+        LoadResults<Program> r = AutoImporter.importByUsingSpecificLoaderClassAndLcs(raw.toFile(), null, "/", BinaryLoader.class,
+                List.of(new Pair<>("-loader-baseAddr", "0x80060000")), mips, mips.getDefaultCompilerSpec(), consumer,
+                new MessageLog(), TaskMonitor.DUMMY);
+        Program p = r.getPrimaryDomainObject();
+        try {
+            KallsymsAnalyzer a = new KallsymsAnalyzer();
+            assertTrue(a.getDefaultEnablement(p), "the analyzer sees the table");
+            int tx = p.startTransaction("kallsyms");
+            try {
+                assertTrue(a.added(p, p.getMemory(), TaskMonitor.DUMMY, new MessageLog()));
+            } finally {
+                p.endTransaction(tx, true);
+            }
+            assertEquals(3000, p.getOptions(Program.PROGRAM_INFO).getInt("Linux kallsyms labels", -1));
+            Path out = raw.resolveSibling("kallsyms");
+            ScriptSupport.exportKallsyms(p, out);
+            assertEquals(list(raw), Files.readString(out, StandardCharsets.ISO_8859_1));
+        } finally {
+            r.release(consumer);
+        }
     }
 
     /** The export marks (plate comments) in a program, as "name KIND". */
