@@ -11,6 +11,7 @@ import kernelloader.reloc.Relocations;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -25,16 +26,20 @@ final class ElfCommand implements Callable<Integer> {
     @Parameters(index = "1", paramLabel = "OUT")
     Path out;
 
+    @Option(names = "--no-relocations",
+            description = "leave R_*_RELATIVE relocations unapplied: the data pointers of arm64 RELA kernels stay 0, as in the image")
+    boolean noRelocations;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        Kernel k = opts.read();
+        Kernel k = opts.read(!noRelocations);
         int[] n = {0};
         Output.write(out, o -> n[0] = KernelOutputs.elf(k, o));
         KernelLayout layout = k.layout().get();
-        Relocations relocs = k.options().relocations() ? k.relocations().orNull() : null;
+        Relocations relocs = k.relocationsToApply().orNull();
         if (relocs != null) {
             spec.commandLine().getErr().printf("kallsyms: applied %d RELATIVE relocations (table at image offset 0x%x)%n",
                     relocs.count(), relocs.tableStart());

@@ -49,12 +49,16 @@ final class ImportCommand implements Callable<Integer> {
     @Option(names = "--no-btf", description = "leave the kernel's BTF types and prototypes out (the loader's -loader-applyBtf false)")
     boolean noBtf;
 
+    @Option(names = "--no-relocations",
+            description = "leave R_*_RELATIVE relocations out of program memory (the loader's -loader-applyRelocations false); exports are read with them either way")
+    boolean noRelocations;
+
     @Mixin
     KernelOverrides overrides;
 
     @Override
     public Integer call() throws Exception {
-        ProgramImporter.Settings settings = new ProgramImporter.Settings(overrides.options(), !noBtf);
+        ProgramImporter.Settings settings = new ProgramImporter.Settings(overrides.options().withRelocations(!noRelocations), !noBtf);
         if (name != null && files.size() > 1) throw new KernelFormatException("--name names one program: give one FILE with it");
         for (Path f : files) if (!Files.isRegularFile(f)) throw new KernelFormatException(f + ": no such file");
         ProgramImporter importer = ProgramImporter.find();

@@ -45,6 +45,10 @@ public final class KallsymsCli implements Callable<Integer> {
             cl.setOut(new PrintWriter(out, true));
             cl.setErr(new PrintWriter(err, true));
             cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+                if (ex instanceof UsageError) {
+                    report(cmd, json, ex.getMessage() + " (see: kallsyms help " + cmd.getCommandName() + ")");
+                    return 2;
+                }
                 // our own errors are one line for a person; anything else is a bug, said as one line too
                 String msg = ex instanceof KernelFormatException || ex instanceof IOException
                         ? ex.getMessage() : ex.getClass().getSimpleName() + ": " + ex.getMessage();

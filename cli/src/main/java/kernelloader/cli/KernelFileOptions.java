@@ -21,13 +21,14 @@ public class KernelFileOptions {
     @Mixin
     KernelOverrides overrides;
 
-    KernelOptions options() throws KernelFormatException {
-        return overrides.options();
-    }
-
     /** The kernel in FILE (standard input for "-"). */
     Kernel read() throws IOException, KernelFormatException {
-        KernelOptions o = options();
+        return read(true);
+    }
+
+    /** The same, with or without RELATIVE relocations applied to what the command writes. */
+    Kernel read(boolean relocations) throws IOException, KernelFormatException {
+        KernelOptions o = overrides.options().withRelocations(relocations);
         if (!isStdin(file)) return Kernel.read(file, o);
         byte[] data = readStdin();
         return Kernel.read("-", data, data.length, o);

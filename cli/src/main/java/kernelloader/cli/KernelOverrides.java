@@ -3,7 +3,6 @@ package kernelloader.cli;
 import java.util.Iterator;
 import java.util.List;
 
-import kernelloader.image.KernelFormatException;
 import kernelloader.kernel.KernelOptions;
 import picocli.CommandLine.Option;
 
@@ -29,19 +28,15 @@ public class KernelOverrides {
     @Option(names = "--table", paramLabel = "N", description = "use the N-th kallsyms table found (0 = first), for files holding several kernels")
     String table;
 
-    @Option(names = "--no-relocations", description = "leave R_*_RELATIVE relocations unapplied in what is written or loaded (data pointers of arm64 RELA kernels stay 0); exports are read with them either way")
-    boolean noRelocations;
-
-    /** The options as the core takes them; a bad value is one line naming the flag. */
-    KernelOptions options() throws KernelFormatException {
-        KernelOptions o = KernelOptions.DEFAULT;
+    /** The options as the core takes them; a bad value is a usage error naming the flag. */
+    KernelOptions options() throws UsageError {
         try {
-            o = o.with(KernelOptions.Key.BITS, bits).with(KernelOptions.Key.BASE, base).with(KernelOptions.Key.ARCH, arch)
-                    .with(KernelOptions.Key.FILE_OFFSET, fileOffset).with(KernelOptions.Key.TABLE, table);
-        } catch (KernelFormatException e) {
-            throw new KernelFormatException("--" + e.getMessage());
+            return KernelOptions.DEFAULT.with(KernelOptions.Key.BITS, bits).with(KernelOptions.Key.BASE, base)
+                    .with(KernelOptions.Key.ARCH, arch).with(KernelOptions.Key.FILE_OFFSET, fileOffset)
+                    .with(KernelOptions.Key.TABLE, table);
+        } catch (KernelOptions.BadValue e) {
+            throw new UsageError("--" + e.key().name + ": " + e.reason());
         }
-        return o.withRelocations(!noRelocations);
     }
 
     /** For --arch's help and shell completion. */

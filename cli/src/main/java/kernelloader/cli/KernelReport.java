@@ -44,8 +44,8 @@ final class KernelReport {
         r.put("kernel_version", v == null ? null : v.release());
         r.put("banner", k.banner().orNull());
         r.put("arch", layout.arch() == null ? null : layout.arch().value().name().toLowerCase());
-        r.put("bits", t.bits());
-        r.put("endian", t.order() == ByteOrder.LITTLE_ENDIAN ? "little" : "big");
+        r.put("bits", layout.bits());
+        r.put("endian", layout.order() == ByteOrder.LITTLE_ENDIAN ? "little" : "big");
         r.put("base_address", hex(layout.base().value()));
         r.put("ghidra_language", layout.ghidraLanguage());
         r.put("symbols", t.size());
@@ -92,6 +92,8 @@ final class KernelReport {
         r.put("btf", s.get("btf"));
         r.put("config", IkConfig.summary(k.config().orNull()));
         r.put("overrides", k.options().given());
+        r.put("attempts", k.diagnostics().attempts());
+        r.put("rejected", k.diagnostics().rejected());
         r.put("timings", k.diagnostics().timingsMillis());
         return r;
     }

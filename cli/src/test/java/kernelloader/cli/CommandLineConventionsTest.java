@@ -63,7 +63,7 @@ class CommandLineConventionsTest {
     }
 
     @Test
-    void dashWritesStandardOutputAndAFileIsNeverHalfWritten() throws Exception {
+    void dashWritesStandardOutputAndAFileIsWrittenWholeOrNotAtAll() throws Exception {
         Path f = kernel();
         Path dir = f.getParent();
         // random bytes have nothing to peel: one line, no output
@@ -86,6 +86,23 @@ class CommandLineConventionsTest {
         try (var files = Files.list(dir)) {
             assertTrue(files.noneMatch(p -> p.getFileName().toString().endsWith(".part")), "no temporary file left");
         }
+        // a write that fails half-way (no room: the ELF of a raw image whose architecture cannot be
+        // inferred fails after the file is opened) leaves neither OUT nor a temporary file
+        Path elf = dir.resolve("Image.elf");
+        Run failed = run("elf", f.toString(), elf.toString());
+        assertEquals(1, failed.code());
+        assertTrue(failed.err().contains("the architecture could not be inferred"), failed.err());
+        assertTrue(!Files.exists(elf), "no half-written ELF");
+        try (var files = Files.list(dir)) {
+            assertTrue(files.noneMatch(p -> p.getFileName().toString().endsWith(".part")), "no temporary file left");
+        }
+        // /dev/null stays a device: what is not a regular file is written to, not replaced
+        assertEquals(0, run("unpack", gz.toString(), "/dev/null").code());
+        assertTrue(!Files.isRegularFile(Path.of("/dev/null")));
+        // a new file gets the umask's permissions, not a temporary file's 0600
+        Path perm = dir.resolve("perm.out");
+        assertEquals(0, run("unpack", gz.toString(), perm.toString()).code());
+        TestFiles.sh("touch " + dir.resolve("touched") + " && [ \"$(stat -c %a " + perm + ")\" = \"$(stat -c %a " + dir.resolve("touched") + ")\" ]");
     }
 
     @Test
@@ -103,13 +120,15 @@ class CommandLineConventionsTest {
     void aBadValueIsOneLineNamingTheOption() throws Exception {
         String f = kernel().toString();
         Run base = run("list", "--base", "zz", f);
-        assertEquals(1, base.code());
-        assertEquals("kallsyms: --base: zz is not a hexadecimal address (e.g. 0xffffffc008000000)\n", base.err());
+        assertEquals(2, base.code(), "a command line that cannot be used");
+        assertEquals("kallsyms: --base: zz is not a hexadecimal address (e.g. 0xffffffc008000000) (see: kallsyms help list)\n", base.err());
         Run table = run("list", "--table", "-1", f);
-        assertEquals(1, table.code());
+        assertEquals(2, table.code());
         assertEquals(1, table.err().split("\n").length, table.err());
         assertTrue(table.err().startsWith("kallsyms: --table: -1 is not a table number"), table.err());
         Run arch = run("info", "--arch", "vax", f);
+        assertEquals(2, arch.code());
+        assertEquals(1, arch.err().split("\n").length, arch.err());
         assertTrue(arch.err().startsWith("kallsyms: --arch: vax is not one of x86, arm, aarch64"), arch.err());
         Run unknown = run("list", "--frobnicate", f);
         assertEquals(2, unknown.code());
@@ -129,8 +148,8 @@ class CommandLineConventionsTest {
         Map<String, Object> e = new Gson().fromJson(r.out(), Map.class);
         assertEquals("/nonexistent/vmlinuz: no such file", e.get("error"));
         Run bad = run("info", "--json", "--bits", "7", kernel().toString());
-        assertEquals(1, bad.code());
-        assertEquals("--bits: 7 is not a word size (32 or 64)", new Gson().fromJson(bad.out(), Map.class).get("error"));
+        assertEquals(2, bad.code());
+        assertEquals("--bits: 7 is not a word size (32 or 64) (see: kallsyms help info)", new Gson().fromJson(bad.out(), Map.class).get("error"));
         Run usage = run("sweep", "--json", "--jobs");
         assertEquals(2, usage.code());
         assertTrue(((String) new Gson().fromJson(usage.out(), Map.class).get("error")).startsWith("Missing required parameter for option '--jobs'"),

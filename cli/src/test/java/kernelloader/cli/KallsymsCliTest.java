@@ -108,8 +108,8 @@ class KallsymsCliTest {
         assertTrue(missing.err().startsWith("kallsyms: "), missing.err());
 
         Run bits = run("list", "--bits", "48", Corpus.kernel("bookworm-i386-686").image().toString());
-        assertEquals(1, bits.code());
-        assertEquals("kallsyms: --bits: 48 is not a word size (32 or 64)\n", bits.err());
+        assertEquals(2, bits.code());
+        assertEquals("kallsyms: --bits: 48 is not a word size (32 or 64) (see: kallsyms help list)\n", bits.err());
     }
 
     @Test

@@ -8,7 +8,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.Arrays;
 import java.util.List;
 
 import kernelloader.image.KernelImage;
@@ -106,72 +105,70 @@ public final class ElfWriter {
         long shoff = pos;
 
         Patches patches = relocations == null ? null : new Patches(relocations, image.length());
-        {
-            BufferedOutputStream os = new BufferedOutputStream(out, 1 << 20);
-            Writer w = new Writer(os);
-            // ELF header
-            ByteBuffer h = buf(ehsize);
-            h.put(new byte[] {0x7f, 'E', 'L', 'F', (byte) (is64 ? 2 : 1), (byte) (order == ByteOrder.LITTLE_ENDIAN ? 1 : 2), 1, 0});
-            h.position(16);
-            h.putShort((short) 2);                                   // ET_EXEC
-            h.putShort((short) layout.arch().value().elfMachine(layout.bits()));
-            h.putInt(1);
-            putAddr(h, layout.entry().value());
-            putAddr(h, ehsize);                                      // e_phoff
-            putAddr(h, shoff);
-            h.putInt(flags());
-            h.putShort((short) ehsize).putShort((short) phentsize).putShort((short) phnum);
-            h.putShort((short) shentsize).putShort((short) shnum).putShort((short) (shnum - 1));
-            w.write(h);
-            // program headers
-            for (int i = 0; i < regions.size(); i++) {
-                MemoryRegion r = regions.get(i);
-                int pflags = (r.permissions().charAt(0) == 'r' ? 4 : 0) | (r.permissions().charAt(1) == 'w' ? 2 : 0)
-                        | (r.permissions().charAt(2) == 'x' ? 1 : 0);
-                long filesz = r.initialized() ? r.size() : 0;
-                ByteBuffer p = buf(phentsize);
-                p.putInt(1);                                         // PT_LOAD
-                if (is64) p.putInt(pflags);
-                putAddr(p, dataOff[i]);
-                putAddr(p, r.start());
-                putAddr(p, r.start());
-                putAddr(p, filesz);
-                putAddr(p, r.size());
-                if (!is64) p.putInt(pflags);
-                putAddr(p, PAGE);
-                w.write(p);
-            }
-            // region bytes, straight from the image
-            for (int i = 0; i < regions.size(); i++) {
-                MemoryRegion r = regions.get(i);
-                w.padTo(dataOff[i]);
-                if (r.initialized()) writeImage(w, (int) r.fileOffset(), (int) r.size(), patches);
-            }
-            if (btf) {
-                w.padTo(btfOff);
-                w.write(image.data(), btfOffset, btfSize);
-            }
-            w.padTo(symOff);
-            w.write(st.symtab, 0, st.symtab.length);
-            w.write(st.strtab, 0, st.strtab.length);
-            w.write(shstr, 0, shstr.length);
-            w.padTo(shoff);
-            // section headers
-            w.write(buf(shentsize));                                 // SHN_UNDEF
-            for (int i = 0; i < regions.size(); i++) {
-                MemoryRegion r = regions.get(i);
-                int f = SHF_ALLOC | (r.permissions().charAt(1) == 'w' ? SHF_WRITE : 0) | (r.permissions().charAt(2) == 'x' ? SHF_EXECINSTR : 0);
-                w.write(section(st.shName[i], r.initialized() ? SHT_PROGBITS : SHT_NOBITS, f, r.start(), dataOff[i], r.size(), 0, 0,
-                        (r.permissions().charAt(2) == 'x') ? 4 : 1, 0));
-            }
-            if (btf) w.write(section(st.shName[regions.size() + 3], SHT_PROGBITS, 0, 0, btfOff, btfSize, 0, 0, 4, 0));
-            int symIdx = 1 + regions.size() + extra;
-            w.write(section(st.shName[regions.size()], SHT_SYMTAB, 0, 0, symOff, st.symtab.length, symIdx + 1,
-                    st.firstGlobal, is64 ? 8 : 4, is64 ? 24 : 16));
-            w.write(section(st.shName[regions.size() + 1], SHT_STRTAB, 0, 0, strOff, st.strtab.length, 0, 0, 1, 0));
-            w.write(section(st.shName[regions.size() + 2], SHT_STRTAB, 0, 0, shstrOff, shstr.length, 0, 0, 1, 0));
-            os.flush();
+        BufferedOutputStream os = new BufferedOutputStream(out, 1 << 20);
+        Writer w = new Writer(os);
+        // ELF header
+        ByteBuffer h = buf(ehsize);
+        h.put(new byte[] {0x7f, 'E', 'L', 'F', (byte) (is64 ? 2 : 1), (byte) (order == ByteOrder.LITTLE_ENDIAN ? 1 : 2), 1, 0});
+        h.position(16);
+        h.putShort((short) 2);                                   // ET_EXEC
+        h.putShort((short) layout.arch().value().elfMachine(layout.bits()));
+        h.putInt(1);
+        putAddr(h, layout.entry().value());
+        putAddr(h, ehsize);                                      // e_phoff
+        putAddr(h, shoff);
+        h.putInt(flags());
+        h.putShort((short) ehsize).putShort((short) phentsize).putShort((short) phnum);
+        h.putShort((short) shentsize).putShort((short) shnum).putShort((short) (shnum - 1));
+        w.write(h);
+        // program headers
+        for (int i = 0; i < regions.size(); i++) {
+            MemoryRegion r = regions.get(i);
+            int pflags = (r.permissions().charAt(0) == 'r' ? 4 : 0) | (r.permissions().charAt(1) == 'w' ? 2 : 0)
+                    | (r.permissions().charAt(2) == 'x' ? 1 : 0);
+            long filesz = r.initialized() ? r.size() : 0;
+            ByteBuffer p = buf(phentsize);
+            p.putInt(1);                                         // PT_LOAD
+            if (is64) p.putInt(pflags);
+            putAddr(p, dataOff[i]);
+            putAddr(p, r.start());
+            putAddr(p, r.start());
+            putAddr(p, filesz);
+            putAddr(p, r.size());
+            if (!is64) p.putInt(pflags);
+            putAddr(p, PAGE);
+            w.write(p);
         }
+        // region bytes, straight from the image
+        for (int i = 0; i < regions.size(); i++) {
+            MemoryRegion r = regions.get(i);
+            w.padTo(dataOff[i]);
+            if (r.initialized()) writeImage(w, (int) r.fileOffset(), (int) r.size(), patches);
+        }
+        if (btf) {
+            w.padTo(btfOff);
+            w.write(image.data(), btfOffset, btfSize);
+        }
+        w.padTo(symOff);
+        w.write(st.symtab, 0, st.symtab.length);
+        w.write(st.strtab, 0, st.strtab.length);
+        w.write(shstr, 0, shstr.length);
+        w.padTo(shoff);
+        // section headers
+        w.write(buf(shentsize));                                 // SHN_UNDEF
+        for (int i = 0; i < regions.size(); i++) {
+            MemoryRegion r = regions.get(i);
+            int f = SHF_ALLOC | (r.permissions().charAt(1) == 'w' ? SHF_WRITE : 0) | (r.permissions().charAt(2) == 'x' ? SHF_EXECINSTR : 0);
+            w.write(section(st.shName[i], r.initialized() ? SHT_PROGBITS : SHT_NOBITS, f, r.start(), dataOff[i], r.size(), 0, 0,
+                    (r.permissions().charAt(2) == 'x') ? 4 : 1, 0));
+        }
+        if (btf) w.write(section(st.shName[regions.size() + 3], SHT_PROGBITS, 0, 0, btfOff, btfSize, 0, 0, 4, 0));
+        int symIdx = 1 + regions.size() + extra;
+        w.write(section(st.shName[regions.size()], SHT_SYMTAB, 0, 0, symOff, st.symtab.length, symIdx + 1,
+                st.firstGlobal, is64 ? 8 : 4, is64 ? 24 : 16));
+        w.write(section(st.shName[regions.size() + 1], SHT_STRTAB, 0, 0, strOff, st.strtab.length, 0, 0, 1, 0));
+        w.write(section(st.shName[regions.size() + 2], SHT_STRTAB, 0, 0, shstrOff, shstr.length, 0, 0, 1, 0));
+        os.flush();
         return symbols.size();
     }
 

@@ -1,12 +1,10 @@
 package kernelloader.image;
 
-import java.util.function.Function;
-
 /**
  * One thing a kernel may or may not have (a symbol table, exports, BTF, an embedded .config):
  * its value, or the one-line reason it has none. Every facet of {@code kernelloader.kernel.Kernel}
- * is one of these, and so is what the finders below it return: an absence is never a null, and
- * its reason travels to whichever face asks.
+ * is one of these (the finders below it may return richer outcomes: candidates tried, rejected),
+ * so to every face an absence is never a null, and its reason travels to whichever face asks.
  */
 public final class Facet<T> {
     private final T value;
@@ -39,11 +37,6 @@ public final class Facet<T> {
 
     /** Why there is no value; null when there is one. */
     public String why() { return why; }
-
-    /** This facet's value carried through {@code f}, or this facet's reason. */
-    public <U> Facet<U> map(Function<T, U> f) {
-        return value == null ? absent(why) : Facet.of(f.apply(value));
-    }
 
     @Override
     public String toString() {

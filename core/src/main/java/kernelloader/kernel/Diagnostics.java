@@ -7,8 +7,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What reading a kernel tried on the way and what each phase cost: for `info`, the import log
- * and error messages. A snapshot: it does not change when more facets are computed later.
+ * What reading a kernel tried on the way and what each phase cost, as `info --json` shows it
+ * (the failure line of a file without kallsyms is made from the same attempts). A snapshot: it
+ * does not change when more facets are computed later.
  *
  * @param attempts      every container and stream peeled or refused, in search order
  * @param rejected      kallsyms candidates found and refused, with why

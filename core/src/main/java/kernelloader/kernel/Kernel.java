@@ -132,7 +132,8 @@ public final class Kernel {
      */
     public static Kernel fromMemory(String source, KernelImage memory, KernelLayout programLayout, KernelOptions options) {
         Diagnostics.Recorder d = new Diagnostics.Recorder();
-        KernelOptions o = options.bits() == null ? options.withBits(programLayout.bits()) : options;
+        int bits = programLayout.bits();
+        KernelOptions o = options.bits() == null && (bits == 32 || bits == 64) ? options.withBits(bits) : options;
         long t0 = System.nanoTime();
         List<String> rejected = new ArrayList<>();
         KallsymsTable found = null;
@@ -278,6 +279,14 @@ public final class Kernel {
             byte[] copy = r.appliedTo(image.data(), image.length());
             return new KernelImage(copy, copy.length, image.layers(), image.elf());
         });
+    }
+
+    /**
+     * The relocations a face applies to what it loads or writes (the ELF, Ghidra memory): the
+     * kernel's own, unless the options turned them off.
+     */
+    public Facet<Relocations> relocationsToApply() {
+        return options.relocations() ? relocations() : Facet.absent("relocations turned off by the options");
     }
 
     /** The exported symbols (__ksymtab), always read from {@link #relocated()}. */

@@ -13,7 +13,8 @@ import kernelloader.layout.LayoutInference;
 /**
  * What a user may tell the core instead of letting it infer: the one record every face passes
  * (CLI flags, the loader's options, the analyzer, the scripts), with the one parser of their
- * text forms, so that "--base zz" and "-loader-kernelBase zz" fail with the same line.
+ * text forms, so that "--base zz" and "-loader-kernelBase zz" are refused for the same reason
+ * (each face names the option its own way: {@link BadValue}).
  *
  * @param bits        word size, 32 or 64, or null to infer
  * @param base        the address of the image's first byte, or null to infer
@@ -35,6 +36,23 @@ public record KernelOptions(Integer bits, Long base, Architecture arch, long fil
         Key(String name) { this.name = name; }
     }
 
+    /** A value the parser refuses: which option, and why, for each face to name the option its own way. */
+    public static final class BadValue extends KernelFormatException {
+        private final Key key;
+        private final String reason;
+
+        BadValue(Key key, String reason) {
+            super(key.name + ": " + reason);
+            this.key = key;
+            this.reason = reason;
+        }
+
+        public Key key() { return key; }
+
+        /** "zz is not a hexadecimal address (...)": the value and what is wrong with it. */
+        public String reason() { return reason; }
+    }
+
     public KernelOptions {
         if (bits != null && bits != 32 && bits != 64) throw new IllegalArgumentException("bits must be 32 or 64, not " + bits);
         if (fileOffset < 0) throw new IllegalArgumentException("file offset must be 0 or more");
@@ -45,7 +63,7 @@ public record KernelOptions(Integer bits, Long base, Architecture arch, long fil
      * These options with {@code key} set from its text form; an empty or blank text means
      * "infer" (the default). The message of the exception is one line naming the option.
      */
-    public KernelOptions with(Key key, String text) throws KernelFormatException {
+    public KernelOptions with(Key key, String text) throws BadValue {
         String t = text == null ? "" : text.trim();
         return switch (key) {
             case BITS -> new KernelOptions(t.isEmpty() ? null : parseBits(t), base, arch, fileOffset, table, relocations);
@@ -57,29 +75,28 @@ public record KernelOptions(Integer bits, Long base, Architecture arch, long fil
         };
     }
 
-    static int parseBits(String t) throws KernelFormatException {
+    static int parseBits(String t) throws BadValue {
         if (t.equals("32")) return 32;
         if (t.equals("64")) return 64;
-        throw new KernelFormatException("bits: " + t + " is not a word size (32 or 64)");
+        throw new BadValue(Key.BITS, t + " is not a word size (32 or 64)");
     }
 
     /** A hexadecimal number, with or without 0x: addresses and offsets as the kernel prints them. */
-    static long parseHex(Key key, String t) throws KernelFormatException {
+    static long parseHex(Key key, String t) throws BadValue {
         String digits = t.regionMatches(true, 0, "0x", 0, 2) ? t.substring(2) : t;
         if (digits.isEmpty() || digits.length() > 16 || !digits.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
-            throw new KernelFormatException(key.name + ": " + t + " is not a hexadecimal " + (key == Key.BASE ? "address" : "offset")
-                    + " (e.g. 0xffffffc008000000)");
+            throw new BadValue(key, t + " is not a hexadecimal " + (key == Key.BASE ? "address (e.g. 0xffffffc008000000)" : "offset (e.g. 0x2e818)"));
         }
         long v = Long.parseUnsignedLong(digits, 16);
-        if (key == Key.FILE_OFFSET && v < 0) throw new KernelFormatException(key.name + ": " + t + " is beyond any file");
+        if (key == Key.FILE_OFFSET && v < 0) throw new BadValue(key, t + " is beyond any file");
         return v;
     }
 
-    static Architecture parseArch(String t) throws KernelFormatException {
+    static Architecture parseArch(String t) throws BadValue {
         for (Architecture a : Architecture.values()) {
             if (a.name().equalsIgnoreCase(t) || a.displayName().equalsIgnoreCase(t)) return a;
         }
-        throw new KernelFormatException("arch: " + t + " is not one of " + archNames());
+        throw new BadValue(Key.ARCH, t + " is not one of " + archNames());
     }
 
     /** The architecture names the parser takes, for help texts. */
@@ -89,20 +106,20 @@ public record KernelOptions(Integer bits, Long base, Architecture arch, long fil
         return sb.toString();
     }
 
-    static int parseTable(String t) throws KernelFormatException {
+    static int parseTable(String t) throws BadValue {
         try {
             int n = Integer.parseInt(t);
             if (n >= 0) return n;
         } catch (NumberFormatException e) {
             // said below
         }
-        throw new KernelFormatException("table: " + t + " is not a table number (0 = the first table found, 1 = the second, ...)");
+        throw new BadValue(Key.TABLE, t + " is not a table number (0 = the first table found, 1 = the second, ...)");
     }
 
-    static boolean parseBoolean(Key key, String t) throws KernelFormatException {
+    static boolean parseBoolean(Key key, String t) throws BadValue {
         if (t.equalsIgnoreCase("true") || t.equalsIgnoreCase("yes") || t.equals("1")) return true;
         if (t.equalsIgnoreCase("false") || t.equalsIgnoreCase("no") || t.equals("0")) return false;
-        throw new KernelFormatException(key.name + ": " + t + " is not true or false");
+        throw new BadValue(key, t + " is not true or false");
     }
 
     public KernelOptions withBits(Integer bits) { return new KernelOptions(bits, base, arch, fileOffset, table, relocations); }

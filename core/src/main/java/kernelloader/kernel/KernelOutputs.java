@@ -41,10 +41,10 @@ public final class KernelOutputs {
         KernelLayout layout = k.layout().get();
         if (layout.arch() == null) {
             throw new KernelFormatException(k.source() + ": the architecture could not be inferred (no ELF or boot header,"
-                    + " no architecture-specific symbol names): give it with --arch");
+                    + " no architecture-specific symbol names): give the architecture (--arch; the loader's Architecture option)");
         }
         ElfWriter w = new ElfWriter(k.image(), k.kallsyms().get(), layout);
-        if (k.options().relocations() && k.relocations().present()) w.withRelocations(k.relocations().orNull());
+        if (k.relocationsToApply().present()) w.withRelocations(k.relocationsToApply().orNull());
         BtfLocator.Found btf = k.btf().orNull();
         if (btf != null) w.withBtf(btf.offset(), btf.btf().byteSize());
         return w.write(out);

@@ -23,12 +23,23 @@ public final class ArchitectureDetector {
         List<Layer> layers = img.layers();
         for (int i = layers.size() - 1; i >= 0; i--) {
             Architecture a = Architecture.ofHint(layers.get(i).arch());
-            if (a != null) return Inference.certain(a, layers.get(i).kind() + " header" + agreement(a, census));
+            if (a == null) continue;
+            // a container header names the architecture of what it holds; a table of another
+            // architecture's symbols is another kernel in the same file (a flash dump holding
+            // a zImage and, after it, a RISC-V Image): the symbols decide
+            if (strong(census) && census.best != a) {
+                return Inference.strong(census.best, census.describe() + "; the " + layers.get(i).kind() + " header before it names "
+                        + a.displayName() + ": another kernel's");
+            }
+            return Inference.certain(a, layers.get(i).kind() + " header" + agreement(a, census));
         }
-        if (census.best != null && census.bestCount >= 10 && census.bestCount >= 3 * census.secondCount) {
-            return Inference.strong(census.best, census.describe());
-        }
+        if (strong(census)) return Inference.strong(census.best, census.describe());
         return census.best == null ? null : Inference.weak(census.best, census.describe());
+    }
+
+    /** Symbol names that name one architecture clearly: 10+ prefixed names, 3x the next. */
+    private static boolean strong(Census c) {
+        return c.best != null && c.bestCount >= 10 && c.bestCount >= 3 * c.secondCount;
     }
 
     private static String agreement(Architecture a, Census c) {

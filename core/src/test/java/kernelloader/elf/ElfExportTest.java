@@ -78,6 +78,19 @@ class ElfExportTest {
             String dump = run("objdump -s --start-address=0x" + Long.toHexString(banner) + " --stop-address=0x"
                     + Long.toHexString(banner + 14) + " " + elf);
             assertTrue(dump.contains("Linux version"), dump);
+
+            if (m.relocations().present()) {
+                // relocated as the kernel does at boot: the first system call's address is where the Image has 0
+                long table = nm.get("sys_call_table");
+                String words = run("objdump -s --start-address=0x" + Long.toHexString(table) + " --stop-address=0x"
+                        + Long.toHexString(table + 8) + " " + elf + " | grep -E '^ [0-9a-f]+ ' | head -1");
+                String[] f = words.trim().split("\\s+");
+                String hex = f[1] + f[2];
+                long value = 0;
+                for (int i = 7; i >= 0; i--) value = value << 8 | Long.parseLong(hex.substring(2 * i, 2 * i + 2), 16);
+                String first = k.debianArch().equals("arm64") ? "__arm64_sys_io_setup" : null;
+                if (first != null) assertEquals(Long.toHexString(nm.get(first)), Long.toHexString(value), "sys_call_table[0] in the ELF: " + words);
+            }
         } finally {
             Files.deleteIfExists(elf);
         }

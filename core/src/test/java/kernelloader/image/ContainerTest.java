@@ -235,4 +235,23 @@ class ContainerTest {
         TestFiles.sh("mkimage -A arm64 -O linux -T kernel -C gzip -a 0x80000 -e 0x80000 -n 'Debian arm64' -d " + imageGz + " " + u);
         return u;
     }
+
+    @Test
+    void aKernelAfterAnotherKernelsHeaderIsReadAsItsOwnArchitecture() throws Exception {
+        // a flash dump: Debian's armhf zImage, then at the next MiB the RISC-V Image. The raw RISC-V
+        // table is found first, in the file as it is, below the zImage's header: that header names
+        // ARM, the table's own symbols RISC-V, and the symbols decide
+        byte[] zimage = Files.readAllBytes(Corpus.kernel("bullseye-armhf-armmp").image());
+        byte[] riscv = Files.readAllBytes(Corpus.kernel("sid-riscv64-riscv64").image());
+        byte[] dump = new byte[((zimage.length >> 20) + 1 << 20) + riscv.length];
+        System.arraycopy(zimage, 0, dump, 0, zimage.length);
+        System.arraycopy(riscv, 0, dump, dump.length - riscv.length, riscv.length);
+        Kernel first = Kernel.read("dump", dump, dump.length, KernelOptions.DEFAULT);
+        assertEquals(118383, first.kallsyms().get().size());
+        assertEquals("RISCV:LE:64:RV64GC", first.layout().get().ghidraLanguage(), first.layout().get().arch().evidence());
+        assertTrue(first.layout().get().arch().evidence().contains("the zImage header before it names ARM"));
+        Kernel second = Kernel.read("dump", dump, dump.length, KernelOptions.DEFAULT.withTable(1));
+        assertEquals("ARM:LE:32:v8", second.layout().get().ghidraLanguage());
+        assertEquals(43274, second.kallsyms().get().size());
+    }
 }

@@ -82,10 +82,21 @@ public final class HeadlessImport implements ProgramImporter {
         startGhidra();
         Path dir = projectDir.toAbsolutePath().normalize();
         String projectName = dir.getFileName().toString();
-        boolean dirExisted = Files.exists(dir);
-        boolean exists = Files.exists(dir.resolve(projectName + ".gpr"));
+        Path gpr = dir.resolve(projectName + ".gpr"), rep = dir.resolve(projectName + ".rep");
+        boolean exists = Files.exists(gpr);
+        if (!exists && Files.exists(rep)) {
+            // Ghidra would make a project over it (and remove it if that failed): not ours to touch
+            throw new IOException(dir + " holds " + rep.getFileName() + " but no " + gpr.getFileName()
+                    + ": a damaged or half-copied Ghidra project; move it away or give another --project");
+        }
+        // what this call makes, so that a failure removes exactly that: folders, and the project
+        // only if neither of its two parts was there before
+        List<Path> madeFolders = new ArrayList<>();
+        for (Path d = dir; d != null && !Files.exists(d); d = d.getParent()) madeFolders.add(d);
+        boolean madeProject = !exists;
         Files.createDirectories(dir);
         boolean imported = false;
+        KernelCache.readWith(file.toFile(), settings.kernel());
         try {
             GhidraProject project = exists ? GhidraProject.openProject(dir.toString(), projectName)
                     : GhidraProject.createProject(dir.toString(), projectName, false);
@@ -96,8 +107,11 @@ public final class HeadlessImport implements ProgramImporter {
             } finally {
                 project.close();
             }
+        } catch (Exception e) {
+            if (!imported) removeMade(madeProject ? List.of(gpr, rep) : List.of(), madeFolders, e);
+            throw e;
         } finally {
-            if (!imported && !exists) removeCreated(dir, projectName, dirExisted);
+            KernelCache.forget(file.toFile());
         }
     }
 
@@ -151,21 +165,35 @@ public final class HeadlessImport implements ProgramImporter {
         try {
             Kernel k = Kernel.read(file.toPath(), settings.kernel());
             if (!k.kallsyms().present()) return k.kallsyms().why();
-            return file + ": a kernel Ghidra 10.3 has no language for ("
-                    + (k.layout().orNull() == null ? "unknown architecture" : k.layout().orNull().ghidraLanguage()) + ")";
+            String lang = k.layout().orNull() == null ? null : k.layout().orNull().ghidraLanguage();
+            return file + ": a kernel, but " + (lang == null ? "its architecture has no processor in Ghidra"
+                    : "this Ghidra (" + Application.getApplicationVersion() + ") has no language " + lang);
         } catch (IOException | KernelFormatException e) {
             return e.getMessage();
         }
     }
 
-    /** Removes the project files this import made (and the folder, if it made that too). */
-    private static void removeCreated(Path dir, String projectName, boolean dirExisted) throws IOException {
-        List<Path> mine = dirExisted ? List.of(dir.resolve(projectName + ".gpr"), dir.resolve(projectName + ".rep")) : List.of(dir);
-        for (Path p : mine) {
-            if (!Files.exists(p)) continue;
-            try (Stream<Path> walk = Files.walk(p)) {
-                for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(q);
+    /**
+     * Removes what a failed import made: the project's two parts if it made them, then the
+     * folders it made, innermost first, each only if empty. A failure here is added to the
+     * import's error, not thrown instead of it.
+     */
+    private static void removeMade(List<Path> project, List<Path> folders, Exception cause) {
+        try {
+            for (Path p : project) {
+                if (!Files.exists(p)) continue;
+                try (Stream<Path> walk = Files.walk(p)) {
+                    for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(q);
+                }
             }
+            for (Path d : folders) {
+                try (Stream<Path> in = Files.list(d)) {
+                    if (in.findAny().isPresent()) break;   // someone else's now: leave it, and its parents
+                }
+                Files.delete(d);
+            }
+        } catch (IOException e) {
+            cause.addSuppressed(e);
         }
     }
 

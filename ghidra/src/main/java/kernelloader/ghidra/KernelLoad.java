@@ -43,7 +43,7 @@ final class KernelLoad {
         List<LoadSpec> specs = new ArrayList<>();
         if (provider.length() < MIN_FILE) return specs;
         try {
-            Kernel k = KernelCache.read(provider, KernelOptions.DEFAULT);
+            Kernel k = KernelCache.read(provider, KernelCache.requested(provider));
             if (!k.kallsyms().present()) return specs;
             KernelLayout layout = k.layout().get();
             String lang = layout.ghidraLanguage();
@@ -84,7 +84,7 @@ final class KernelLoad {
             Kernel k = KernelCache.read(provider, settings.kernel());
             k.kallsyms().get();
             String lang = k.layout().get().ghidraLanguage();
-            if (lang != null && !lang.equals(program.getLanguageID().getIdAsString())) {
+            if (lang != null && !lang.equals(program.getLanguageID().getIdAsString()) && !settings.kernel().readsLike(KernelOptions.DEFAULT)) {
                 log.appendMsg(loaderName, "the kernel read with these options is a " + lang + " kernel, the program is "
                         + program.getLanguageID() + " (the language inferred without them): pick " + lang
                         + " in the import dialog (-processor)");

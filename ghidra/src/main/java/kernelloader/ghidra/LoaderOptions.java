@@ -56,8 +56,8 @@ final class LoaderOptions {
             if (s.key() != null) {
                 try {
                     k = k.with(s.key(), text);
-                } catch (KernelFormatException e) {
-                    throw new KernelFormatException(s.name() + ": " + e.getMessage());
+                } catch (KernelOptions.BadValue e) {
+                    throw new KernelFormatException(s.name() + ": " + e.reason());
                 }
             } else if (s.name().equals(FUNCTIONS)) {
                 functions = Boolean.parseBoolean(text);

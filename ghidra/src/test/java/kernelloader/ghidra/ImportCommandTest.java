@@ -20,6 +20,8 @@ import ghidra.base.project.GhidraProject;
 import kernelloader.TestFiles;
 import kernelloader.cli.KallsymsCli;
 import kernelloader.corpus.Corpus;
+import kernelloader.kernel.Kernel;
+import kernelloader.kernel.KernelOptions;
 
 /** `./kallsyms import`: a saved Ghidra project with the kernel loaded by our loader, and its summary. */
 @Tag("corpus")
@@ -117,11 +119,68 @@ class ImportCommandTest {
         String e = err2.toString(StandardCharsets.UTF_8).trim();
         assertEquals(1, e.split("\n").length, e);
         assertTrue(e.startsWith("kallsyms: " + noise + ": no kallsyms table found (searched 1048576 bytes"), e);
-        assertTrue(!Files.exists(fresh), "the project folder the import made is gone");
+        assertTrue(!Files.exists(fresh.getParent()), "the project folder the import made, and its parent, are gone");
         // an existing project keeps what it had
         ByteArrayOutputStream out3 = new ByteArrayOutputStream(), err3 = new ByteArrayOutputStream();
         assertEquals(1, KallsymsCli.run(new String[] {"import", noise.toString(), "--project", rel.toString()},
                 new PrintStream(out3, true, StandardCharsets.UTF_8), new PrintStream(err3, true, StandardCharsets.UTF_8)));
         assertTrue(Files.exists(rel.resolve("kernels.gpr")), "an existing project is left as it was");
     }
+
+    @Test
+    void aProjectIsNeverRemovedUnlessThisImportMadeIt() throws Exception {
+        EmbeddedGhidra.start();
+        Path noise = TestFiles.tempDir("noise-rep").resolve("noise.bin");
+        byte[] junk = new byte[1 << 20];
+        new java.util.Random(9).nextBytes(junk);
+        Files.write(noise, junk);
+        // a project folder holding a .rep whose .gpr is gone: a failed import leaves the .rep alone
+        Path dir = TestFiles.tempDir("orphan").resolve("kernels");
+        Path rep = Files.createDirectories(dir.resolve("kernels.rep"));
+        Files.writeString(rep.resolve("precious"), "data");
+        CliRun orphan = run("import", noise.toString(), "--project", dir.toString());
+        assertEquals(1, orphan.code());
+        assertTrue(orphan.err().contains("holds kernels.rep but no kernels.gpr"), orphan.err());
+        assertTrue(Files.exists(rep.resolve("precious")), "a .rep this import did not make is left alone");
+        // nested folders the import made are all removed again
+        Path top = TestFiles.tempDir("nested").resolve("a");
+        assertEquals(1, run("import", noise.toString(), "--project", top.resolve("b/c/kernels").toString()).code());
+        assertTrue(!Files.exists(top), "the folders the failed import made are gone");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void theKernelOptionsChooseWhatIsImportedAndItsLanguage() throws Exception {
+        // a dump of two kernels of two architectures: Debian's armhf zImage, then at the next MiB the
+        // RISC-V Image. The file as it is is searched first, so the raw RISC-V table is table 0 and
+        // the zImage's xz stream table 1: --table 1 must give an ARM program, as list --table 1 does
+        EmbeddedGhidra.start();
+        Path dir = TestFiles.tempDir("two-arches");
+        Path dump = dir.resolve("dump.bin");
+        byte[] zimage = Files.readAllBytes(Corpus.kernel("bullseye-armhf-armmp").image());
+        try (var o = Files.newOutputStream(dump)) {
+            o.write(zimage);
+            o.write(new byte[(1 << 20) - zimage.length % (1 << 20)]);
+            o.write(Files.readAllBytes(Corpus.kernel("sid-riscv64-riscv64").image()));
+        }
+        // table 0 is the RISC-V kernel, though the file starts with the zImage's header
+        Kernel first = Kernel.read(dump, KernelOptions.DEFAULT);
+        assertEquals("RISCV:LE:64:RV64GC", first.layout().get().ghidraLanguage(), first.layout().get().arch().evidence());
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        int code = KallsymsCli.run(new String[] {"import", dump.toString(), "--table", "1", "--project", dir.resolve("p").toString(), "--json"},
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(0, code, err.toString());
+        Map<String, Object> r = new Gson().fromJson(out.toString(StandardCharsets.UTF_8).trim(), Map.class);
+        assertEquals("ARM:LE:32:v8", r.get("language"), r.toString());
+        assertEquals(43274.0, r.get("labels"));
+        assertEquals("0xc0208000", r.get("base_address"));
+    }
+
+    private static CliRun run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        int code = KallsymsCli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new CliRun(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    private record CliRun(int code, String out, String err) {}
 }

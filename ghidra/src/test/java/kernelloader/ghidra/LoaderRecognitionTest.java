@@ -1,18 +1,36 @@
 package kernelloader.ghidra;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+import ghidra.app.util.Option;
 import ghidra.app.util.bin.ByteArrayProvider;
+import ghidra.app.util.importer.AutoImporter;
+import ghidra.app.util.importer.MessageLog;
+import ghidra.app.util.opinion.BinaryLoader;
+import ghidra.app.util.opinion.LoadResults;
 import ghidra.app.util.opinion.LoadSpec;
+import ghidra.program.model.lang.Language;
+import ghidra.program.model.lang.LanguageID;
+import ghidra.program.model.listing.Program;
+import ghidra.program.util.DefaultLanguageService;
+import ghidra.util.task.TaskMonitor;
+import kernelloader.TestFiles;
 import kernelloader.corpus.Corpus;
+import kernelloader.kernel.KernelOptions;
+import kernelloader.layout.Architecture;
 
 /** The loader claims kernels and nothing else: other files go to other loaders, quietly. */
 class LoaderRecognitionTest {
@@ -29,7 +47,6 @@ class LoaderRecognitionTest {
     }
 
     @Test
-
     @Tag("corpus")
     void aKernelGetsOnePreferredLoadSpec() throws Exception {
         EmbeddedGhidra.start();
@@ -40,5 +57,65 @@ class LoaderRecognitionTest {
         assertTrue(s.isPreferred());
         assertEquals("RISCV:LE:64:RV64GC", s.getLanguageCompilerSpec().languageID.getIdAsString());
         assertEquals("gcc", s.getLanguageCompilerSpec().compilerSpecID.getIdAsString());
+    }
+
+    @Test
+    void programsOfOtherShapesAreNoKernelAndNoError() throws Exception {
+        // a 16-bit x86 program and one of a processor Linux has no table for: the analyzer says
+        // "not mine" and the scripts say why, nothing is thrown at Ghidra
+        EmbeddedGhidra.start();
+        byte[] random = new byte[1 << 20];
+        new Random(3).nextBytes(random);
+        Path f = TestFiles.tempDir("odd").resolve("blob.bin");
+        Files.write(f, random);
+        for (String lang : List.of("x86:LE:16:Real Mode", "6502:LE:16:default")) {
+            Language l = DefaultLanguageService.getLanguageService().getLanguage(new LanguageID(lang));
+            Object consumer = new Object();
+            LoadResults<Program> r = AutoImporter.importByUsingSpecificLoaderClassAndLcs(f.toFile(), null, "/", BinaryLoader.class,
+                    List.of(), l, l.getDefaultCompilerSpec(), consumer, new MessageLog(), TaskMonitor.DUMMY);
+            Program p = r.getPrimaryDomainObject();
+            try {
+                KallsymsAnalyzer a = new KallsymsAnalyzer();
+                assertFalse(a.canAnalyze(p), lang);
+                assertFalse(a.getDefaultEnablement(p), lang);
+                IOException e = assertThrows(IOException.class, () -> ScriptSupport.exportKallsyms(p, f.resolveSibling("out")));
+                assertTrue(e.getMessage().contains("no kallsyms table in the program's memory"), e.getMessage());
+            } finally {
+                r.release(consumer);
+            }
+        }
+    }
+
+    @Test
+    void loaderOptionsGoThroughTheCoresParser() throws Exception {
+        EmbeddedGhidra.start();
+        List<Option> options = LoaderOptions.defaults();
+        assertEquals(null, LoaderOptions.validate(options), "the defaults are usable");
+        List<Option> set = new ArrayList<>();
+        for (Option o : options) {
+            Object v = switch (o.getArg()) {
+                case "-loader-kernelBase" -> "ffff800008000000";
+                case "-loader-bits" -> "64";
+                case "-loader-arch" -> "aarch64";
+                case "-loader-fileOffset" -> "0x1000";
+                case "-loader-kallsymsTable" -> 1;
+                case "-loader-applyRelocations", "-loader-createFunctions", "-loader-applyBtf" -> false;
+                default -> throw new AssertionError(o.getArg());
+            };
+            set.add(new Option(o.getName(), v, o.getValueClass(), o.getArg()));
+        }
+        LoaderOptions.Settings s = LoaderOptions.read(set);
+        assertEquals(new KernelOptions(64, 0xffff800008000000L, Architecture.AARCH64, 0x1000, 1, false), s.kernel());
+        assertFalse(s.functions());
+        assertFalse(s.btf());
+        // the analyzeHeadless arguments of those options read back to the same
+        List<String[]> args = LoaderOptions.arguments(s.kernel(), false);
+        assertEquals(List.of("-loader-kernelBase=0xffff800008000000", "-loader-bits=64", "-loader-arch=aarch64", "-loader-fileOffset=0x1000",
+                "-loader-kallsymsTable=1", "-loader-applyRelocations=false", "-loader-applyBtf=false"),
+                args.stream().map(a -> a[0] + "=" + a[1]).toList());
+        List<Option> bad = new ArrayList<>(options);
+        bad.set(0, new Option(options.get(0).getName(), "zz", String.class, options.get(0).getArg()));
+        assertEquals("Base address (hex, empty = inferred): zz is not a hexadecimal address (e.g. 0xffffffc008000000)",
+                LoaderOptions.validate(bad));
     }
 }
