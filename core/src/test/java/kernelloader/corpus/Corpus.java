@@ -6,9 +6,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -77,6 +79,16 @@ public final class Corpus {
 
         public boolean bigEndian() { return debianArch().equals("s390x"); }
 
+        /**
+         * nm's address as the kernel itself has it: the -dbg vmlinux of some 32-bit kernels is
+         * an ELF64 (Debian's mipsel 6.1: nm prints ffffffff80100400 for the 80100400 that
+         * /proc/kallsyms prints), so a 32-bit kernel's addresses are taken modulo 2^32.
+         */
+        private long address(String hex) {
+            long a = Long.parseUnsignedLong(hex, 16);
+            return bits() == 32 ? a & 0xffffffffL : a;
+        }
+
         /** Ground truth: (address, name) -> nm type letters seen with that pair. */
         public Map<String, String> groundTruth() throws IOException {
             Map<String, String> m = new HashMap<>(1 << 18);
@@ -84,7 +96,7 @@ public final class Corpus {
                 lines.forEach(l -> {
                     String[] f = l.split(" ");
                     if (f.length < 3 || f[0].isEmpty()) return;
-                    String key = Long.toHexString(Long.parseUnsignedLong(f[0], 16)) + " " + f[2];
+                    String key = Long.toHexString(address(f[0])) + " " + f[2];
                     m.merge(key, f[1], String::concat);
                 });
             }
@@ -97,7 +109,19 @@ public final class Corpus {
             try (var lines = Files.lines(dir.resolve("symbols.nm"))) {
                 lines.forEach(l -> {
                     String[] f = l.split(" ");
-                    if (f.length == 3 && !f[0].isEmpty()) m.putIfAbsent(f[2], Long.parseUnsignedLong(f[0], 16));
+                    if (f.length == 3 && !f[0].isEmpty()) m.putIfAbsent(f[2], address(f[0]));
+                });
+            }
+            return m;
+        }
+
+        /** Every nm address of each name (names defined more than once have several). */
+        public Map<String, Set<Long>> allAddresses() throws IOException {
+            Map<String, Set<Long>> m = new HashMap<>(1 << 18);
+            try (var lines = Files.lines(dir.resolve("symbols.nm"))) {
+                lines.forEach(l -> {
+                    String[] f = l.split(" ");
+                    if (f.length == 3 && !f[0].isEmpty()) m.computeIfAbsent(f[2], x -> new HashSet<>()).add(address(f[0]));
                 });
             }
             return m;

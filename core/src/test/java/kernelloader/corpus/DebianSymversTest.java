@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -54,13 +52,7 @@ class DebianSymversTest {
                 + first(missing) + " / ours " + first(extra));
 
         // where the value is set (s390x 6.1 leaves some data exports to relocations we do not apply), it is nm's address
-        Map<String, Set<Long>> nm = new HashMap<>();
-        try (var lines = Files.lines(k.dir.resolve("symbols.nm"))) {
-            lines.forEach(l -> {
-                String[] f = l.split(" ");
-                if (f.length == 3 && !f[0].isEmpty()) nm.computeIfAbsent(f[2], x -> new HashSet<>()).add(Long.parseUnsignedLong(f[0], 16));
-            });
-        }
+        Map<String, Set<Long>> nm = k.allAddresses();
         int unset = 0;
         for (KernelExport e : t.exports()) {
             if (e.value() == 0) {
