@@ -70,7 +70,9 @@ class ElfExportTest {
 
             Map<String, Long> nm = k.firstAddresses();
             String start = run("nm " + elf + " | grep -E ' T start_kernel$'");
-            assertEquals(Long.toHexString(nm.get("start_kernel")), start.trim().split(" ")[0].replaceFirst("^0+(?=.)", ""));
+            // (binutils prints a 32-bit MIPS ELF's addresses sign-extended to 64 bits)
+            long mask = k.bits() == 32 ? 0xffffffffL : -1L;
+            assertEquals(Long.toHexString(nm.get("start_kernel")), Long.toHexString(Long.parseUnsignedLong(start.trim().split(" ")[0], 16) & mask));
             int symbols = Integer.parseInt(run("nm " + elf + " | wc -l").trim());
             assertEquals(m.kallsyms().get().size(), symbols, "every kallsyms symbol in .symtab");
 
