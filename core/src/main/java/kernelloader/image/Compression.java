@@ -3,7 +3,6 @@ package kernelloader.image;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteOrder;
 
 import org.apache.commons.compress.compressors.bzip2.BZip2CompressorInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
@@ -14,6 +13,7 @@ import com.github.luben.zstd.ZstdInputStream;
 
 /**
  * The seven compressions the kernel's build can wrap an image in, each recognised by its magic
+ * (LZMA "alone", which has none, by its header)
  * and decoded by a library (lzop and LZ4-legacy framing are parsed in {@link LzopStream} and
  * {@link Lz4LegacyStream}, their blocks decoded by aircompressor and lz4-java).
  */
@@ -21,10 +21,14 @@ public enum Compression {
     GZIP("gzip", new byte[] {0x1f, (byte) 0x8b, 0x08}),
     BZIP2("bzip2", new byte[] {'B', 'Z', 'h'}),
     XZ("xz", new byte[] {(byte) 0xfd, '7', 'z', 'X', 'Z', 0x00}),
-    LZMA("lzma", new byte[] {0x5d, 0x00, 0x00}),
+    /** LZMA "alone": no magic, a properties byte ((pb * 5 + lp) * 9 + lc) and a dictionary size; see {@link #startsAt}. */
+    LZMA("lzma", null),
     LZO("lzo", new byte[] {(byte) 0x89, 'L', 'Z', 'O', 0x00, 0x0d, 0x0a, 0x1a, 0x0a}),
     LZ4("lz4", new byte[] {0x02, 0x21, 0x4c, 0x18}),
     ZSTD("zstd", new byte[] {0x28, (byte) 0xb5, 0x2f, (byte) 0xfd});
+
+    /** An LZMA stream with other properties than 0x5d must say it holds at least this much (a kernel holds MBs). */
+    static final long MIN_SIZED_STREAM = 64 * 1024;
 
     /** Largest decoder memory an XZ or LZMA header may ask for (KiB). */
     static final int DICTIONARY_LIMIT_KIB = 160 * 1024;
@@ -39,17 +43,33 @@ public enum Compression {
 
     public String displayName() { return displayName; }
 
-    /** The first byte of the magic: a quick reject before {@link #startsAt}. */
-    public byte firstMagicByte() { return magic[0]; }
+    /** Whether a stream of this kind can start with byte {@code b}: a quick reject before {@link #startsAt}. */
+    public boolean mayStartWith(int b) {
+        return this == LZMA ? lzmaProperties(b & 0xff) : magic[0] == (byte) b;
+    }
+
+    /**
+     * The LZMA properties bytes ((pb * 5 + lp) * 9 + lc) searched for: 0x5d (lc 3, lp 0, pb 2),
+     * what the kernel's own lzma -9 writes, and 0x6d (lc 1, lp 2, pb 2), what OpenWrt's builds
+     * write. An LZMA header has no magic: every further value taken makes more of a kernel's
+     * code and data look like streams (with all 75 values an encoder may write, a 20 MB armhf
+     * image held 8 000 such places; with these two, 9).
+     */
+    static boolean lzmaProperties(int props) {
+        return props == 0x5d || props == 0x6d;
+    }
 
     /**
      * Whether a stream of this kind plausibly starts at {@code pos}: the magic, plus the header
      * checks that keep short magics (lzma's three bytes, bzip2's "BZh") from matching at random.
      */
     public boolean startsAt(byte[] data, int length, int pos) {
-        if (pos < 0 || pos + magic.length > length) return false;
-        for (int i = 0; i < magic.length; i++) {
-            if (data[pos + i] != magic[i]) return false;
+        if (pos < 0 || pos >= length) return false;
+        if (magic != null) {
+            if (pos + magic.length > length) return false;
+            for (int i = 0; i < magic.length; i++) {
+                if (data[pos + i] != magic[i]) return false;
+            }
         }
         switch (this) {
             case BZIP2: {
@@ -61,14 +81,29 @@ public enum Compression {
                         && data[pos + 7] == 0x26 && data[pos + 8] == 0x53 && data[pos + 9] == 0x59;
             }
             case LZMA: {
-                // lzma "alone": props 0x5d, a power-of-two dictionary, size unknown (-1) or sane
-                if (pos + 13 > length) return false;
-                ByteView v = new ByteView(data, length, ByteOrder.LITTLE_ENDIAN);
-                long dict = v.u32(pos + 1);
-                long size = v.u64(pos + 5);
-                boolean dictOk = dict >= (1 << 12) && dict <= (1L << 30) && Long.bitCount(dict) == 1;
-                boolean sizeOk = size == -1L || (size > 0 && size < (1L << 31));
-                return dictOk && sizeOk;
+                // lzma "alone": a properties byte, a power-of-two dictionary (liblzma also writes
+                // 2^n + 2^(n-1), e.g. 3 MiB), the uncompressed size or -1 (unknown), then the range
+                // coder's first byte, always 0. The kernel's own lzma -9 writes 0x5d, taken as
+                // before; OpenWrt's 0x6d comes from the LZMA SDK's lzma given a file, which writes
+                // its size: asked of it, and a first stretch that decodes.
+                if (pos + 14 > length) return false;
+                int props = data[pos] & 0xff;
+                // cheapest tests first: a dictionary of 64 KiB or more has a zero low byte
+                if (data[pos + 1] != 0 || !lzmaProperties(props)) return false;
+                // (below: 0x5d as before; other properties as OpenWrt's lzma writes them, with the size)
+                if (props == 0x5d ? data[pos + 2] != 0 : data[pos + 13] != 0) return false;
+                // (read in place: a scan asks this at many byte positions)
+                long dict = le(data, pos + 1, 4);
+                long size = le(data, pos + 5, 8);
+                boolean pow2 = Long.bitCount(dict) == 1 || dict >>> Long.numberOfTrailingZeros(dict) == 3;
+                if (props == 0x5d) {
+                    boolean dictOk = dict >= (1 << 16) && dict <= (1L << 30) && pow2;
+                    boolean sizeOk = size == -1L || (size > 0 && size < (1L << 31));
+                    return dictOk && sizeOk;
+                }
+                boolean dictOk = dict >= (1 << 16) && dict <= (1L << 30) && pow2;
+                boolean sizeOk = size >= MIN_SIZED_STREAM && size < (1L << 31);
+                return dictOk && sizeOk && data[pos + 13] == 0 && lzmaDecodesAt(data, pos, length, size);
             }
             case GZIP: {
                 // flags byte: reserved bits must be clear
@@ -77,6 +112,35 @@ public enum Compression {
             default:
                 return true;
         }
+    }
+
+    /**
+     * Whether the LZMA data after the header at {@code pos} decodes for its first
+     * {@link #MIN_SIZED_STREAM} bytes: a table of small numbers in a kernel's data can look
+     * like a header, but not like a stream. Decoded with a dictionary of that size (what those
+     * first bytes can refer to), so a false header costs 64 KiB, not the 128 MiB it claims.
+     */
+    private static boolean lzmaDecodesAt(byte[] data, int pos, int length, long size) {
+        int dict = (int) MIN_SIZED_STREAM;
+        try (InputStream in = new LZMAInputStream(new ByteArrayInputStream(data, pos + 13, length - pos - 13), size, data[pos], dict)) {
+            byte[] buf = new byte[8192];
+            long got = 0;
+            while (got < MIN_SIZED_STREAM) {
+                int n = in.read(buf, 0, (int) Math.min(buf.length, MIN_SIZED_STREAM - got));
+                if (n < 0) return false;
+                got += n;
+            }
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** The little-endian number of {@code bytes} bytes at {@code at}. */
+    private static long le(byte[] data, int at, int bytes) {
+        long v = 0;
+        for (int i = bytes - 1; i >= 0; i--) v = v << 8 | (data[at + i] & 0xff);
+        return v;
     }
 
     /** A decoding stream over {@code in} for this compression. */

@@ -86,8 +86,10 @@ final class AddressTable {
                 if (v.word(rb, ptr) != 0) break;
             }
             for (int pad = 0; pad < 264; pad += ptr) {
-                int start = alignDown(s - pad, ptr) - ptr * n;
+                int end = alignDown(s - pad, ptr), start = end - ptr * n;
                 if (start < 0) break;
+                // only zeros may pad (the era's .align): a word that is not ends the search
+                if (pad > 0 && v.word(end, ptr) != 0) break;
                 AddressTable t = absoluteAt(v, start, n, ptr, false);
                 if (t != null) {
                     out.add(t);
@@ -120,7 +122,10 @@ final class AddressTable {
         if (after) rbPos = (rbPos + ptr - 1) / ptr * ptr;
         if (!v.fits(rbPos, ptr)) return null;
         long rb = v.word(rbPos, ptr);
-        if (raw[0] == 0 && sorted(raw)) {
+        // scripts/kallsyms.c (4.6+) stores each address less the lowest: the offsets span the
+        // kernel, far less than 2 GiB. Absolute 32-bit addresses after a zero word (2.6/3.x ARM
+        // phones) read one word early look like offsets from 0, with the last one as the base.
+        if (raw[0] == 0 && sorted(raw) && raw[n - 1] < (1L << 31)) {
             long[] addr = new long[n];
             for (int i = 0; i < n; i++) addr[i] = rb + raw[i];
             if (plausible(addr)) {
@@ -163,10 +168,21 @@ final class AddressTable {
             // most candidate positions are wrong: stop at the first step back
             if (i > 0 && Long.compareUnsigned(addr[i], addr[i - 1]) < 0) return null;
         }
-        if (addr[0] != 0 && plausible(addr)) {
-            return new AddressTable(AddressEncoding.ABSOLUTE, start, ptr, ptr, -1, 0, addr, after);
-        }
-        return null;
+        // x86-64 SMP kernels before 4.6 start with their zero-based per-cpu symbols
+        // (irq_stack_union at 0): a first address of 0 is a real one there, so the reading is
+        // checked by what follows instead: the kernel's own addresses after the per-cpu ones
+        if (addr[0] == 0 && !(ptr == 8 && perCpuThenKernel(addr))) return null;
+        return plausible(addr) ? new AddressTable(AddressEncoding.ABSOLUTE, start, ptr, ptr, -1, 0, addr, after) : null;
+    }
+
+    /**
+     * Zero-based per-cpu symbols then the kernel's: a short run of small values (under 16 MiB:
+     * the per-cpu area) from 0, then addresses in the top half where 64-bit kernels live.
+     */
+    private static boolean perCpuThenKernel(long[] addr) {
+        int i = 0;
+        while (i < addr.length && addr[i] >= 0 && addr[i] < (16L << 20)) i++;
+        return i > 0 && i < addr.length / 4 && addr[i] < 0;
     }
 
     /**

@@ -41,8 +41,11 @@ public final class LayoutInference {
         if (k.imageBase() != null) return Inference.strong(k.imageBase(), k.baseEvidence());
         long len = img.length();
         long first = Long.MAX_VALUE, last = 0;
+        // 64-bit kernels live in the top half: zero-based per-cpu offsets below it (x86-64 SMP,
+        // typed D or A by the era's nm) are not where the image is
+        boolean topHalf = k.bits() == 64 && k.size() > 0 && k.address(k.size() - 1) < 0;
         for (int i = 0; i < k.size(); i++) {
-            if (k.type(i) == 'A' || k.type(i) == 'a') continue;
+            if (k.type(i) == 'A' || k.type(i) == 'a' || (topHalf && k.address(i) >= 0)) continue;
             if (Long.compareUnsigned(k.address(i), first) < 0 || first == Long.MAX_VALUE) first = k.address(i);
             if (Long.compareUnsigned(k.address(i), last) > 0) last = k.address(i);
         }

@@ -184,7 +184,9 @@ public final class ImageUnwrapper {
             int at = -1;
             Compression c = null;
             for (int i = pos; i < length; i++) {
-                if (!FIRST_BYTE[data[i] & 0xff]) continue;   // most bytes start nothing: one table look-up
+                // most bytes start nothing: one table look-up (LZMA, whose first byte is common,
+                // also wants a zero next: a dictionary of 64 KiB or more)
+                if (!FIRST_BYTE[data[i] & 0xff] && !(LZMA_FIRST[data[i] & 0xff] && i + 1 < length && data[i + 1] == 0)) continue;
                 c = compressionAt(data, length, i);
                 // (containers at offset 0 were peeled already)
                 if (c != null || (i > 0 && containerMagicAt(data, length, i))) {
@@ -210,10 +212,26 @@ public final class ImageUnwrapper {
         return false;
     }
 
+    /** For each first byte, the compressions whose streams can start with it (the scan asks at many bytes). */
+    private static final Compression[][] BY_FIRST_BYTE = new Compression[256][];
+    static {
+        for (int b = 0; b < 256; b++) {
+            List<Compression> cs = new ArrayList<>();
+            for (Compression c : Compression.values()) if (c.mayStartWith(b)) cs.add(c);
+            BY_FIRST_BYTE[b] = cs.toArray(new Compression[0]);
+        }
+    }
+
     /** The bytes a compressed stream or a scanned container magic can start with. */
     private static final boolean[] FIRST_BYTE = new boolean[256];
+    private static final boolean[] LZMA_FIRST = new boolean[256];
     static {
-        for (Compression c : Compression.values()) FIRST_BYTE[c.firstMagicByte() & 0xff] = true;
+        for (int b = 0; b < 256; b++) {
+            for (Compression c : Compression.values()) {
+                if (c == Compression.LZMA) LZMA_FIRST[b] = c.mayStartWith(b);
+                else FIRST_BYTE[b] |= c.mayStartWith(b);
+            }
+        }
         for (byte[] m : Containers.SCANNED_MAGICS) FIRST_BYTE[m[0] & 0xff] = true;
     }
 
@@ -230,9 +248,8 @@ public final class ImageUnwrapper {
 
     private static Compression compressionAt(byte[] data, int length, int i) {
         if (i < 0 || i >= length) return null;
-        byte b = data[i];
-        for (Compression c : Compression.values()) {
-            if (c.firstMagicByte() == b && c.startsAt(data, length, i)) return c;
+        for (Compression c : BY_FIRST_BYTE[data[i] & 0xff]) {
+            if (c.startsAt(data, length, i)) return c;
         }
         return null;
     }

@@ -96,10 +96,10 @@ class BadInputTest {
 
     @Test
     void lzmaHeaderClaimingAGigabyteDictionary() {
-        // "5d 00 00 00 40" = lzma alone with a 1 GiB dictionary, size unknown, then garbage
+        // "5d 00 00 00 40" = lzma alone with a 1 GiB dictionary, size unknown, the range coder's 0, then garbage
         byte[] data = new byte[1 << 20];
         new Random(3).nextBytes(data);
-        byte[] header = {0x5d, 0, 0, 0, 0x40, -1, -1, -1, -1, -1, -1, -1, -1};
+        byte[] header = {0x5d, 0, 0, 0, 0x40, -1, -1, -1, -1, -1, -1, -1, -1, 0};
         for (int at = 0; at < data.length - 64; at += 64 * 1024) System.arraycopy(header, 0, data, at, header.length);
         String msg = failure("hugedict.lzma", data, 256L << 20);
         assertTrue(msg.contains("lzma stream at raw + 0x0"), msg);

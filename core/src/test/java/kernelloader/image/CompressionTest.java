@@ -3,21 +3,23 @@ package kernelloader.image;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import kernelloader.TestFiles;
+import kernelloader.corpus.Corpus;
 import kernelloader.kernel.Kernel;
 import kernelloader.kernel.KernelOptions;
-import kernelloader.corpus.Corpus;
 import kernelloader.layout.KernelLayout;
 
 /**
@@ -78,5 +80,31 @@ class CompressionTest {
         assertEquals(expectedLayout.base().value(), layout.base().value(), "base");
         assertEquals(expectedLayout.regions(), layout.regions(), "regions");
         assertEquals(expectedLayout.ghidraLanguage(), layout.ghidraLanguage());
+    }
+
+    @Test
+    void openWrtLzmaInAUImageAndASysupgradeImage() throws Exception {
+        // OpenWrt's kernels: LZMA "alone" made by the LZMA SDK's lzma (lzma_alone here, the same
+        // tool and options as OpenWrt's build: lzma e IN OUT -lc1 -lp2 -pb2), properties byte
+        // 0x6d rather than lzma -9's 0x5d, in a uImage; its sysupgrade image is that uImage, then
+        // the root file system, then fwtool's JSON metadata
+        Path lz = dir.resolve("Image.owrt.lzma"), uimage = dir.resolve("openwrt-uImage"), sysupgrade = dir.resolve("sysupgrade.bin");
+        TestFiles.sh("lzma_alone e " + plain + " " + lz + " -lc1 -lp2 -pb2 > /dev/null");
+        assertEquals(0x6d, Files.readAllBytes(lz)[0] & 0xff, "OpenWrt's properties byte");
+        TestFiles.sh("mkimage -A arm -O linux -T kernel -C lzma -a 0x80008000 -e 0x80008000 -n 'ARM OpenWrt Linux-5.10' -d "
+                + lz + " " + uimage + " > /dev/null");
+        byte[] rootfs = new byte[3 << 20];
+        new Random(2).nextBytes(rootfs);
+        System.arraycopy("hsqs".getBytes(StandardCharsets.ISO_8859_1), 0, rootfs, 0, 4);
+        try (var o = Files.newOutputStream(sysupgrade)) {
+            o.write(Files.readAllBytes(uimage));
+            o.write(rootfs);
+            o.write("{ \"metadata_version\": \"1.1\", \"supported_devices\": [\"test\"] }".getBytes(StandardCharsets.ISO_8859_1));
+        }
+        for (Path p : List.of(lz, uimage, sysupgrade)) {
+            Kernel m = Kernel.read(p, KernelOptions.DEFAULT);
+            assertEquals(expected, TestFiles.listing(m.kallsyms().get()), p + " through " + m.image().describeLayers());
+            assertTrue(m.image().describeLayers().endsWith("lzma"), m.image().describeLayers());
+        }
     }
 }

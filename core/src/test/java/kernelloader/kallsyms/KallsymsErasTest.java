@@ -86,6 +86,41 @@ class KallsymsErasTest {
     }
 
     @Test
+    void x86_64SmpBefore4_6_absoluteAddressesWithPerCpuSymbolsFromZero() throws Exception {
+        // RHEL/CentOS 7's 3.10, Debian 8's 3.16, Ubuntu 16.04's 4.4: kallsyms_addresses holds the
+        // zero-based per-cpu symbols (irq_stack_union at 0) before the text at 0xffffffff81000000
+        SyntheticKallsyms k = kernel(Era.V2_6_10, 64, ByteOrder.LITTLE_ENDIAN);
+        List<SyntheticKallsyms.Symbol> syms = SyntheticKallsyms.symbols(22, 4000, X86_64_TEXT, true, false);
+        assertEquals(0, syms.get(0).address());
+        KallsymsTable t = roundTrip(k, syms, 2000);
+        assertEquals(AddressEncoding.ABSOLUTE, t.layout().encoding());
+        // the per-cpu symbols typed as data, as that era's nm typed them: the image is still at the text
+        List<SyntheticKallsyms.Symbol> asData = syms.stream().map(x -> x.address() < (1L << 20)
+                ? new SyntheticKallsyms.Symbol(x.address(), 'D', x.name()) : x).toList();
+        byte[] img = SyntheticImage.raw(k.build(asData), k, 7, 2000).bytes;
+        Kernel m = Kernel.read("x86-64 3.10", img, img.length, KernelOptions.DEFAULT);
+        assertEquals(Long.toHexString(X86_64_TEXT), Long.toHexString(m.layout().get().base().value()), m.layout().get().base().evidence());
+    }
+
+    @Test
+    void v3_x_arm_zeroWordsBeforeTheTableAreNotARelativeBase() throws Exception {
+        // phones of 2010-2016 (2.6.32, 3.0, 3.10): absolute kallsyms_addresses after zero words,
+        // zero padding before kallsyms_num_syms (.align 4 = 16 bytes on ARM). Read one word
+        // early, the zeros and addresses look like 4.6's offsets from 0 with the last address as
+        // the relative base: every address wrong. Offsets from a base must stay in 32 bits.
+        SyntheticKallsyms k = kernel(Era.V2_6_10, 32, ByteOrder.LITTLE_ENDIAN);
+        k.align = 16;
+        List<SyntheticKallsyms.Symbol> syms = SyntheticKallsyms.symbols(23, 3000, ARM_TEXT, false, false);
+        byte[] table = k.build(syms).bytes();
+        byte[] image = new byte[SyntheticImage.TEXT + 64 + table.length + 4096];
+        new java.util.Random(4).nextBytes(image);
+        java.util.Arrays.fill(image, SyntheticImage.TEXT, SyntheticImage.TEXT + 64, (byte) 0);
+        System.arraycopy(table, 0, image, SyntheticImage.TEXT + 64, table.length);
+        KallsymsTable t = check(image, k, syms);
+        assertEquals(AddressEncoding.ABSOLUTE, t.layout().encoding());
+    }
+
+    @Test
     void v3_x_arm_oldAlignDirective16Bytes() throws Exception {
         // GNU as on ARM reads ".align 4" as 2^4 bytes: 16-byte padding between arrays
         SyntheticKallsyms k = kernel(Era.V2_6_10, 32, ByteOrder.LITTLE_ENDIAN);
