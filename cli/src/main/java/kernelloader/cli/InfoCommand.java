@@ -1,6 +1,7 @@
 package kernelloader.cli;
 
 import java.io.PrintStream;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -52,10 +53,16 @@ final class InfoCommand implements Callable<Integer> {
                 + (layout.arch().value().inGhidra10_3() ? "" : " (Ghidra 11.0+)"));
         out.printf("word size:       %d-bit%n", t.bits());
         out.printf("byte order:      %s-endian%n", info.get("endian"));
-        out.printf("symbols:         %d%n", t.size());
-        out.printf("kallsyms layout: %s era; %s; %s name lengths; %d-byte markers%n", l.era(),
-                l.encoding().description(), l.lengthsUleb128() ? "ULEB128" : "one-byte", l.markerWidth());
-        out.printf("addresses:       %s%n", t.baseEvidence());
+        out.printf("symbols:         %d%s%n", t.size(), l == null ? " from " + t.baseEvidence() : "");
+        if (l != null) {
+            out.printf("kallsyms layout: %s era; %s; %s name lengths; %d-byte markers%n", l.era(),
+                    l.encoding().description(), l.lengthsUleb128() ? "ULEB128" : "one-byte", l.markerWidth());
+            out.printf("addresses:       %s%n", t.baseEvidence());
+        }
+        out.printf("confidence:      %s%n", info.get("confidence"));
+        for (Map<String, Object> c : (List<Map<String, Object>>) info.get("checks")) {
+            out.printf("  %-10s %-15s %s%n", c.get("check"), c.get("verdict"), c.get("detail"));
+        }
         out.printf("base address:    0x%x (%s) [%s]%n", layout.base().value(), layout.base().evidence(), layout.base().confidence());
         out.printf("entry:           0x%x (%s)%n", layout.entry().value(), layout.entry().evidence());
         out.println("regions:");
@@ -74,8 +81,10 @@ final class InfoCommand implements Callable<Integer> {
                 : "none (" + btf.get("why") + ")");
         Object config = info.get("config");
         out.printf("config:          %s%n", config == null ? "not embedded (no CONFIG_IKCONFIG)" : config);
-        out.println("kallsyms arrays (offsets in the peeled image):");
-        l.arrays().forEach((name, off) -> out.printf("  %-24s 0x%x%n", name, off));
+        if (l != null) {
+            out.println("kallsyms arrays (offsets in the peeled image):");
+            l.arrays().forEach((name, off) -> out.printf("  %-24s 0x%x%n", name, off));
+        }
         Map<String, String> given = k.options().given();
         if (!given.isEmpty()) out.printf("overrides:       %s%n", given);
         out.print("timings (ms):   ");

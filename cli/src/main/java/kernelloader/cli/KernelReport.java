@@ -18,6 +18,7 @@ import kernelloader.kernel.Kernel;
 import kernelloader.ksymtab.ExportTable;
 import kernelloader.layout.KernelLayout;
 import kernelloader.layout.MemoryRegion;
+import kernelloader.verify.Check;
 
 /**
  * What `info` and `sweep` say of a kernel: one report, so that a field has one name and one
@@ -49,6 +50,8 @@ final class KernelReport {
         r.put("base_address", hex(layout.base().value()));
         r.put("ghidra_language", layout.ghidraLanguage());
         r.put("symbols", t.size());
+        r.put("symbols_from", t.fromKallsyms() ? "kallsyms" : t.baseEvidence());
+        r.put("confidence", k.verification().present() ? k.verification().orNull().confidence() : null);
         r.put("exports", exports(k.exports()));
         r.put("btf", btf(k.btf()));
         return r;
@@ -71,7 +74,9 @@ final class KernelReport {
             r.put("ghidra_note", layout.ghidraLanguage() == null ? "Ghidra has no processor for this architecture"
                     : "this language needs Ghidra 11.0 or later");
         }
-        for (String key : List.of("bits", "endian", "symbols", "base_address")) r.put(key, s.get(key));
+        for (String key : List.of("bits", "endian", "symbols", "symbols_from", "confidence")) r.put(key, s.get(key));
+        r.put("checks", checks(k));
+        r.put("base_address", s.get("base_address"));
         r.put("base_evidence", layout.base().evidence() + " [" + layout.base().confidence() + "]");
         r.put("entry", hex(layout.entry().value()));
         List<Map<String, Object>> regions = new ArrayList<>();
@@ -85,7 +90,7 @@ final class KernelReport {
             regions.add(rm);
         }
         r.put("regions", regions);
-        r.put("kallsyms", kallsyms(t));
+        if (t.fromKallsyms()) r.put("kallsyms", kallsyms(t));
         r.put("relocations", k.relocations().present() ? k.relocations().orNull().count() + " " + k.relocations().orNull().typeName()
                 + " at image offset " + hex(k.relocations().orNull().tableStart()) : "none: " + k.relocations().why());
         r.put("exports", s.get("exports"));
@@ -109,6 +114,20 @@ final class KernelReport {
             layers.add(lm);
         }
         return layers;
+    }
+
+    /** Each content check of the reading: name, verdict, figures. */
+    static List<Map<String, Object>> checks(Kernel k) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        if (!k.verification().present()) return out;
+        for (Check c : k.verification().orNull().checks()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("check", c.name());
+            m.put("verdict", c.verdict().name().toLowerCase());
+            m.put("detail", c.detail());
+            out.add(m);
+        }
+        return out;
     }
 
     private static Map<String, Object> kallsyms(KallsymsTable t) {

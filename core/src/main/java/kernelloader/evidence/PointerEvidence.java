@@ -25,6 +25,32 @@ public final class PointerEvidence {
     }
 
     /**
+     * Hits of {@code addresses}, of them less {@code delta} and of them plus {@code delta}
+     * ({@link #count} of each), in one pass. A right reading is a sharp peak: the image points
+     * at its symbols far more often than at the addresses a page away; a wrong base or a
+     * misread table sits on the plateau of chance matches, level with its neighbours. Words in
+     * [{@code skipFrom}, {@code skipTo}) are not counted (the symbol table's own arrays).
+     */
+    public static int[] countWithNeighbours(ByteView v, long[] addresses, int width, long delta, int skipFrom, int skipTo) {
+        LongHashSet set = LongHashSet.of(addresses);
+        int at = 0, below = 0, above = 0;
+        int last = v.length() - width;
+        long mask = width == 4 ? 0xffffffffL : -1L;
+        for (int p = 0; p <= last; p += width) {
+            if (p >= skipFrom && p < skipTo) {
+                p = (skipTo + width - 1) / width * width - width;
+                continue;
+            }
+            long w = v.word(p, width);
+            if (w == 0) continue;
+            if (set.contains(w)) at++;
+            if (set.contains((w + delta) & mask)) below++;
+            if (set.contains((w - delta) & mask)) above++;
+        }
+        return new int[] {at, below, above};
+    }
+
+    /**
      * For addresses that all fit in 32 bits: the share of 32-bit hits that are really the low
      * half of a 64-bit word whose high half is zero. Near 1 on a 64-bit kernel, well below on a
      * 32-bit one, where pointers sit at every 4-byte slot beside other data.

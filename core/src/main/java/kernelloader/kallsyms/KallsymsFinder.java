@@ -61,31 +61,51 @@ public final class KallsymsFinder {
                 rejected.add(at + ": no kallsyms_names/kallsyms_markers before it");
                 continue;
             }
-            KallsymsTable t = tryDecode(img, v, loc, bits, hints.base(), at, rejected);
-            if (t != null && accept.test(t)) return new Outcome(t, rejected);
+            KallsymsTable t = tryDecode(img, v, loc, bits, hints.base(), at, rejected, accept);
+            if (t != null) return new Outcome(t, rejected);
         }
         if (names == Names.UNCOMPRESSED) {
             // OpenWRT's KALLSYMS_UNCOMPRESSED: plain names and no token arrays
             for (Located loc : UncompressedNames.locate(img.data(), img.length())) {
                 ByteView v = new ByteView(img.data(), img.length(), loc.order());
                 String at = "uncompressed names at 0x" + Integer.toHexString(loc.names().start);
-                KallsymsTable t = tryDecode(img, v, loc, bits, hints.base(), at, rejected);
-                if (t != null && accept.test(t)) return new Outcome(t, rejected);
+                KallsymsTable t = tryDecode(img, v, loc, bits, hints.base(), at, rejected, accept);
+                if (t != null) return new Outcome(t, rejected);
             }
         }
         return new Outcome(null, rejected);
     }
 
+    /**
+     * The first reading of the address arrays behind {@code loc} that {@code accept} takes, in
+     * order of preference (see {@link #readings}); null when there is none, with why.
+     */
     private static KallsymsTable tryDecode(KernelImage img, ByteView v, Located loc, Integer bits, Long base,
-                                           String at, List<String> rejected) {
-        try {
-            KallsymsTable t = decode(img, v, loc, bits, base);
-            if (t == null) rejected.add(at + ": names found (" + loc.names().count + " symbols) but no sorted address table");
-            return t;
-        } catch (BaseUnknownException e) {
-            rejected.add(at + ": " + e.getMessage());
+                                           String at, List<String> rejected, Predicate<KallsymsTable> accept) {
+        Map<AddressTable, BaseAddressVoter.Vote> votes = new HashMap<>();
+        List<AddressTable> readings = readings(v, loc, bits, votes);
+        if (readings.isEmpty()) {
+            rejected.add(at + ": names found (" + loc.names().count + " symbols) but no sorted address table");
             return null;
         }
+        String[][] names = {null};
+        byte[][] types = {null};
+        for (AddressTable a : readings) {
+            KallsymsTable t;
+            try {
+                if (names[0] == null) {   // names decode once for every reading of the addresses
+                    names[0] = new String[loc.names().count];
+                    types[0] = new byte[loc.names().count];
+                    expandNames(v, loc.tokens(), loc.names(), types[0], names[0]);
+                }
+                t = decode(img, v, loc, a, base, types[0], names[0], votes);
+            } catch (BaseUnknownException e) {
+                rejected.add(at + ": " + e.getMessage());
+                continue;
+            }
+            if (accept.test(t)) return t;
+        }
+        return null;
     }
 
     private static final class BaseUnknownException extends Exception {
@@ -156,21 +176,27 @@ public final class KallsymsFinder {
         return true;
     }
 
-    private static KallsymsTable decode(KernelImage img, ByteView v, Located loc,
-                                        Integer bitsHint, Long baseOverride) throws BaseUnknownException {
+    /**
+     * Every consistent reading of the address arrays, the likeliest first: the word size the
+     * layout states (where kallsyms_num_syms sits), else the one the image's pointers favour;
+     * then the others, for when the content checks refuse the first.
+     */
+    private static List<AddressTable> readings(ByteView v, Located loc, Integer bitsHint,
+                                               Map<AddressTable, BaseAddressVoter.Vote> votes) {
         NameTable names = loc.names();
         int n = names.count;
         int[] ptrs = names.markers.width() == 8 ? new int[] {8}
                 : bitsHint != null ? new int[] {bitsHint / 8} : new int[] {8, 4};
+        List<AddressTable> all = new ArrayList<>();
         AddressTable chosen = null;
         AddressTable other = null;
         for (int ptr : ptrs) {
             List<AddressTable> found = AddressTable.find(v, n, loc.after(), names, ptr);
             if (found.isEmpty()) continue;
+            all.addAll(found);
             if (chosen == null) chosen = found.get(0);
             else other = found.get(0);
         }
-        Map<AddressTable, BaseAddressVoter.Vote> votes = new HashMap<>();
         if (other != null) {
             // Before 7.0 every label is aligned to the word size, so where kallsyms_num_syms sits
             // says it: 8 bytes before the names on 64-bit (a u32 is padded), 4 on 32-bit. From 7.0
@@ -179,9 +205,19 @@ public final class KallsymsFinder {
             if (structural == other.ptrSize) chosen = other;
             else if (structural == 0) chosen = chooseWordSize(v, loc, chosen, other, votes);
         }
-        if (chosen == null) return null;
+        if (chosen != null) {
+            all.remove(chosen);
+            all.add(0, chosen);
+        }
+        return all;
+    }
 
-
+    /** The table as {@code chosen} reads the addresses, with the base added where they need one. */
+    private static KallsymsTable decode(KernelImage img, ByteView v, Located loc, AddressTable chosen, Long baseOverride,
+                                        byte[] types, String[] out, Map<AddressTable, BaseAddressVoter.Vote> votes)
+            throws BaseUnknownException {
+        NameTable names = loc.names();
+        int n = names.count;
         long[] addresses = chosen.addresses;
         Long imageBase = null;
         String evidence = "absolute in kallsyms (" + chosen.encoding.description() + ")";
@@ -217,11 +253,9 @@ public final class KallsymsFinder {
         }
         int bits = chosen.ptrSize * 8;
         if (bits == 32) {
+            addresses = addresses.clone();
             for (int i = 0; i < n; i++) addresses[i] &= 0xffffffffL;
         }
-        byte[] types = new byte[n];
-        String[] out = new String[n];
-        expandNames(v, loc.tokens(), names, types, out);
         TokenTable tt = loc.tokenTable();
         KallsymsLayout layout = new KallsymsLayout(tt == null ? -1 : tt.start(), tt == null ? -1 : tt.indexStart(),
                 names.start, names.end,

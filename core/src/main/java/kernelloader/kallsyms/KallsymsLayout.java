@@ -33,6 +33,26 @@ public record KallsymsLayout(
         return sb.toString();
     }
 
+    /** The image offset where the first of the arrays starts. */
+    public int start() {
+        int s = Integer.MAX_VALUE;
+        for (int off : arrays().values()) if (off >= 0) s = Math.min(s, off);
+        return s;
+    }
+
+    /**
+     * The image offset past the last of the arrays of a table of {@code symbols} symbols
+     * (relative_base and padding after the address array included): what counting the image's
+     * pointers must leave out, as an absolute address array points at every symbol itself.
+     */
+    public int end(int symbols) {
+        long e = Math.max(namesEnd, (long) addresses + (long) symbols * addressWidth + 16);
+        if (tokenIndex >= 0) e = Math.max(e, tokenIndex + 512L);
+        if (seqsOfNames >= 0) e = Math.max(e, seqsOfNames + 4L * symbols);
+        if (relativeBase >= 0) e = Math.max(e, relativeBase + 8L);
+        return (int) Math.min(Integer.MAX_VALUE, e);
+    }
+
     /** The array offsets for display, in image order of appearance. */
     public Map<String, Integer> arrays() {
         Map<String, Integer> m = new LinkedHashMap<>();

@@ -31,6 +31,24 @@ public final class KallsymsTable {
     }
 
     /**
+     * A table of symbols that did not come from the image's own kallsyms (a System.map, a
+     * /proc/kallsyms listing, the __ksymtab exports): no kallsyms layout, and {@code source}
+     * says where they came from.
+     */
+    public static KallsymsTable of(int bits, ByteOrder order, long[] addresses, byte[] types, String[] names, String source) {
+        return new KallsymsTable(bits, order, addresses, types, names, null, source, null);
+    }
+
+    /** The same names and types at other addresses: another reading of the same table (tests feed misreadings). */
+    public KallsymsTable withAddresses(long[] other, String evidence) {
+        if (other.length != addresses.length) throw new IllegalArgumentException("one address per symbol");
+        return new KallsymsTable(bits, order, other.clone(), types, names, layout, evidence, imageBase);
+    }
+
+    /** True when the symbols are the image's own kallsyms (else {@link #layout} is null). */
+    public boolean fromKallsyms() { return layout != null; }
+
+    /**
      * The address of the image's first byte when placing the table fixed it (7.0+ self-relative
      * offsets in a raw image), else null.
      */
@@ -49,7 +67,10 @@ public final class KallsymsTable {
     public char type(int i) { return (char) (types[i] & 0xff); }
     public String name(int i) { return names[i]; }
     public KallsymsLayout layout() { return layout; }
-    /** How absolute addresses were obtained: from kallsyms itself, or what fixed the base. */
+    /**
+     * How absolute addresses were obtained: from kallsyms itself, or what fixed the base; for a
+     * table not from kallsyms, where its symbols came from.
+     */
     public String baseEvidence() { return baseEvidence; }
 
     /** Writes the table in /proc/kallsyms format: {@code %0Nx %c %s}, N = 16 or 8. */

@@ -26,6 +26,9 @@ import kernelloader.layout.LayoutInference;
 import kernelloader.reloc.RelativeRelocations;
 import kernelloader.reloc.Relocations;
 import kernelloader.unwrap.ImageUnwrapper;
+import kernelloader.verify.Check;
+import kernelloader.verify.ContentChecks;
+import kernelloader.verify.Verification;
 
 /**
  * One Linux kernel as the core understands it: the one model every face (the CLI, the Ghidra
@@ -36,7 +39,8 @@ import kernelloader.unwrap.ImageUnwrapper;
  * order of dependence, and kept:
  * <pre>
  *   image()        the peeled image as found; never written
- *   kallsyms()     the symbol table in it
+ *   kallsyms()     the symbol table in it: the first reading of it the content checks accept
+ *                  (banner, text, pointers, word size, base; see {@link ContentChecks})
  *   banner(), version()
  *   (inferred layout: architecture, word size, byte order, base, regions, entry (image + kallsyms + options))
  *   relocations()  RELATIVE relocations as data                                (image + inferred layout)
@@ -46,6 +50,7 @@ import kernelloader.unwrap.ImageUnwrapper;
  *                  where nothing else says where memory ends                    (inferred layout + exports)
  *   btf()          .BTF, read from image()                                      (image + inferred layout + kallsyms)
  *   config()       the embedded .config                                         (image)
+ *   verification() the content checks of the reading, with the exports' agreement (kallsyms + exports)
  * </pre>
  * Each facet is a {@link Facet}: its value or the reason there is none. Whether a face applies
  * {@link #relocations()} to what it loads or writes (Ghidra memory, the ELF) is
@@ -64,6 +69,8 @@ public final class Kernel {
     private final Facet<KallsymsTable> kallsyms;
     /** The layout a program already has (fromMemory), or null to infer one. */
     private final KernelLayout givenLayout;
+    /** The reading the checks accepted: its layout (inferred, or the program's) and its checks; null without kallsyms. */
+    private final Reading reading;
     /** The file's bytes, kept only when no kallsyms was found: BTF is then searched in every layer. */
     private final byte[] unsearchedFile;
     private final Diagnostics.Recorder diagnostics;
@@ -77,9 +84,25 @@ public final class Kernel {
     private final Lazy<Facet<BtfLocator.Found>> btf = new Lazy<>();
     private final Lazy<Facet<String>> config = new Lazy<>();
 
+    private final Lazy<Facet<Verification>> verification = new Lazy<>();
+
+    /** A reading of a table through a layout, and what the content checks made of it. */
+    private record Reading(KernelLayout layout, Verification checks) {
+        static Reading of(KernelImage img, KallsymsTable t, KernelLayout given, KernelOptions options) {
+            KernelLayout l = given != null ? given : LayoutInference.infer(img, t, options.overrides());
+            return new Reading(l, ContentChecks.reading(img, t, l));
+        }
+
+        static String describe(KallsymsTable t) {
+            return String.format("a %d-bit %s reading of %d symbols", t.bits(),
+                    t.layout() == null ? t.baseEvidence() : t.layout().era(), t.size());
+        }
+    }
+
     private Kernel(String source, long fileSize, KernelOptions options, KernelImage image, Facet<KallsymsTable> kallsyms,
-                   KernelLayout givenLayout, byte[] unsearchedFile, Diagnostics.Recorder diagnostics) {
+                   KernelLayout givenLayout, Reading reading, byte[] unsearchedFile, Diagnostics.Recorder diagnostics) {
         this.source = source;
+        this.reading = reading;
         this.fileSize = fileSize;
         this.options = options;
         this.image = image;
@@ -137,8 +160,17 @@ public final class Kernel {
         long t0 = System.nanoTime();
         List<String> rejected = new ArrayList<>();
         KallsymsTable found = null;
+        Reading[] accepted = {null};
         for (KallsymsFinder.Names names : KallsymsFinder.Names.values()) {
-            KallsymsFinder.Outcome out = KallsymsFinder.find(memory, o.hints(), names);
+            KallsymsFinder.Outcome out = KallsymsFinder.find(memory, o.hints(), names, t -> {
+                Reading r = Reading.of(memory, t, programLayout, o);
+                if (r.checks().refused()) {
+                    rejected.add(Reading.describe(t) + " refused by its content (" + r.checks().failure() + ")");
+                    return false;
+                }
+                accepted[0] = r;
+                return true;
+            });
             rejected.addAll(out.rejected());
             if ((found = out.table()) != null) break;
         }
@@ -147,7 +179,7 @@ public final class Kernel {
         Facet<KallsymsTable> k = found != null ? Facet.of(found)
                 : Facet.absent(source + ": no kallsyms table in the program's memory (" + memory.length() + " bytes searched for"
                         + " compressed and uncompressed names" + (rejected.isEmpty() ? "" : "; rejected: " + rejected.get(0)) + ")");
-        return new Kernel(source, memory.length(), o, memory, k, programLayout, null, d);
+        return new Kernel(source, memory.length(), o, memory, k, programLayout, accepted[0], null, d);
     }
 
     /** The search the CLI and the loader both run: the file as it is, then every layer inside, for each name encoding. */
@@ -157,6 +189,7 @@ public final class Kernel {
         List<String> rejected = new ArrayList<>();
         long[] searchNanos = {0};
         KernelImage[] deepest = {null};
+        Reading[] accepted = {null};
         long t0 = System.nanoTime();
         ImageUnwrapper.Result<KallsymsTable> r = null;
         for (KallsymsFinder.Names names : KallsymsFinder.Names.values()) {
@@ -164,7 +197,17 @@ public final class Kernel {
                 if (deepest[0] == null || img.layers().size() > deepest[0].layers().size()) deepest[0] = img;
                 long s = System.nanoTime();
                 KallsymsFinder.Outcome o = KallsymsFinder.find(img, options.hints(), names, t -> {
-                    if (skipped.size() == table) return true;
+                    // every reading is checked by content before anything is printed or loaded
+                    Reading reading = Reading.of(img, t, null, options);
+                    if (reading.checks().refused()) {
+                        rejected.add(img.describeLayers() + ": " + Reading.describe(t) + " refused by its content ("
+                                + reading.checks().failure() + ")");
+                        return false;
+                    }
+                    if (skipped.size() == table) {
+                        accepted[0] = reading;
+                        return true;
+                    }
                     skipped.add(img.describeLayers() + " (" + t.size() + " symbols)");
                     return false;
                 });
@@ -179,12 +222,12 @@ public final class Kernel {
         d.time("kallsyms", searchNanos[0]);
         d.attempts(r.attempts());
         d.rejected(rejected);
-        if (r.value() != null) return new Kernel(source, length, options, r.image(), Facet.of(r.value()), null, null, d);
+        if (r.value() != null) return new Kernel(source, length, options, r.image(), Facet.of(r.value()), null, accepted[0], null, d);
         String why = !skipped.isEmpty()
                 ? source + ": kallsyms table " + table + " asked for, but only " + skipped.size() + " found: " + String.join("; ", skipped)
                 : failure(source, length, r.attempts(), rejected);
         KernelImage innermost = deepest[0] != null ? deepest[0] : new KernelImage(data, length, List.of(), null);
-        return new Kernel(source, length, options, innermost, Facet.absent(why), null, data, d);
+        return new Kernel(source, length, options, innermost, Facet.absent(why), null, null, data, d);
     }
 
     /** One line saying what was tried, so a user knows why no table came out. */
@@ -256,9 +299,8 @@ public final class Kernel {
     /** The layout inferred from the image and kallsyms alone: what the tables are read through. */
     private Facet<KernelLayout> inferredLayout() {
         return inferredLayout.get(() -> {
-            if (givenLayout != null) return Facet.of(givenLayout);
             if (!kallsyms.present()) return Facet.absent(kallsyms.why());
-            return timed("layout", () -> Facet.of(LayoutInference.infer(image, kallsyms.orNull(), options.overrides())));
+            return Facet.of(reading.layout());
         });
     }
 
@@ -296,11 +338,18 @@ public final class Kernel {
             if (!l.present()) return Facet.absent(l.why());
             KernelImage bytes = relocated();
             return timed("exports", () -> {
+                ExportTable t;
                 try {
-                    return Facet.of(KsymtabFinder.find(bytes, l.orNull(), kallsyms.orNull(), version().orNull()));
+                    t = KsymtabFinder.find(bytes, l.orNull(), kallsyms.orNull(), version().orNull());
                 } catch (KernelFormatException e) {
                     return Facet.absent(source + ": " + e.getMessage());
                 }
+                Check agree = ContentChecks.exports(t.exports(), kallsyms.orNull());
+                exportsCheck = agree;
+                // a table the kernel's own symbols contradict is not the kernel's export table
+                if (agree.failed()) return Facet.absent(source + ": the export table at 0x" + Long.toHexString(t.ksymtabAddress())
+                        + " disagrees with kallsyms: " + agree.detail());
+                return Facet.of(t);
             });
         });
     }
@@ -339,6 +388,23 @@ public final class Kernel {
             String c = IkConfig.find(image);
             return c != null ? Facet.of(c) : Facet.absent(source + ": no embedded .config (looked for the IKCFG_ST/IKCFG_ED blob;"
                     + " the kernel was probably built without CONFIG_IKCONFIG)");
+        });
+    }
+
+    private volatile Check exportsCheck;
+
+    /**
+     * What the content checks made of the reading: the banner, text, pointer, word-size and base
+     * checks it passed to be accepted, and whether the exports agree with it (reading the
+     * exports if they were not read yet). Absent without a kallsyms table.
+     */
+    public Facet<Verification> verification() {
+        return verification.get(() -> {
+            if (reading == null) return Facet.absent(kallsyms.why());
+            exports();
+            Check e = exportsCheck;
+            return Facet.of(e != null ? reading.checks().with(e)
+                    : reading.checks().with(new Check("exports", Check.Verdict.NOT_APPLICABLE, "no export table: " + exports().why())));
         });
     }
 

@@ -104,6 +104,19 @@ public enum Architecture {
         };
     }
 
+    /**
+     * The alignment every instruction start has (1 where instructions have any length: x86).
+     * ARM is 2 because Thumb-2 kernels exist; the others' kernels have no compressed encoding
+     * in the kernel's own text (RISC-V and s390x instructions are 2-byte multiples).
+     */
+    public int instructionAlignment() {
+        return switch (this) {
+            case X86 -> 1;
+            case ARM, SUPERH, RISCV, S390X -> 2;
+            case AARCH64, MIPS, POWERPC, SPARC, LOONGARCH -> 4;
+        };
+    }
+
     /** Whether Ghidra 10.3 (the embedded one) has this language; LoongArch came with 11.0. */
     public boolean inGhidra10_3() {
         return this != S390X && this != LOONGARCH;

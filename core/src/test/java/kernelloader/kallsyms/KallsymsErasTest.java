@@ -63,6 +63,7 @@ class KallsymsErasTest {
         byte[] table = k.build(syms).bytes();
         byte[] image = new byte[SyntheticImage.TEXT + table.length + 8192];
         for (int i = 0; i < SyntheticImage.TEXT; i++) image[i] = (byte) (i * 7 + (i >> 5));
+        SyntheticImage.functionPointers(image, 0x20000, syms, 4, k.order, 5);
         System.arraycopy(table, 0, image, SyntheticImage.TEXT, table.length);
         KallsymsTable t = check(image, k, syms);
         assertEquals(AddressEncoding.RELATIVE_BASE, t.layout().encoding());
@@ -114,6 +115,7 @@ class KallsymsErasTest {
         byte[] table = k.build(syms).bytes();
         byte[] image = new byte[SyntheticImage.TEXT + 64 + table.length + 4096];
         new java.util.Random(4).nextBytes(image);
+        SyntheticImage.functionPointers(image, 0x20000, syms, 4, k.order, 5);
         java.util.Arrays.fill(image, SyntheticImage.TEXT, SyntheticImage.TEXT + 64, (byte) 0);
         System.arraycopy(table, 0, image, SyntheticImage.TEXT + 64, table.length);
         KallsymsTable t = check(image, k, syms);

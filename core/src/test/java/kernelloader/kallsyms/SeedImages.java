@@ -47,7 +47,18 @@ public final class SeedImages {
         SyntheticKallsyms.Built built = k.build(SyntheticKallsyms.symbols(11, symbols, text, false, false));
         // small once compressed, so that the fuzzer runs fast: 64 KiB (what the unwrapper takes for a kernel) of code-like bytes, the table, a page of zeros
         byte[] table = built.bytes();
-        byte[] img = new byte[PREFIX + table.length + 4096];
+        // then pointers at the functions (one per two), as a kernel's operation tables hold
+        java.util.List<Long> functions = new java.util.ArrayList<>();
+        for (SyntheticKallsyms.Symbol s : built.symbols()) if (s.type() == 'T' || s.type() == 't') functions.add(s.address());
+        int ptr = bits / 8;
+        int data = (PREFIX + table.length + 4095) & ~4095;
+        byte[] img = new byte[data + functions.size() / 2 * ptr + 4096];
+        java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(img).order(order);
+        Random p = new Random(17);
+        for (int i = 0; i < functions.size() / 2; i++) {
+            long target = functions.get(p.nextInt(functions.size()));
+            if (ptr == 8) bb.putLong(data + i * 8, target); else bb.putInt(data + i * 4, (int) target);
+        }
         Random r = new Random(13);
         for (int i = 0; i < PREFIX; i += 4) {
             img[i] = (byte) r.nextInt(8);

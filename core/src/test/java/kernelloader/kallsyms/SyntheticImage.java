@@ -25,12 +25,16 @@ final class SyntheticImage {
     static int regionOffset() { return TEXT; }
 
     /**
-     * @param pointers how many pointer-sized words pointing at symbols to put after the table
-     *                 (0 for none)
+     * @param pointers how many pointer-sized words pointing at symbols to put after the table;
+     *                 at least one per two text symbols, as a kernel's operation tables and
+     *                 initcalls point at its functions (the content checks count them)
      */
     static SyntheticImage raw(SyntheticKallsyms.Built built, SyntheticKallsyms k, long seed, int pointers) {
         Random r = new Random(seed);
         int ptr = k.ptr();
+        List<SyntheticKallsyms.Symbol> text = new java.util.ArrayList<>();
+        for (SyntheticKallsyms.Symbol s : built.symbols()) if (s.type() == 'T' || s.type() == 't') text.add(s);
+        pointers = Math.max(pointers, text.size() / 2);
         int dataLen = pointers * ptr * 2;
         byte[] img = new byte[TEXT + built.bytes().length + 4096 + dataLen + 4096];
         for (int i = 0; i < TEXT; i++) img[i] = (byte) r.nextInt(256);
@@ -39,13 +43,28 @@ final class SyntheticImage {
         ByteBuffer bb = ByteBuffer.wrap(img).order(k.order);
         List<SyntheticKallsyms.Symbol> syms = built.symbols();
         for (int i = 0; i < pointers; i++) {
-            long target = syms.get(r.nextInt(syms.size())).address();
+            long target = (text.isEmpty() ? syms : text).get(r.nextInt((text.isEmpty() ? syms : text).size())).address();
             int at = data + i * ptr * 2;
             if (ptr == 8) bb.putLong(at, target); else bb.putInt(at, (int) target);
             // something that is not a pointer in between: flags, small counts
             if (ptr == 8) bb.putLong(at + 8, r.nextInt(4096)); else bb.putInt(at + 4, r.nextInt(4096));
         }
         return new SyntheticImage(img, TEXT);
+    }
+
+    /**
+     * Writes one pointer per two text symbols at {@code at} (an operation table's worth of
+     * function pointers: what the content checks look for), for images built by hand.
+     */
+    static void functionPointers(byte[] img, int at, List<SyntheticKallsyms.Symbol> syms, int ptr, ByteOrder order, long seed) {
+        Random r = new Random(seed);
+        List<SyntheticKallsyms.Symbol> text = new java.util.ArrayList<>();
+        for (SyntheticKallsyms.Symbol s : syms) if (s.type() == 'T' || s.type() == 't') text.add(s);
+        ByteBuffer bb = ByteBuffer.wrap(img).order(order);
+        for (int i = 0; i < text.size() / 2; i++) {
+            long target = text.get(r.nextInt(text.size())).address();
+            if (ptr == 8) bb.putLong(at + 8 * i, target); else bb.putInt(at + 4 * i, (int) target);
+        }
     }
 
     /** The same raw image behind an ELF header whose one PT_LOAD maps it to {@code vaddr}. */

@@ -36,6 +36,8 @@ import kernelloader.ksymtab.KernelExport;
 import kernelloader.layout.KernelLayout;
 import kernelloader.layout.MemoryRegion;
 import kernelloader.reloc.Relocations;
+import kernelloader.verify.Check;
+import kernelloader.verify.Verification;
 
 /**
  * Translates the core's {@link Kernel} into a Ghidra program, in a fixed order (as Ghidra's
@@ -77,6 +79,15 @@ final class KernelProgramBuilder {
         if (settings.btf()) applyBtf(who, program, k, monitor, log);
         log.appendMsg(who, String.format("%s: %d blocks, %d labels, %d functions; base 0x%x (%s)",
                 k.image().describeLayers(), blocks, c.labels(), c.functions(), layout.base().value(), layout.base().evidence()));
+        logChecks(who, k, log);
+    }
+
+    /** The content checks the reading passed and the confidence they give, in the import log. */
+    static void logChecks(String who, Kernel k, MessageLog log) {
+        if (!k.verification().present()) return;
+        Verification v = k.verification().orNull();
+        log.appendMsg(who, "confidence " + v.confidence() + "; checks:");
+        for (Check ch : v.checks()) log.appendMsg(who, "  " + ch);
     }
 
     static int createBlocks(Program program, KernelImage image, KernelLayout layout, MessageLog log, TaskMonitor monitor)
@@ -285,6 +296,7 @@ final class KernelProgramBuilder {
         KernelLayout layout = k.layout().get();
         if (k.banner().present()) info.setString("Linux kernel version", k.banner().orNull());
         info.setString("Linux kernel layers", k.image().describeLayers());
+        if (k.verification().present()) info.setString("Linux reading confidence", k.verification().orNull().confidence());
         recordKallsyms(program, t, c);
         info.setString("Linux base address evidence", layout.base().evidence() + " [" + layout.base().confidence() + "]");
         if (layout.arch() != null) info.setString("Linux architecture evidence", layout.arch().evidence());
@@ -293,7 +305,8 @@ final class KernelProgramBuilder {
     /** Program Information about the table itself (also what the analyzer records). */
     static void recordKallsyms(Program program, KallsymsTable t, Counts c) {
         Options info = program.getOptions(Program.PROGRAM_INFO);
-        info.setString("Linux kallsyms layout", t.layout().era() + ", " + t.layout().encoding().description() + ", " + t.size() + " symbols");
+        info.setString("Linux kallsyms layout", t.layout() == null ? "no kallsyms; " + t.size() + " symbols from " + t.baseEvidence()
+                : t.layout().era() + ", " + t.layout().encoding().description() + ", " + t.size() + " symbols");
         info.setString("Linux kallsyms addresses", t.baseEvidence());
         info.setInt("Linux kallsyms labels", c.labels());
     }

@@ -1,0 +1,197 @@
+package kernelloader.verify;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import kernelloader.evidence.LongHashSet;
+import kernelloader.evidence.PointerEvidence;
+import kernelloader.image.ByteView;
+import kernelloader.image.KernelImage;
+import kernelloader.image.Layer;
+import kernelloader.kallsyms.KallsymsTable;
+import kernelloader.ksymtab.KernelExport;
+import kernelloader.layout.Architecture;
+import kernelloader.layout.KernelLayout;
+import kernelloader.layout.MemoryRegion;
+
+/**
+ * Checks a reading of a kernel (symbols placed by a layout) against what the image's bytes
+ * hold, so that a table read in the wrong era, at the wrong word size or from the wrong base is
+ * refused instead of printed. Each check looks at content the reading predicts:
+ * <ul>
+ * <li>banner: {@code linux_banner} holds "Linux version " (init/version.c);</li>
+ * <li>text: text symbols lie in the image's bytes, on the architecture's instruction alignment;</li>
+ * <li>pointers: the image's own pointer-sized words (operation tables, initcalls, relocation
+ *     addends) point at the text symbols' addresses; a misread table matches almost none;</li>
+ * <li>word size: on a 64-bit reading whose addresses all fit in 32 bits, those pointers fill
+ *     whole 8-byte words;</li>
+ * <li>base: the image's first byte is where the kernel says its text starts ({@code _text}
+ *     in the image), and the arm64 header's text_offset agrees;</li>
+ * <li>exports: the __ksymtab values of names kallsyms also lists are kallsyms' addresses
+ *     ({@link #exports}, run once the exports are read).</li>
+ * </ul>
+ * Thresholds are far from what real kernels show (see docs/verification.md for the figures on
+ * the corpus) and far from what a misreading gives.
+ */
+public final class ContentChecks {
+    /** Below this share of aligned text symbols the addresses are not instruction starts. */
+    static final double MIN_ALIGNED = 0.98;
+    /** Below this share of text symbols inside the image's bytes the base or the addresses are wrong. */
+    static final double MIN_INSIDE = 0.9;
+    /** Fewer pointer hits than this, per thousand text symbols, is a reading the image does not know. */
+    static final int MIN_POINTER_HITS_PER_MILLE = 20;
+    /** The neighbouring readings a right one must stand out from: the same addresses a page away. */
+    static final long NEIGHBOUR = 0x1000;
+    /** How many times more pointers hit the reading than its neighbours (4.6-14x on the corpus, about 1 for misreadings). */
+    static final int PEAK = 2;
+    /** Below this share of agreeing exports, kallsyms and __ksymtab do not describe the same kernel. */
+    static final double MIN_EXPORTS_AGREEING = 0.9;
+
+    private ContentChecks() {}
+
+    /** The checks of a reading that need only the image, the table and the layout. */
+    public static Verification reading(KernelImage img, KallsymsTable k, KernelLayout layout) {
+        List<Check> checks = new ArrayList<>();
+        checks.add(banner(img, k, layout));
+        long[] text = textAddresses(k);
+        checks.add(text(img, layout, text));
+        checks.add(pointers(img, k, text));
+        checks.add(wordSize(img, k, text));
+        checks.add(base(img, k, layout));
+        return new Verification(checks);
+    }
+
+    static Check banner(KernelImage img, KallsymsTable k, KernelLayout layout) {
+        Long a = k.addressOf("linux_banner");
+        if (a == null) return Check.notApplicable("banner", "linux_banner is not listed (a kernel without KALLSYMS_ALL lists only text)");
+        long off = layout.fileOffsetOf(a);
+        if (off < 0 || off >= img.length()) {
+            return Check.failed("banner", String.format("linux_banner at 0x%x lies outside the image's bytes", a));
+        }
+        byte[] want = "Linux version ".getBytes(StandardCharsets.ISO_8859_1);
+        int n = (int) Math.min(want.length, img.length() - off);
+        String got = new String(img.data(), (int) off, n, StandardCharsets.ISO_8859_1);
+        if (n == want.length && got.equals("Linux version ")) {
+            return Check.passed("banner", String.format("linux_banner at 0x%x holds \"Linux version\"", a));
+        }
+        return Check.failed("banner", String.format("linux_banner at 0x%x holds \"%s\", not \"Linux version\"", a, printable(got)));
+    }
+
+    static Check text(KernelImage img, KernelLayout layout, long[] text) {
+        if (text.length == 0) return Check.notApplicable("text", "no text symbols listed");
+        int inside = 0, aligned = 0;
+        int align = layout.arch() == null ? 1 : layout.arch().value().instructionAlignment();
+        for (long a : text) {
+            MemoryRegion r = layout.regionOf(a);
+            if (r == null || !r.initialized()) continue;
+            inside++;
+            if ((a & (align - 1)) == 0) aligned++;
+        }
+        String figures = String.format("%d of %d text symbols lie in the image's bytes", inside, text.length);
+        if (inside < MIN_INSIDE * text.length) return Check.failed("text", figures);
+        if (align == 1) return Check.passed("text", figures + " (x86 instructions have any alignment)");
+        String al = String.format("%s, %d of them on %d-byte instruction starts", figures, aligned, align);
+        return aligned >= MIN_ALIGNED * inside ? Check.passed("text", al) : Check.failed("text", al);
+    }
+
+    static Check pointers(KernelImage img, KallsymsTable k, long[] text) {
+        if (text.length < 256) return Check.notApplicable("pointers", "too few text symbols (" + text.length + ") to count pointers to");
+        ByteView v = new ByteView(img.data(), img.length(), k.order());
+        // not the table's own arrays: an absolute address array points at every symbol
+        int from = k.layout() == null ? 0 : k.layout().start(), to = k.layout() == null ? 0 : k.layout().end(k.size());
+        int[] hits = PointerEvidence.countWithNeighbours(v, text, k.bits() / 8, NEIGHBOUR, from, to);
+        int neighbours = Math.max(hits[1], hits[2]);
+        String figures = String.format("%d pointer-sized words in the image point at the %d text symbols, %d at a page before or after them",
+                hits[0], text.length, neighbours);
+        boolean enough = (long) hits[0] * 1000 >= (long) MIN_POINTER_HITS_PER_MILLE * text.length;
+        return enough && hits[0] >= PEAK * neighbours ? Check.passed("pointers", figures) : Check.failed("pointers", figures);
+    }
+
+    static Check wordSize(KernelImage img, KallsymsTable k, long[] text) {
+        boolean fit32 = true;
+        for (long a : text) fit32 &= (a >>> 32) == 0;
+        if (k.bits() == 32) return Check.passed("word size", "32-bit addresses");
+        if (!fit32) return Check.passed("word size", "addresses need 64 bits");
+        if (text.length < 256) return Check.notApplicable("word size", "too few text symbols to tell 64-bit pointers from 32-bit ones");
+        ByteView v = new ByteView(img.data(), img.length(), k.order());
+        double share = PointerEvidence.lowHalfShare(v, text);
+        String figures = String.format("%.0f%% of the pointers at the text symbols fill 8-byte words", share * 100);
+        return share >= 0.5 ? Check.passed("word size", figures) : Check.failed("word size", figures + ": the pointers are 32-bit");
+    }
+
+    static Check base(KernelImage img, KallsymsTable k, KernelLayout layout) {
+        long base = layout.base().value();
+        if (img.elf() != null) return Check.passed("base", "ELF program headers place the image");
+        Long text = k.addressOf("_text");
+        String what = "_text";
+        if (text == null) {
+            text = k.addressOf("_stext");
+            what = "_stext";
+        }
+        if (text == null) return Check.notApplicable("base", "neither _text nor _stext is listed");
+        long delta = text - base;
+        if (Long.compareUnsigned(delta, img.length()) >= 0) {
+            return Check.failed("base", String.format("%s at 0x%x is not in the image placed at 0x%x (%d bytes)", what, text, base, img.length()));
+        }
+        for (Layer l : img.layers()) {
+            int at = l.detail().indexOf("text_offset 0x");
+            if (at < 0 || layout.arch() == null || layout.arch().value() != Architecture.AARCH64) continue;
+            long textOffset = Long.parseUnsignedLong(l.detail().substring(at + 14).split("[,)\\s]")[0], 16);
+            // arm64 kernels are linked at a 2 MiB-aligned address plus TEXT_OFFSET (0x80000 before 5.8)
+            if (((base - textOffset) & 0x1fffff) != 0) {
+                return Check.failed("base", String.format("base 0x%x is not a 2 MiB boundary plus the arm64 header's text_offset 0x%x", base, textOffset));
+            }
+            return Check.passed("base", String.format("%s at 0x%x in the image; base 0x%x agrees with the arm64 header's text_offset 0x%x",
+                    what, text, base, textOffset));
+        }
+        return Check.passed("base", String.format("%s at 0x%x is %d bytes into the image", what, text, delta));
+    }
+
+    /**
+     * The exports against kallsyms: for every exported name kallsyms also lists, whether the
+     * __ksymtab value is one of kallsyms' addresses for it (per-cpu exports are offsets on some
+     * kernels and are left out).
+     */
+    public static Check exports(List<KernelExport> exports, KallsymsTable k) {
+        Map<String, List<Long>> byName = new HashMap<>(k.size() * 2);
+        for (int i = 0; i < k.size(); i++) {
+            char t = k.type(i);
+            if (t == 'A' || t == 'a') continue;
+            byName.computeIfAbsent(k.name(i), x -> new ArrayList<>(1)).add(k.address(i));
+        }
+        int common = 0, agree = 0;
+        String first = null;
+        for (KernelExport e : exports) {
+            List<Long> at = byName.get(e.name());
+            if (at == null) continue;
+            common++;
+            if (at.contains(e.value())) agree++;
+            else if (first == null) first = String.format("%s: __ksymtab 0x%x, kallsyms 0x%x", e.name(), e.value(), at.get(0));
+        }
+        if (common == 0) return Check.notApplicable("exports", "no exported name is listed by kallsyms");
+        String figures = String.format("%d of %d exports kallsyms lists have kallsyms' address", agree, common);
+        if (agree >= MIN_EXPORTS_AGREEING * common) return Check.passed("exports", figures);
+        return Check.failed("exports", figures + " (first differing: " + first + ")");
+    }
+
+    /** The distinct addresses of text symbols (t, T), in table order. */
+    static long[] textAddresses(KallsymsTable k) {
+        long[] out = new long[k.size()];
+        int n = 0;
+        LongHashSet seen = new LongHashSet(k.size());
+        for (int i = 0; i < k.size(); i++) {
+            char t = k.type(i);
+            if ((t == 't' || t == 'T') && seen.add(k.address(i))) out[n++] = k.address(i);
+        }
+        return java.util.Arrays.copyOf(out, n);
+    }
+
+    private static String printable(String s) {
+        StringBuilder sb = new StringBuilder();
+        for (char c : s.toCharArray()) sb.append(c >= 0x20 && c < 0x7f ? c : '.');
+        return sb.toString();
+    }
+}
