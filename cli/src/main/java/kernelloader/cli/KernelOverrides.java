@@ -28,12 +28,16 @@ public class KernelOverrides {
     @Option(names = "--table", paramLabel = "N", description = "use the N-th kallsyms table found (0 = first), for files holding several kernels")
     String table;
 
+    @Option(names = "--symbols", paramLabel = "FILE",
+            description = "a System.map or /proc/kallsyms listing of this kernel: labels an image without kallsyms; checked against one that has it")
+    String symbols;
+
     /** The options as the core takes them; a bad value is a usage error naming the flag. */
     KernelOptions options() throws UsageError {
         try {
             return KernelOptions.DEFAULT.with(KernelOptions.Key.BITS, bits).with(KernelOptions.Key.BASE, base)
                     .with(KernelOptions.Key.ARCH, arch).with(KernelOptions.Key.FILE_OFFSET, fileOffset)
-                    .with(KernelOptions.Key.TABLE, table);
+                    .with(KernelOptions.Key.TABLE, table).with(KernelOptions.Key.SYMBOLS, symbols);
         } catch (KernelOptions.BadValue e) {
             throw new UsageError("--" + e.key().name + ": " + e.reason());
         }

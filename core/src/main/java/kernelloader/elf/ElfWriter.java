@@ -291,7 +291,8 @@ public final class ElfWriter {
                 int r = regionOf[i];
                 boolean abs = t == 'A' || t == 'a' || r < 0;
                 boolean exec = !abs && regions.get(r).permissions().charAt(2) == 'x';
-                int type = abs ? STT_NOTYPE : "tT".indexOf(t) >= 0 || ((t == 'w' || t == 'W') && exec) ? STT_FUNC
+                boolean code = ("tT".indexOf(t) >= 0 || ((t == 'w' || t == 'W') && exec)) && layout.instructionStart(symbols.address(i));
+                int type = abs ? STT_NOTYPE : code ? STT_FUNC
                         : "dDbBrRgGsSvV".indexOf(t) >= 0 ? STT_OBJECT : STT_NOTYPE;
                 int name = str.add(symbols.name(i));
                 int shndx = abs ? SHN_ABS : 1 + r;

@@ -122,10 +122,13 @@ final class AddressTable {
         if (after) rbPos = (rbPos + ptr - 1) / ptr * ptr;
         if (!v.fits(rbPos, ptr)) return null;
         long rb = v.word(rbPos, ptr);
-        // scripts/kallsyms.c (4.6+) stores each address less the lowest: the offsets span the
-        // kernel, far less than 2 GiB. Absolute 32-bit addresses after a zero word (2.6/3.x ARM
-        // phones) read one word early look like offsets from 0, with the last one as the base.
-        if (raw[0] == 0 && sorted(raw) && raw[n - 1] < (1L << 31)) {
+        // scripts/kallsyms.c (4.6+) stores each address less relative_base: the offsets span
+        // the kernel, far less than 2 GiB. relative_base is the lowest address it read, which
+        // without KALLSYMS_ALL is _text, a symbol it then drops (outside the text ranges): the
+        // first offset is then _stext - _text (0x330 on i386 4.8, 0xf8000 on ARM 4.14), not 0.
+        // Absolute 32-bit addresses after a zero word (2.6/3.x ARM phones) read one word early
+        // look like offsets from 0, with the last one as the base; they lie above 2 GiB.
+        if (sorted(raw) && raw[n - 1] < (1L << 31)) {
             long[] addr = new long[n];
             for (int i = 0; i < n; i++) addr[i] = rb + raw[i];
             if (plausible(addr)) {

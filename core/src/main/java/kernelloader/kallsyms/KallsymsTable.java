@@ -9,6 +9,17 @@ import java.nio.CharBuffer;
  * a name, in table (address) order. Immutable once built.
  */
 public final class KallsymsTable {
+    /** Where a table's symbols came from. */
+    public enum Origin {
+        /** the image's own kallsyms */
+        KALLSYMS,
+        /** a System.map or /proc/kallsyms listing the user gave */
+        SYMBOLS_FILE,
+        /** the image's __ksymtab: a kernel built without CONFIG_KALLSYMS; only exports are known */
+        EXPORTS
+    }
+
+    private final Origin origin;
     private final int bits;
     private final ByteOrder order;
     private final long[] addresses;
@@ -20,6 +31,12 @@ public final class KallsymsTable {
 
     KallsymsTable(int bits, ByteOrder order, long[] addresses, byte[] types, String[] names,
                   KallsymsLayout layout, String baseEvidence, Long imageBase) {
+        this(Origin.KALLSYMS, bits, order, addresses, types, names, layout, baseEvidence, imageBase);
+    }
+
+    private KallsymsTable(Origin origin, int bits, ByteOrder order, long[] addresses, byte[] types, String[] names,
+                          KallsymsLayout layout, String baseEvidence, Long imageBase) {
+        this.origin = origin;
         this.bits = bits;
         this.order = order;
         this.addresses = addresses;
@@ -35,18 +52,27 @@ public final class KallsymsTable {
      * /proc/kallsyms listing, the __ksymtab exports): no kallsyms layout, and {@code source}
      * says where they came from.
      */
-    public static KallsymsTable of(int bits, ByteOrder order, long[] addresses, byte[] types, String[] names, String source) {
-        return new KallsymsTable(bits, order, addresses, types, names, null, source, null);
+    public static KallsymsTable of(Origin origin, int bits, ByteOrder order, long[] addresses, byte[] types, String[] names,
+                                   String source) {
+        if (origin == Origin.KALLSYMS) throw new IllegalArgumentException("a kallsyms table is decoded, not given");
+        return new KallsymsTable(origin, bits, order, addresses, types, names, null, source, null);
     }
 
     /** The same names and types at other addresses: another reading of the same table (tests feed misreadings). */
     public KallsymsTable withAddresses(long[] other, String evidence) {
         if (other.length != addresses.length) throw new IllegalArgumentException("one address per symbol");
-        return new KallsymsTable(bits, order, other.clone(), types, names, layout, evidence, imageBase);
+        return new KallsymsTable(origin, bits, order, other.clone(), types, names, layout, evidence, imageBase);
+    }
+
+    public Origin origin() { return origin; }
+
+    /** The same table, placed: {@code base} is the address of the image's first byte (what fixed it is the evidence). */
+    public KallsymsTable placedAt(long base) {
+        return new KallsymsTable(origin, bits, order, addresses, types, names, layout, baseEvidence, base);
     }
 
     /** True when the symbols are the image's own kallsyms (else {@link #layout} is null). */
-    public boolean fromKallsyms() { return layout != null; }
+    public boolean fromKallsyms() { return origin == Origin.KALLSYMS; }
 
     /**
      * The address of the image's first byte when placing the table fixed it (7.0+ self-relative

@@ -1,6 +1,7 @@
 package kernelloader.kernel;
 
 import java.io.IOException;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,11 +21,13 @@ import kernelloader.image.KernelVersion;
 import kernelloader.kallsyms.KallsymsFinder;
 import kernelloader.kallsyms.KallsymsTable;
 import kernelloader.ksymtab.ExportTable;
+import kernelloader.ksymtab.ExportsAsSymbols;
 import kernelloader.ksymtab.KsymtabFinder;
 import kernelloader.layout.KernelLayout;
 import kernelloader.layout.LayoutInference;
 import kernelloader.reloc.RelativeRelocations;
 import kernelloader.reloc.Relocations;
+import kernelloader.symbols.SymbolFile;
 import kernelloader.unwrap.ImageUnwrapper;
 import kernelloader.verify.Check;
 import kernelloader.verify.ContentChecks;
@@ -183,18 +186,22 @@ public final class Kernel {
     }
 
     /** The search the CLI and the loader both run: the file as it is, then every layer inside, for each name encoding. */
-    private static Kernel search(String source, byte[] data, int length, KernelOptions options, Diagnostics.Recorder d) {
+    private static Kernel search(String source, byte[] data, int length, KernelOptions options, Diagnostics.Recorder d)
+            throws KernelFormatException {
         int table = options.table();
         List<String> skipped = new ArrayList<>();
         List<String> rejected = new ArrayList<>();
         long[] searchNanos = {0};
         KernelImage[] deepest = {null};
         Reading[] accepted = {null};
+        // the layers seen, for the fallbacks when no layer has kallsyms (a symbols file, the exports)
+        List<KernelImage> layers = new ArrayList<>();
         long t0 = System.nanoTime();
         ImageUnwrapper.Result<KallsymsTable> r = null;
         for (KallsymsFinder.Names names : KallsymsFinder.Names.values()) {
             r = ImageUnwrapper.search(data, length, img -> {
                 if (deepest[0] == null || img.layers().size() > deepest[0].layers().size()) deepest[0] = img;
+                if (names == KallsymsFinder.Names.COMPRESSED && layers.size() < MAX_FALLBACK_LAYERS) layers.add(img);
                 long s = System.nanoTime();
                 KallsymsFinder.Outcome o = KallsymsFinder.find(img, options.hints(), names, t -> {
                     // every reading is checked by content before anything is printed or loaded
@@ -222,12 +229,82 @@ public final class Kernel {
         d.time("kallsyms", searchNanos[0]);
         d.attempts(r.attempts());
         d.rejected(rejected);
-        if (r.value() != null) return new Kernel(source, length, options, r.image(), Facet.of(r.value()), null, accepted[0], null, d);
+        SymbolFile symbols = options.symbols() == null ? null : SymbolFile.read(Path.of(options.symbols()));
+        if (r.value() != null) {
+            Reading reading = accepted[0];
+            if (symbols != null) {
+                // the user's symbols, checked against the image's own: a map of another build is refused
+                reading = new Reading(reading.layout(), reading.checks().with(ContentChecks.symbolsFile(symbols, r.value())));
+                if (reading.checks().refused()) {
+                    return new Kernel(source, length, options, r.image(), Facet.absent(source + ": " + reading.checks().failure()),
+                            null, null, data, d);
+                }
+            }
+            return new Kernel(source, length, options, r.image(), Facet.of(r.value()), null, reading, null, d);
+        }
+        if (skipped.isEmpty()) {
+            Kernel k = fallback(source, length, options, d, layers, symbols, rejected);
+            if (k != null) return k;
+        }
         String why = !skipped.isEmpty()
                 ? source + ": kallsyms table " + table + " asked for, but only " + skipped.size() + " found: " + String.join("; ", skipped)
+                : symbols != null ? source + ": no layer fits " + symbols.describe() + " (" + String.join("; ", rejected.subList(Math.max(0, rejected.size() - 2), rejected.size())) + ")"
                 : failure(source, length, r.attempts(), rejected);
-        KernelImage innermost = deepest[0] != null ? deepest[0] : new KernelImage(data, length, List.of(), null);
-        return new Kernel(source, length, options, innermost, Facet.absent(why), null, null, data, d);
+        return new Kernel(source, length, options, innermost(layers, deepest[0], data, length), Facet.absent(why), null, null, data, d);
+    }
+
+    /**
+     * What `unpack` writes of a file without kallsyms: the deepest layer that states a Linux
+     * banner (not the gzip of an embedded .config inside it), else the deepest layer.
+     */
+    private static KernelImage innermost(List<KernelImage> layers, KernelImage deepest, byte[] data, int length) {
+        KernelImage best = null;
+        for (KernelImage img : layers) {
+            if ((best == null || img.layers().size() > best.layers().size()) && versionBanner(img) != null) best = img;
+        }
+        if (best != null) return best;
+        return deepest != null ? deepest : new KernelImage(data, length, List.of(), null);
+    }
+
+    /** Layers kept for the fallbacks: a kernel is rarely more than a few layers deep. */
+    private static final int MAX_FALLBACK_LAYERS = 8;
+
+    /**
+     * No layer holds kallsyms: the user's symbols file, placed on the first layer its content
+     * checks accept; else the exports of the first layer that states a Linux banner (a kernel
+     * built without CONFIG_KALLSYMS). Null when neither gives a table the checks accept.
+     */
+    private static Kernel fallback(String source, int length, KernelOptions options, Diagnostics.Recorder d,
+                                   List<KernelImage> layers, SymbolFile symbols, List<String> rejected) {
+        long t0 = System.nanoTime();
+        try {
+            for (KernelImage img : layers) {
+                List<KallsymsTable> candidates = new ArrayList<>();
+                if (symbols != null) {
+                    for (ByteOrder order : img.elf() != null ? new ByteOrder[] {img.elf().order()}
+                            : new ByteOrder[] {ByteOrder.LITTLE_ENDIAN, ByteOrder.BIG_ENDIAN}) {
+                        candidates.add(symbols.table(order));
+                    }
+                } else if (versionBanner(img) != null) {
+                    Facet<KallsymsTable> e = ExportsAsSymbols.read(img, options.bits(), options.base());
+                    if (e.present()) candidates.add(e.orNull());
+                    else rejected.add(img.describeLayers() + ": " + e.why());
+                }
+                for (KallsymsTable t : candidates) {
+                    Reading reading = Reading.of(img, t, null, options);
+                    if (reading.checks().refused()) {
+                        rejected.add(img.describeLayers() + ": " + Reading.describe(t) + " refused by its content ("
+                                + reading.checks().failure() + ")");
+                        continue;
+                    }
+                    d.rejected(rejected.subList(0, 0));
+                    return new Kernel(source, length, options, img, Facet.of(t), null, reading, null, d);
+                }
+            }
+            return null;
+        } finally {
+            d.time(symbols != null ? "symbols file" : "exports fallback", System.nanoTime() - t0);
+        }
     }
 
     /** One line saying what was tried, so a user knows why no table came out. */

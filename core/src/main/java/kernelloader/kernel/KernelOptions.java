@@ -23,13 +23,22 @@ import kernelloader.layout.LayoutInference;
  * @param table       which kallsyms table to take when a file holds several kernels (0 = first)
  * @param relocations whether the bytes a face loads or writes (Ghidra memory, the ELF) get the
  *                    kernel's RELATIVE relocations applied; exports are read with them either way
+ * @param symbols     a System.map or /proc/kallsyms text for this kernel (a path), or null: it
+ *                    labels an image without kallsyms, and is checked against one that has it
  */
-public record KernelOptions(Integer bits, Long base, Architecture arch, long fileOffset, int table, boolean relocations) {
-    public static final KernelOptions DEFAULT = new KernelOptions(null, null, null, 0, 0, true);
+public record KernelOptions(Integer bits, Long base, Architecture arch, long fileOffset, int table, boolean relocations,
+                            String symbols) {
+    public static final KernelOptions DEFAULT = new KernelOptions(null, null, null, 0, 0, true, null);
+
+    /** The options without a symbols file (what most callers give). */
+    public KernelOptions(Integer bits, Long base, Architecture arch, long fileOffset, int table, boolean relocations) {
+        this(bits, base, arch, fileOffset, table, relocations, null);
+    }
 
     /** The options by their one name each (the CLI's --NAME; the loader maps its options to these). */
     public enum Key {
-        BITS("bits"), BASE("base"), ARCH("arch"), FILE_OFFSET("file-offset"), TABLE("table"), RELOCATIONS("relocations");
+        BITS("bits"), BASE("base"), ARCH("arch"), FILE_OFFSET("file-offset"), TABLE("table"), RELOCATIONS("relocations"),
+        SYMBOLS("symbols");
 
         public final String name;
 
@@ -66,13 +75,21 @@ public record KernelOptions(Integer bits, Long base, Architecture arch, long fil
     public KernelOptions with(Key key, String text) throws BadValue {
         String t = text == null ? "" : text.trim();
         return switch (key) {
-            case BITS -> new KernelOptions(t.isEmpty() ? null : parseBits(t), base, arch, fileOffset, table, relocations);
-            case BASE -> new KernelOptions(bits, t.isEmpty() ? null : parseHex(key, t), arch, fileOffset, table, relocations);
-            case ARCH -> new KernelOptions(bits, base, t.isEmpty() ? null : parseArch(t), fileOffset, table, relocations);
-            case FILE_OFFSET -> new KernelOptions(bits, base, arch, t.isEmpty() ? 0 : parseHex(key, t), table, relocations);
-            case TABLE -> new KernelOptions(bits, base, arch, fileOffset, t.isEmpty() ? 0 : parseTable(t), relocations);
-            case RELOCATIONS -> new KernelOptions(bits, base, arch, fileOffset, table, t.isEmpty() || parseBoolean(key, t));
+            case BITS -> new KernelOptions(t.isEmpty() ? null : parseBits(t), base, arch, fileOffset, table, relocations, symbols);
+            case BASE -> new KernelOptions(bits, t.isEmpty() ? null : parseHex(key, t), arch, fileOffset, table, relocations, symbols);
+            case ARCH -> new KernelOptions(bits, base, t.isEmpty() ? null : parseArch(t), fileOffset, table, relocations, symbols);
+            case FILE_OFFSET -> new KernelOptions(bits, base, arch, t.isEmpty() ? 0 : parseHex(key, t), table, relocations, symbols);
+            case TABLE -> new KernelOptions(bits, base, arch, fileOffset, t.isEmpty() ? 0 : parseTable(t), relocations, symbols);
+            case RELOCATIONS -> new KernelOptions(bits, base, arch, fileOffset, table, t.isEmpty() || parseBoolean(key, t), symbols);
+            case SYMBOLS -> new KernelOptions(bits, base, arch, fileOffset, table, relocations, t.isEmpty() ? null : parseFile(t));
         };
+    }
+
+    static String parseFile(String t) throws BadValue {
+        java.nio.file.Path p = java.nio.file.Path.of(t);
+        if (!java.nio.file.Files.isRegularFile(p)) throw new BadValue(Key.SYMBOLS, t + ": no such file (a System.map or a /proc/kallsyms listing)");
+        if (!java.nio.file.Files.isReadable(p)) throw new BadValue(Key.SYMBOLS, t + ": not readable (permissions)");
+        return p.toAbsolutePath().toString();
     }
 
     static int parseBits(String t) throws BadValue {
@@ -122,14 +139,14 @@ public record KernelOptions(Integer bits, Long base, Architecture arch, long fil
         throw new BadValue(key, t + " is not true or false");
     }
 
-    public KernelOptions withBits(Integer bits) { return new KernelOptions(bits, base, arch, fileOffset, table, relocations); }
-    public KernelOptions withTable(int table) { return new KernelOptions(bits, base, arch, fileOffset, table, relocations); }
-    public KernelOptions withRelocations(boolean on) { return new KernelOptions(bits, base, arch, fileOffset, table, on); }
+    public KernelOptions withBits(Integer bits) { return new KernelOptions(bits, base, arch, fileOffset, table, relocations, symbols); }
+    public KernelOptions withTable(int table) { return new KernelOptions(bits, base, arch, fileOffset, table, relocations, symbols); }
+    public KernelOptions withRelocations(boolean on) { return new KernelOptions(bits, base, arch, fileOffset, table, on, symbols); }
 
     /** True if {@code o} reads the same kernel out of the same bytes (relocations aside: they change no reading). */
     public boolean readsLike(KernelOptions o) {
         return Objects.equals(bits, o.bits) && Objects.equals(base, o.base) && arch == o.arch
-                && fileOffset == o.fileOffset && table == o.table;
+                && fileOffset == o.fileOffset && table == o.table && Objects.equals(symbols, o.symbols);
     }
 
     /** The options that differ from the defaults, in their text form, keyed as reports key fields (file_offset): what `info` shows as overrides. */
@@ -141,6 +158,7 @@ public record KernelOptions(Integer bits, Long base, Architecture arch, long fil
         if (fileOffset != 0) m.put("file_offset", "0x" + Long.toHexString(fileOffset));
         if (table != 0) m.put(Key.TABLE.name, String.valueOf(table));
         if (!relocations) m.put(Key.RELOCATIONS.name, "false");
+        if (symbols != null) m.put(Key.SYMBOLS.name, symbols);
         return m;
     }
 

@@ -34,7 +34,7 @@ public final class KsymtabFinder {
     private KsymtabFinder() {}
 
     /** A run of entries of one format: the image offset of its first name field, and how many entries. */
-    private record Run(SymbolEntryFormat format, int firstNameField, int entries) {
+    private record Run(SymbolEntryFormat format, int firstNameField, int entries, boolean sorted) {
         long bytes() { return (long) entries * format.entrySize(); }
     }
 
@@ -43,8 +43,12 @@ public final class KsymtabFinder {
         VirtualMemory mem = new VirtualMemory(img, layout);
         int word = layout.bits() / 8;
         // the tables are data: code regions are searched only if the others hold none
-        Run best = longestRun(mem, word, false);
-        if (best == null) best = longestRun(mem, word, true);
+        Run best = longestRun(mem, word, false, true);
+        if (best == null) best = longestRun(mem, word, true, true);
+        // before 3.0 the linker did not sort __ksymtab: a longer run whose names do not rise,
+        // taken only when it is followed by what follows a real table (TrailingTables, in read)
+        if (best == null) best = longestRun(mem, word, false, false);
+        if (best == null) best = longestRun(mem, word, true, false);
         if (best == null) {
             throw new KernelFormatException("no exported-symbol table (__ksymtab) found: searched " + img.length()
                     + " bytes for " + MIN_ENTRIES + "+ struct kernel_symbol entries (PREL32 or absolute "
@@ -54,14 +58,17 @@ public final class KsymtabFinder {
         return read(mem, layout, k, version, best);
     }
 
-    /** The longest sorted run over the four entry formats; ties go to the smaller entry. */
-    private static Run longestRun(VirtualMemory mem, int word, boolean inCode) {
+    /** Fewer entries than this are not taken for an unsorted (pre-3.0) table. */
+    static final int MIN_UNSORTED_ENTRIES = 256;
+
+    /** The longest sorted (or, with {@code sorted} false, unsorted) run over the four entry formats; ties go to the smaller entry. */
+    private static Run longestRun(VirtualMemory mem, int word, boolean inCode, boolean sorted) {
         Run best = null;
         for (boolean relative : new boolean[] {true, false}) {
             int fieldSize = relative ? 4 : word;
             int[] fields = nameFields(mem, relative, fieldSize, inCode);
             for (int n = 2; n <= 3; n++) {
-                Run r = longestSortedRun(mem, fields, new SymbolEntryFormat(relative, fieldSize, n));
+                Run r = longestSortedRun(mem, fields, new SymbolEntryFormat(relative, fieldSize, n), sorted);
                 if (r != null && (best == null || r.bytes() > best.bytes()
                         || (r.bytes() == best.bytes() && r.format().entrySize() < best.format().entrySize()))) {
                     best = r;
@@ -99,7 +106,7 @@ public final class KsymtabFinder {
     }
 
     /** The longest run of entries of format {@code f} whose names rise, with at most a few restarts. */
-    private static Run longestSortedRun(VirtualMemory mem, int[] fields, SymbolEntryFormat f) {
+    private static Run longestSortedRun(VirtualMemory mem, int[] fields, SymbolEntryFormat f, boolean sorted) {
         int stride = f.entrySize();
         Run best = null;
         boolean[] inChain = new boolean[fields.length];
@@ -117,9 +124,9 @@ public final class KsymtabFinder {
                 j = k;
                 count++;
             }
-            if (count >= MIN_ENTRIES && (best == null || count > best.entries())) {
-                Run r = new Run(f, fields[i], count);
-                if (sortBreaks(mem, r).size() <= MAX_SORT_BREAKS) best = r;
+            if (count >= (sorted ? MIN_ENTRIES : MIN_UNSORTED_ENTRIES) && (best == null || count > best.entries())) {
+                Run r = new Run(f, fields[i], count, sorted);
+                if (!sorted || sortBreaks(mem, r).size() <= MAX_SORT_BREAKS) best = r;
             }
         }
         return best;
@@ -172,12 +179,16 @@ public final class KsymtabFinder {
         String[] names = new String[n];
         String[] namespaces = new String[n];
         long[] values = new long[n];
-        long firstString = Long.MAX_VALUE;
+        long tableEnd = tableVa + (long) n * stride;
+        // __ksymtab_strings follows the tables; the odd name elsewhere (2.6.32 ARM has three in
+        // .rodata) does not say where it starts
+        long firstString = Long.MAX_VALUE, firstAnywhere = Long.MAX_VALUE;
         for (int i = 0; i < n; i++) {
             int e = firstEntry + i * stride;
             long nameVa = target(mem, f, e + f.fieldSize());
             names[i] = mem.string(nameVa, MAX_NAME);
-            firstString = Math.min(firstString, nameVa);
+            firstAnywhere = Math.min(firstAnywhere, nameVa);
+            if (Long.compareUnsigned(nameVa, tableEnd) >= 0) firstString = Math.min(firstString, nameVa);
             values[i] = target(mem, f, e) & mask;
             namespaces[i] = "";
             if (f.hasNamespace()) {
@@ -191,11 +202,11 @@ public final class KsymtabFinder {
                         ns = "";
                     }
                     namespaces[i] = ns;
-                    if (!ns.isEmpty()) firstString = Math.min(firstString, nsVa);
+                    if (!ns.isEmpty() && Long.compareUnsigned(nsVa, tableEnd) >= 0) firstString = Math.min(firstString, nsVa);
                 }
             }
         }
-        long tableEnd = tableVa + (long) n * stride;
+        if (firstString == Long.MAX_VALUE) firstString = firstAnywhere;
 
         // what lies between the last entry and the first string: CRCs, flags, both or neither
         TrailingTables after = TrailingTables.find(mem, layout, version, tableEnd, firstString, n);
@@ -283,6 +294,9 @@ public final class KsymtabFinder {
         String how;
         if (fromSymbols) {
             how = "__start___ksymtab_* symbols in kallsyms";
+        } else if (!run.sorted()) {
+            how = "none: the table is not sorted by name (before 3.0) and kallsyms has no __start___ksymtab_* symbols;"
+                    + " all taken as EXPORT_SYMBOL";
         } else {
             List<Integer> breaks = sortBreaks(mem, run);
             for (int b = 0; b < breaks.size(); b++) starts[b + 1] = breaks.get(b);

@@ -19,6 +19,16 @@ public record KernelLayout(Inference<Architecture> arch, int bits, ByteOrder ord
         return arch == null ? null : arch.value().compilerSpec();
     }
 
+    /**
+     * Whether a function may start at {@code va}: on the architecture's instruction grid (an
+     * ARM "t" symbol at an odd address is data in the text, such as a __setup string, not a
+     * Thumb function: kallsyms lists Thumb functions at even addresses).
+     */
+    public boolean instructionStart(long va) {
+        int align = arch == null ? 1 : arch.value().instructionAlignment();
+        return (va & (align - 1)) == 0;
+    }
+
     /** The region holding {@code va}, or null. */
     public MemoryRegion regionOf(long va) {
         for (MemoryRegion r : regions) if (r.contains(va)) return r;

@@ -16,6 +16,7 @@ import kernelloader.ksymtab.KernelExport;
 import kernelloader.layout.Architecture;
 import kernelloader.layout.KernelLayout;
 import kernelloader.layout.MemoryRegion;
+import kernelloader.symbols.SymbolFile;
 
 /**
  * Checks a reading of a kernel (symbols placed by a layout) against what the image's bytes
@@ -156,6 +157,9 @@ public final class ContentChecks {
      * kernels and are left out).
      */
     public static Check exports(List<KernelExport> exports, KallsymsTable k) {
+        if (k.origin() == KallsymsTable.Origin.EXPORTS) {
+            return Check.notApplicable("exports", "the symbols are the exports themselves (no kallsyms to compare them with)");
+        }
         Map<String, List<Long>> byName = new HashMap<>(k.size() * 2);
         for (int i = 0; i < k.size(); i++) {
             char t = k.type(i);
@@ -175,6 +179,20 @@ public final class ContentChecks {
         String figures = String.format("%d of %d exports kallsyms lists have kallsyms' address", agree, common);
         if (agree >= MIN_EXPORTS_AGREEING * common) return Check.passed("exports", figures);
         return Check.failed("exports", figures + " (first differing: " + first + ")");
+    }
+
+    /**
+     * A symbols file against the image's own kallsyms: the share of the names in both whose
+     * addresses agree; where they disagree by one difference, it is named (a KASLR slide).
+     */
+    public static Check symbolsFile(SymbolFile f, KallsymsTable k) {
+        SymbolFile.Agreement a = f.agreementWith(k);
+        if (a.common() == 0) return Check.failed("symbols file", f.describe() + " names none of the " + k.size() + " kallsyms symbols");
+        String figures = String.format("%d of the %d names %s shares with kallsyms have kallsyms' address", a.equal(), a.common(), f.describe());
+        if (a.equal() >= MIN_EXPORTS_AGREEING * a.common()) return Check.passed("symbols file", figures);
+        String slide = a.slideCount() * 2 > a.common() ? String.format("; %d of them are 0x%x away (a running kernel's KASLR slide?)",
+                a.slideCount(), a.slide()) : "";
+        return Check.failed("symbols file", figures + slide + ": it is not this kernel's");
     }
 
     /** The distinct addresses of text symbols (t, T), in table order. */

@@ -128,7 +128,7 @@ class ContentChecksTest {
             types[i] = (byte) t.type(i);
             names[i] = t.name(i);
         }
-        KallsymsTable as64 = KallsymsTable.of(64, t.order(), a, types, names, "the armhf table taken for 64-bit");
+        KallsymsTable as64 = KallsymsTable.of(KallsymsTable.Origin.SYMBOLS_FILE, 64, t.order(), a, types, names, "the armhf table taken for 64-bit");
         Check c = ContentChecks.wordSize(k.image(), as64, ContentChecks.textAddresses(as64));
         assertTrue(c.failed(), c.toString());
         // and a 64-bit kernel whose addresses fit in 32 bits passes

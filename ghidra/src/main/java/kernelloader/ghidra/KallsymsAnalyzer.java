@@ -60,7 +60,7 @@ public class KallsymsAnalyzer extends AbstractAnalyzer {
         Kernel k = f.orNull();
         KallsymsTable t = k.kallsyms().orNull();
         try (AutoCloseable cache = DatabaseCache.widen(program, Long.getLong("kernelloader.dbCacheMB", 512) << 20)) {
-            KernelProgramBuilder.Counts c = KernelProgramBuilder.applySymbols(program, t, true, monitor);
+            KernelProgramBuilder.Counts c = KernelProgramBuilder.applySymbols(program, t, k.layout().get(), true, monitor);
             KernelProgramBuilder.recordKallsyms(program, t, c);
             log.appendMsg(NAME, "kallsyms: " + c.labels() + " labels, " + c.functions() + " functions (" + t.baseEvidence() + ")");
             KernelProgramBuilder.markExports(NAME, program, k, monitor, log);

@@ -71,7 +71,7 @@ final class KernelProgramBuilder {
                     + " in the table at image offset 0x" + Integer.toHexString(r.tableStart()) + "), "
                     + (System.nanoTime() - t0) / 1_000_000 + " ms");
         }
-        Counts c = applySymbols(program, symbols, settings.functions(), monitor);
+        Counts c = applySymbols(program, symbols, layout, settings.functions(), monitor);
         program.getSymbolTable().addExternalEntryPoint(
                 program.getAddressFactory().getDefaultAddressSpace().getAddress(layout.entry().value()));
         recordInfo(program, k, c);
@@ -152,7 +152,8 @@ final class KernelProgramBuilder {
     }
 
     /** Labels for every symbol (globals primary where names share an address), functions for text. */
-    static Counts applySymbols(Program program, KallsymsTable k, boolean createFunctions, TaskMonitor monitor) throws Exception {
+    static Counts applySymbols(Program program, KallsymsTable k, KernelLayout layout, boolean createFunctions, TaskMonitor monitor)
+            throws Exception {
         AddressSpace space = program.getAddressFactory().getDefaultAddressSpace();
         SymbolTable st = program.getSymbolTable();
         FunctionManager fm = program.getFunctionManager();
@@ -170,7 +171,8 @@ final class KernelProgramBuilder {
             // A text symbol becomes a function directly: its function symbol is its label. (Making
             // the label first costs a symbol-table insert and a delete per function: a third of
             // an amd64 import.)
-            if (createFunctions && (t == 't' || t == 'T') && block != null && block.isExecute() && fm.getFunctionAt(a) == null) {
+            if (createFunctions && (t == 't' || t == 'T') && block != null && block.isExecute() && layout.instructionStart(k.address(i))
+                    && fm.getFunctionAt(a) == null) {
                 try {
                     Function f = fm.createFunction(k.name(i), a, new AddressSet(a), SourceType.IMPORTED);
                     functions++;

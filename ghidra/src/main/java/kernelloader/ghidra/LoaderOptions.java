@@ -28,6 +28,7 @@ final class LoaderOptions {
             new Spec("Kernel image's offset in the file (hex)", "fileOffset", KernelOptions.Key.FILE_OFFSET, ""),
             new Spec("Kallsyms table (0 = first found; files holding several kernels)", "kallsymsTable", KernelOptions.Key.TABLE, 0),
             new Spec("Apply RELATIVE relocations", "applyRelocations", KernelOptions.Key.RELOCATIONS, true),
+            new Spec("Symbols file (System.map or /proc/kallsyms; empty = none)", "symbolsFile", KernelOptions.Key.SYMBOLS, ""),
             new Spec(FUNCTIONS, "createFunctions", null, true),
             new Spec(BTF, "applyBtf", null, true));
 
@@ -94,6 +95,7 @@ final class LoaderOptions {
                     case FILE_OFFSET -> kernel.fileOffset() == d.fileOffset() ? null : "0x" + Long.toHexString(kernel.fileOffset());
                     case TABLE -> kernel.table() == d.table() ? null : Integer.toString(kernel.table());
                     case RELOCATIONS -> kernel.relocations() == d.relocations() ? null : Boolean.toString(kernel.relocations());
+                    case SYMBOLS -> kernel.symbols();
                 };
             }
             if (v != null) args.add(new String[] {Loader.COMMAND_LINE_ARG_PREFIX + "-" + s.arg(), v});
