@@ -196,6 +196,7 @@ public final class Kernel {
         Reading[] accepted = {null};
         // the layers seen, for the fallbacks when no layer has kallsyms (a symbols file, the exports)
         List<KernelImage> layers = new ArrayList<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
         long t0 = System.nanoTime();
         ImageUnwrapper.Result<KallsymsTable> r = null;
         for (KallsymsFinder.Names names : KallsymsFinder.Names.values()) {
@@ -211,10 +212,14 @@ public final class Kernel {
                                 + reading.checks().failure() + ")");
                         return false;
                     }
+                    // one kernel seen through nested layers (gzip, then the PE inside it, then its Image) is one table
+                    String same = t.size() + ":" + t.address(0) + ":" + t.address(t.size() - 1) + ":" + t.name(t.size() - 1);
+                    if (seen.contains(same)) return false;
                     if (skipped.size() == table) {
                         accepted[0] = reading;
                         return true;
                     }
+                    seen.add(same);
                     skipped.add(img.describeLayers() + " (" + t.size() + " symbols)");
                     return false;
                 });

@@ -107,6 +107,12 @@ public final class ContentChecks {
         int neighbours = Math.max(hits[1], hits[2]);
         String figures = String.format("%d pointer-sized words in the image point at the %d text symbols, %d at a page before or after them",
                 hits[0], text.length, neighbours);
+        if (hits[0] == 0 && neighbours == 0) {
+            // no evidence either way: a relocatable image whose pointers are filled in at boot,
+            // with its relocations cut off, has none
+            return Check.notApplicable("pointers", "no pointer-sized word in the image points at or near the text symbols"
+                    + " (a relocatable image whose relocations are missing?)");
+        }
         boolean enough = (long) hits[0] * 1000 >= (long) MIN_POINTER_HITS_PER_MILLE * text.length;
         return enough && hits[0] >= PEAK * neighbours ? Check.passed("pointers", figures) : Check.failed("pointers", figures);
     }
