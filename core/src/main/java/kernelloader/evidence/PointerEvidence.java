@@ -51,6 +51,28 @@ public final class PointerEvidence {
     }
 
     /**
+     * The share of 32-bit hits of {@code addresses} that are the low half of an 8-byte word
+     * whose high half is the one most such words have (0 for s390x's low addresses, 0xffff8000
+     * or 0xffffffff for a 64-bit kernel read as 32-bit). Near 1 when the pointers are 64-bit;
+     * well below on a 32-bit kernel, whose pointers sit at every 4-byte slot beside other data.
+     */
+    public static double eightByteShare(ByteView v, long[] addresses) {
+        LongHashSet set = LongHashSet.of(addresses);
+        boolean little = v.order() == ByteOrder.LITTLE_ENDIAN;
+        LongCounter highs = new LongCounter();
+        int hits = 0;
+        int last = v.length() - 8;
+        for (int p = 4; p <= last; p += 4) {
+            long w = v.u32(p);
+            if (w == 0 || !set.contains(w)) continue;
+            hits++;
+            if ((p & 7) == (little ? 0 : 4)) highs.increment(v.u32(little ? p + 4 : p - 4));
+        }
+        long[] top = highs.top(1);
+        return hits == 0 || top.length == 0 ? 0 : (double) highs.count(top[0]) / hits;
+    }
+
+    /**
      * For addresses that all fit in 32 bits: the share of 32-bit hits that are really the low
      * half of a 64-bit word whose high half is zero. Near 1 on a 64-bit kernel, well below on a
      * 32-bit one, where pointers sit at every 4-byte slot beside other data.

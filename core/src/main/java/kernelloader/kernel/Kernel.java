@@ -284,25 +284,30 @@ public final class Kernel {
         long t0 = System.nanoTime();
         try {
             for (KernelImage img : layers) {
-                List<KallsymsTable> candidates = new ArrayList<>();
+                List<ExportsAsSymbols.Attempt> tries = new ArrayList<>();
                 if (symbols != null) {
                     for (ByteOrder order : img.elf() != null ? new ByteOrder[] {img.elf().order()}
                             : new ByteOrder[] {ByteOrder.LITTLE_ENDIAN, ByteOrder.BIG_ENDIAN}) {
-                        candidates.add(symbols.table(order));
+                        for (KallsymsTable t : symbols.tables(order)) tries.add(() -> t);
                     }
                 } else if (versionBanner(img) != null) {
-                    Facet<KallsymsTable> e = ExportsAsSymbols.read(img, options.bits(), options.base());
-                    if (e.present()) candidates.add(e.orNull());
-                    else rejected.add(img.describeLayers() + ": " + e.why());
+                    tries.addAll(ExportsAsSymbols.attempts(img, options.bits(), options.base()));
                 }
-                for (KallsymsTable t : candidates) {
+                for (ExportsAsSymbols.Attempt a : tries) {
+                    KallsymsTable t;
+                    try {
+                        t = a.read();
+                    } catch (KernelFormatException e) {
+                        rejected.add(img.describeLayers() + ": no kallsyms, and no export table to fall back on (" + e.getMessage() + ")");
+                        continue;
+                    }
+                    if (t == null) continue;
                     Reading reading = Reading.of(img, t, null, options);
                     if (reading.checks().refused()) {
                         rejected.add(img.describeLayers() + ": " + Reading.describe(t) + " refused by its content ("
                                 + reading.checks().failure() + ")");
                         continue;
                     }
-                    d.rejected(rejected.subList(0, 0));
                     return new Kernel(source, length, options, img, Facet.of(t), null, reading, null, d);
                 }
             }

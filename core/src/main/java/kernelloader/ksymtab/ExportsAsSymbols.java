@@ -31,68 +31,55 @@ import kernelloader.layout.MemoryRegion;
 public final class ExportsAsSymbols {
     private ExportsAsSymbols() {}
 
+    /** One way of reading the exports as a table: tried only when the ones before it were refused. */
+    @FunctionalInterface
+    public interface Attempt {
+        /** The table, or null where this reading finds none; the exception says why. */
+        KallsymsTable read() throws KernelFormatException;
+    }
+
     /**
-     * The exports of {@code img} as a symbol table, with the base they fix for a raw image, or
-     * why there are none.
+     * The ways to read the exports of {@code img} as a symbol table, likeliest first, each with
+     * the base it fixes for a raw image; the caller takes the first whose content checks pass.
      *
      * @param bits a word size the user gave, or null
      * @param base the address of the image's first byte the user gave, or null
      */
-    public static Facet<KallsymsTable> read(KernelImage img, Integer bits, Long base) {
-        List<String> tried = new ArrayList<>();
+    public static List<Attempt> attempts(KernelImage img, Integer bits, Long base) {
+        List<Attempt> out = new ArrayList<>();
         if (img.elf() != null) {
-            try {
-                return Facet.of(fromElf(img));
-            } catch (KernelFormatException e) {
-                return Facet.absent("no kallsyms, and no export table to fall back on (" + e.getMessage() + ")");
-            }
+            out.add(() -> fromElf(img));
+            return out;
         }
         List<Reading> readings = new ArrayList<>();
         for (int b : bits != null ? new int[] {bits} : new int[] {64, 32}) {
             for (ByteOrder order : new ByteOrder[] {ByteOrder.LITTLE_ENDIAN, ByteOrder.BIG_ENDIAN}) readings.add(new Reading(b, order));
         }
-        // 1. a base given, or voted by pointers at strings in the top half of the address
-        // space, where kernels live: the likeliest word size and order first
         if (base != null) {
-            for (Reading r : readings) {
-                try {
-                    return Facet.of(placed(img, r, base, "base 0x" + Long.toHexString(base) + " given by the user"));
-                } catch (KernelFormatException e) {
-                    tried.add(r + ": " + e.getMessage());
-                }
-            }
-            return Facet.absent("no kallsyms, and no export table to fall back on (" + String.join("; ", tried.subList(0, Math.min(2, tried.size()))) + ")");
+            for (Reading r : readings) out.add(() -> placed(img, r, base, "base 0x" + Long.toHexString(base) + " given by the user"));
+            return out;
         }
+        // 1. a base voted by pointers at strings, in the top half of the address space where
+        // kernels live first (s390x aside); the strongest votes first
         List<Object[]> voted = new ArrayList<>();
         for (Reading r : readings) {
             ByteView v = new ByteView(img.data(), img.length(), r.order());
             BaseAddressVoter.Vote vote = r.bits() == 32 ? StringPointers.vote(v, 4, 0x80000000L, 0x100000000L)
                     : StringPointers.vote(v, 8, Long.MIN_VALUE, -1L);
+            if (!decisive(vote) && r.bits() == 64) vote = StringPointers.vote(v, 8, 0, 0);
             if (decisive(vote)) voted.add(new Object[] {r, vote});
         }
         voted.sort((x, y) -> Integer.compare(((BaseAddressVoter.Vote) y[1]).votes(), ((BaseAddressVoter.Vote) x[1]).votes()));
         for (Object[] rv : voted) {
             Reading r = (Reading) rv[0];
             BaseAddressVoter.Vote vote = (BaseAddressVoter.Vote) rv[1];
-            try {
-                return Facet.of(placed(img, r, vote.base(), String.format("base 0x%x, voted by %d of %d pointer-like words at strings (runner-up %d)",
-                        vote.base(), vote.votes(), vote.voters(), vote.runnerUp())));
-            } catch (KernelFormatException e) {
-                tried.add(r + " at 0x" + Long.toHexString(vote.base()) + ": " + e.getMessage());
-            }
+            out.add(() -> placed(img, r, vote.base(), String.format("base 0x%x, voted by %d of %d pointer-like words at strings (runner-up %d)",
+                    vote.base(), vote.votes(), vote.voters(), vote.runnerUp())));
         }
         // 2. PREL32 entries read the same at any base: find them at 0, then let the image's
         // pointers at the exported functions say where the image is
-        for (Reading r : readings) {
-            try {
-                KallsymsTable t = relative(img, r);
-                if (t != null) return Facet.of(t);
-                tried.add(r + ": PREL32 exports found, but the image does not say where it is loaded (give --base)");
-            } catch (KernelFormatException e) {
-                tried.add(r + ": " + e.getMessage());
-            }
-        }
-        return Facet.absent("no kallsyms, and no export table to fall back on (" + String.join("; ", tried.subList(0, Math.min(2, tried.size()))) + ")");
+        for (Reading r : readings) out.add(() -> relative(img, r));
+        return out;
     }
 
     /** A word size and byte order to read the image with. */
@@ -120,21 +107,30 @@ public final class ExportsAsSymbols {
         int bits = r.bits();
         ByteOrder order = r.order();
         ExportTable t = KsymtabFinder.find(img, flat(img, bits, order, 0), null, null);
-        if (!t.format().relative()) return null;
+        if (!t.format().relative()) return null;   // absolute entries need the base first (attempts above)
         long[] offsets = new long[t.exports().size()];
         for (int i = 0; i < offsets.length; i++) offsets[i] = t.exports().get(i).value();
         int from = (int) t.ksymtabAddress();
         int to = (int) Math.max(from, t.stringsAddress());
         ByteView v = new ByteView(img.data(), img.length(), order);
         BaseAddressVoter.Vote vote = BaseAddressVoter.vote(v, offsets, bits / 8, from, to);
-        if (!decisive(vote)) return null;
+        if (!decisive(vote)) {
+            throw new KernelFormatException(String.format("%d PREL32 exports found at image offset 0x%x, but the image's pointers"
+                    + " do not say where it is loaded (vote %s): give the base address with --base", offsets.length, from,
+                    vote == null ? "empty" : vote.votes() + " vs " + vote.runnerUp()));
+        }
         return placed(img, r, vote.base(), String.format(
                 "PREL32 entries + base 0x%x, voted by %d of %d pointer-like words at the exported functions (runner-up %d)",
                 vote.base(), vote.votes(), vote.voters(), vote.runnerUp()));
     }
 
+    /**
+     * Twice the runner-up: a base is only taken if the export table is then found at it, and
+     * the reading then passes the content checks (a relocatable arm64 Image's strings vote 2.3
+     * to 1 for its base: its RELA addends are its only pointers).
+     */
     private static boolean decisive(BaseAddressVoter.Vote vote) {
-        return vote != null && vote.votes() >= 16 && vote.votes() >= 3 * vote.runnerUp();
+        return vote != null && vote.votes() >= 16 && vote.votes() >= 2 * vote.runnerUp();
     }
 
     /** The whole image as one region at {@code base}: all there is to go by without symbols. */

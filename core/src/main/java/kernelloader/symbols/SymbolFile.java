@@ -96,9 +96,30 @@ public final class SymbolFile {
     public int bits() { return bits; }
     public int size() { return names.length; }
 
-    /** The symbols as a table for an image of byte order {@code order}. */
+    /** The symbols as a table for an image of byte order {@code order}, at the file's word size. */
     public KallsymsTable table(ByteOrder order) {
         return KallsymsTable.of(KallsymsTable.Origin.SYMBOLS_FILE, bits, order, addresses.clone(), types.clone(), names.clone(), describe());
+    }
+
+    /**
+     * The readings of this file for an image of byte order {@code order}: at the file's word
+     * size, and, when every 64-bit address is a sign-extended 32-bit one (nm of the ELF64
+     * vmlinux of a 32-bit MIPS kernel prints ffffffff80100400), also as 32-bit.
+     */
+    public List<KallsymsTable> tables(ByteOrder order) {
+        List<KallsymsTable> out = new ArrayList<>(2);
+        out.add(table(order));
+        boolean signExtended32 = bits == 64;
+        for (int i = 0; i < addresses.length && signExtended32; i++) {
+            long hi = addresses[i] >>> 32;
+            signExtended32 = hi == 0 || (hi == 0xffffffffL && (addresses[i] & 0x80000000L) != 0);
+        }
+        if (signExtended32) {
+            long[] low = new long[addresses.length];
+            for (int i = 0; i < low.length; i++) low[i] = addresses[i] & 0xffffffffL;
+            out.add(KallsymsTable.of(KallsymsTable.Origin.SYMBOLS_FILE, 32, order, low, types.clone(), names.clone(), describe()));
+        }
+        return out;
     }
 
     /** "System.map (45000 symbols)": where a table's symbols came from, for reports. */

@@ -120,13 +120,20 @@ public final class ContentChecks {
     static Check wordSize(KernelImage img, KallsymsTable k, long[] text) {
         boolean fit32 = true;
         for (long a : text) fit32 &= (a >>> 32) == 0;
-        if (k.bits() == 32) return Check.passed("word size", "32-bit addresses");
-        if (!fit32) return Check.passed("word size", "addresses need 64 bits");
+        if (k.bits() == 64 && !fit32) return Check.passed("word size", "addresses need 64 bits");
         if (text.length < 256) return Check.notApplicable("word size", "too few text symbols to tell 64-bit pointers from 32-bit ones");
         ByteView v = new ByteView(img.data(), img.length(), k.order());
-        double share = PointerEvidence.lowHalfShare(v, text);
-        String figures = String.format("%.0f%% of the pointers at the text symbols fill 8-byte words", share * 100);
-        return share >= 0.5 ? Check.passed("word size", figures) : Check.failed("word size", figures + ": the pointers are 32-bit");
+        long[] low = text;
+        if (!fit32) {   // a 32-bit reading is of 32-bit addresses; kept as given
+            low = new long[text.length];
+            for (int i = 0; i < low.length; i++) low[i] = text[i] & 0xffffffffL;
+        }
+        double share = PointerEvidence.eightByteShare(v, low);
+        String figures = String.format("%.0f%% of the pointers at the text symbols are the low half of an 8-byte word", share * 100);
+        if (k.bits() == 64) {
+            return share >= 0.5 ? Check.passed("word size", figures) : Check.failed("word size", figures + ": the pointers are 32-bit");
+        }
+        return share < 0.8 ? Check.passed("word size", figures) : Check.failed("word size", figures + ": the pointers are 64-bit");
     }
 
     static Check base(KernelImage img, KallsymsTable k, KernelLayout layout) {

@@ -63,14 +63,19 @@ class BadInputTest {
     @Test
 
     @Tag("corpus")
-    void kernelWithoutKallsyms() throws Exception {
-        // the real armhf kernel, with its token table wiped: a kernel built without KALLSYMS
+    void kernelWithoutKallsymsOrExports() throws Exception {
+        // the real armhf kernel, with its token table and its __ksymtab wiped: a kernel built
+        // without KALLSYMS or MODULES (SymbolSourcesTest: with its __ksymtab it falls back to it)
         Kernel m = Kernel.read(Corpus.kernel("bullseye-armhf-armmp").image(), KernelOptions.DEFAULT);
         byte[] img = Arrays.copyOf(m.image().data(), m.image().length());
         int tt = m.kallsyms().get().layout().tokenTable();
         Arrays.fill(img, tt, m.kallsyms().get().layout().tokenIndex() + 512, (byte) 0);
+        var exports = m.exports().get();
+        int at = (int) m.layout().get().fileOffsetOf(exports.ksymtabAddress());
+        Arrays.fill(img, at, at + exports.exports().size() * exports.format().entrySize(), (byte) 0);
         String msg = failure("nokallsyms.img", img, 4L * img.length + (256L << 20));
         assertTrue(msg.contains("no kallsyms table found"), msg);
+        assertTrue(msg.contains("no export table to fall back on"), msg);
     }
 
     @Test
