@@ -18,6 +18,7 @@ import kernelloader.image.IkConfig;
 import kernelloader.image.KernelFormatException;
 import kernelloader.image.KernelImage;
 import kernelloader.image.KernelVersion;
+import kernelloader.image.Layer;
 import kernelloader.kallsyms.KallsymsFinder;
 import kernelloader.kallsyms.KallsymsTable;
 import kernelloader.ksymtab.ExportTable;
@@ -197,6 +198,8 @@ public final class Kernel {
         // the layers seen, for the fallbacks when no layer has kallsyms (a symbols file, the exports)
         List<KernelImage> layers = new ArrayList<>();
         java.util.Set<String> seen = new java.util.HashSet<>();
+        int[] embedded = {-1};
+        KernelImage[] embeddedIn = {null};
         long t0 = System.nanoTime();
         ImageUnwrapper.Result<KallsymsTable> r = null;
         for (KallsymsFinder.Names names : KallsymsFinder.Names.values()) {
@@ -207,6 +210,18 @@ public final class Kernel {
                 KallsymsFinder.Outcome o = KallsymsFinder.find(img, options.hints(), names, t -> {
                     // every reading is checked by content before anything is printed or loaded
                     Reading reading = Reading.of(img, t, null, options);
+                    if (reading.checks().refused() && img.elf() != null && embedded[0] < 0) {
+                        // an ELF whose segments do not hold the kernel's symbols is another
+                        // program carrying a kernel image as data: cut the kernel out below
+                        int at = embeddedStart(img, t, options);
+                        if (at >= 0) {
+                            embedded[0] = at;
+                            embeddedIn[0] = img;
+                            rejected.add(img.describeLayers() + ": " + Reading.describe(t) + " does not fit the ELF's segments ("
+                                    + reading.checks().failure() + "): a kernel image embedded at file offset 0x" + Integer.toHexString(at));
+                            return true;
+                        }
+                    }
                     if (reading.checks().refused()) {
                         rejected.add(img.describeLayers() + ": " + Reading.describe(t) + " refused by its content ("
                                 + reading.checks().failure() + ")");
@@ -234,6 +249,7 @@ public final class Kernel {
         d.time("kallsyms", searchNanos[0]);
         d.attempts(r.attempts());
         d.rejected(rejected);
+        if (embedded[0] >= 0) return peelEmbedded(source, embeddedIn[0], embedded[0], options, d, rejected);
         SymbolFile symbols = options.symbols() == null ? null : SymbolFile.read(Path.of(options.symbols()));
         if (r.value() != null) {
             Reading reading = accepted[0];
@@ -271,6 +287,71 @@ public final class Kernel {
         return deepest != null ? deepest : new KernelImage(data, length, List.of(), null);
     }
 
+    /**
+     * Where a kernel image carried inside another ELF (a shared object or firmware container
+     * holding it as data) starts in that ELF's file, or -1 when the table does not read as such
+     * a kernel either: read as a raw image, the reading must pass its content checks; the
+     * kernel then starts at its lowest text symbol's page, or at the arm64 / RISC-V Image header
+     * up to 2 MiB before it (the header and head text precede _stext).
+     */
+    private static int embeddedStart(KernelImage host, KallsymsTable t, KernelOptions options) {
+        KernelImage raw = new KernelImage(host.data(), host.length(), host.layers(), null);
+        Reading r = Reading.of(raw, t, null, options);
+        if (r.checks().refused()) return -1;
+        long base = r.layout().base().value();
+        long lowest = -1;
+        for (int i = 0; i < t.size(); i++) {
+            char c = t.type(i);
+            if ((c == 't' || c == 'T') && (lowest == -1 || Long.compareUnsigned(t.address(i), lowest) < 0)) lowest = t.address(i);
+        }
+        if (lowest == -1 || Long.compareUnsigned(lowest - base, host.length()) >= 0) return -1;
+        int text = (int) ((lowest - base) & ~0xfffL);
+        byte[] d = host.data();
+        for (int at = text; at >= 0 && at >= text - (2 << 20); at -= 4096) {
+            if (at + 0x3c <= host.length() && ((d[at + 0x38] == 'A' && d[at + 0x39] == 'R' && d[at + 0x3a] == 'M' && d[at + 0x3b] == 0x64)
+                    || (d[at + 0x38] == 'R' && d[at + 0x39] == 'S' && d[at + 0x3a] == 'C' && d[at + 0x3b] == 0x05))) {
+                return at;
+            }
+        }
+        return text;
+    }
+
+    /** The kernel cut out of the ELF that carries it, read as a file of its own, with the ELF as its outer layer. */
+    private static Kernel peelEmbedded(String source, KernelImage host, int at, KernelOptions options, Diagnostics.Recorder d,
+                                       List<String> rejected) throws KernelFormatException {
+        // the kernel's bytes end with the section (else the segment) of the ELF that holds them
+        long end = host.length();
+        for (kernelloader.image.ElfSectionHeader sh : host.elf().sections()) {
+            if (sh.type() != kernelloader.image.ElfSectionHeader.SHT_NOBITS && sh.offset() <= at && at < sh.offset() + sh.size()) {
+                end = Math.min(end, sh.offset() + sh.size());
+            }
+        }
+        if (end == host.length()) {
+            for (kernelloader.image.ElfProgramHeader ph : host.elf().programHeaders()) {
+                if (ph.offset() <= at && at < ph.offset() + ph.fileSize()) end = Math.min(end, ph.offset() + ph.fileSize());
+            }
+        }
+        byte[] cut = Arrays.copyOfRange(host.data(), at, (int) end);
+        Kernel inner = search(source, cut, cut.length, options, d);
+        List<Layer> outer = new ArrayList<>(host.layers());
+        outer.add(new Layer("embedded kernel", at, cut.length, "inside an ELF (e_machine " + host.elf().machine()
+                + ") whose segments do not hold its symbols: a program carrying the kernel as data, up to the end of its section"));
+        return inner.under(outer);
+    }
+
+    /** This kernel with {@code outer} layers before its own (what it was cut out of). */
+    private Kernel under(List<Layer> outer) {
+        List<Layer> all = new ArrayList<>(outer);
+        all.addAll(image.layers());
+        KernelImage img = new KernelImage(image.data(), image.length(), all, image.elf());
+        Reading rd = reading;
+        if (rd != null) {
+            // the layout was inferred from the same bytes; the layers only say where they came from
+            rd = new Reading(rd.layout(), rd.checks());
+        }
+        return new Kernel(source, fileSize, options, img, kallsyms, givenLayout, rd, unsearchedFile, diagnostics);
+    }
+
     /** Layers kept for the fallbacks: a kernel is rarely more than a few layers deep. */
     private static final int MAX_FALLBACK_LAYERS = 8;
 
@@ -303,9 +384,10 @@ public final class Kernel {
                     }
                     if (t == null) continue;
                     Reading reading = Reading.of(img, t, null, options);
-                    if (reading.checks().refused()) {
+                    if (reading.checks().refused() || !reading.checks().confirmedByContent()) {
                         rejected.add(img.describeLayers() + ": " + Reading.describe(t) + " refused by its content ("
-                                + reading.checks().failure() + ")");
+                                + (reading.checks().refused() ? reading.checks().failure()
+                                        : "nothing in the image confirms it: no text symbol, pointer or banner to check") + ")");
                         continue;
                     }
                     return new Kernel(source, length, options, img, Facet.of(t), null, reading, null, d);

@@ -28,6 +28,15 @@ public record Verification(List<Check> checks) {
         return "weak";
     }
 
+    /**
+     * Whether any check that reads content passed (banner, text, pointers, exports, a symbols
+     * file): a table that did not come from kallsyms is only taken when the image confirms it.
+     */
+    public boolean confirmedByContent() {
+        for (String n : new String[] {"banner", "text", "pointers", "exports", "symbols file"}) if (passed(n)) return true;
+        return false;
+    }
+
     /** The failed checks in one line, for the refusal. */
     public String failure() {
         List<String> f = new ArrayList<>();

@@ -254,4 +254,33 @@ class ContainerTest {
         assertEquals("ARM:LE:32:v8", second.layout().get().ghidraLanguage());
         assertEquals(43274, second.kallsyms().get().size());
     }
+
+    @Test
+    void aKernelCarriedAsDataInASharedObjectIsPeeledAsALayer() throws Exception {
+        // an x86-64 shared object (gcc, .incbin) holding the arm64 Image in .rodata: its
+        // segments do not hold the kernel's symbols, so the kernel is cut out and read on its own
+        Path d = dir.resolve("embedded");
+        Files.createDirectories(d);
+        Files.copy(Corpus.kernel("bookworm-arm64-arm64").image(), d.resolve("Image"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.writeString(d.resolve("host.c"), "__asm__(\".section .rodata\\n.balign 4096\\n.global blob\\nblob:\\n.incbin \\\"Image\\\"\\n\");\n"
+                + "extern const char blob[];\nconst char *kernel(void) { return blob; }\n");
+        TestFiles.sh("cd " + d + " && gcc -O2 -shared -fPIC -o libhost.so host.c");
+        Kernel m = Kernel.read(d.resolve("libhost.so"), KernelOptions.DEFAULT);
+        assertEquals(expected, TestFiles.listing(m.kallsyms().get()));
+        KernelLayout layout = m.layout().get();
+        assertEquals(expectedLayout.base().value(), layout.base().value());
+        assertEquals(expectedLayout.entry().value(), layout.entry().value());
+        // the regions are the Image's; only where its file part ends is the host section's end
+        // (gcc pads .rodata by a few bytes after the blob)
+        assertEquals(expectedLayout.regions().size(), layout.regions().size());
+        for (int i = 0; i < layout.regions().size(); i++) {
+            var want = expectedLayout.regions().get(i);
+            var got = layout.regions().get(i);
+            assertEquals(want.name(), got.name());
+            assertTrue(Math.abs(want.start() - got.start()) < 4096 && Math.abs(want.end() - got.end()) < 4096, want + " / " + got);
+        }
+        assertEquals("ELF \u2192 embedded kernel \u2192 PE \u2192 arm64 Image", m.image().describeLayers());
+        assertEquals("certain", m.verification().get().confidence(), m.verification().get().checks().toString());
+        assertEquals(10941, m.exports().get().exports().size());
+    }
 }
