@@ -178,6 +178,21 @@ public final class Kernel {
             rejected.addAll(out.rejected());
             if ((found = out.table()) != null) break;
         }
+        if (found == null && versionBanner(memory) != null) {
+            // a program holding a kernel without kallsyms: its exports, as the loader took them
+            try {
+                KallsymsTable e = ExportsAsSymbols.through(memory, programLayout);
+                Reading r = Reading.of(memory, e, programLayout, o);
+                if (!r.checks().refused() && r.checks().confirmedByContent()) {
+                    found = e;
+                    accepted[0] = r;
+                } else {
+                    rejected.add(Reading.describe(e) + " refused by its content (" + r.checks().failure() + ")");
+                }
+            } catch (KernelFormatException e) {
+                rejected.add("no export table to fall back on: " + e.getMessage());
+            }
+        }
         d.time("kallsyms", System.nanoTime() - t0);
         d.rejected(rejected);
         Facet<KallsymsTable> k = found != null ? Facet.of(found)

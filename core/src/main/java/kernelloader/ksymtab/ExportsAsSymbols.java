@@ -82,6 +82,15 @@ public final class ExportsAsSymbols {
         return out;
     }
 
+    /**
+     * The exports read through a memory map that is already known (a Ghidra program's): what
+     * the analyzer and the scripts fall back on in a program holding a kernel without kallsyms.
+     */
+    public static KallsymsTable through(KernelImage memory, KernelLayout layout) throws KernelFormatException {
+        return table(KsymtabFinder.find(memory, layout, null, null), layout, layout.bits(), layout.order(), null,
+                "placed by the program's memory map");
+    }
+
     /** A word size and byte order to read the image with. */
     private record Reading(int bits, ByteOrder order) {
         @Override

@@ -37,6 +37,7 @@ import ghidra.program.util.DefaultLanguageService;
 import ghidra.util.task.TaskMonitor;
 import kernelloader.TestFiles;
 import kernelloader.corpus.BpftoolRaw;
+import kernelloader.kallsyms.KallsymsTable;
 import kernelloader.kernel.Kernel;
 import kernelloader.kernel.KernelOptions;
 import kernelloader.corpus.Corpus;
@@ -205,6 +206,37 @@ class LinuxKernelLoaderTest {
             assertEquals(50218, p.getOptions(Program.PROGRAM_INFO).getInt("Linux kallsyms labels", -1), EmbeddedGhidra.lastLog);
             assertTrue(p.getOptions(Program.PROGRAM_INFO).getString("Linux kernel version", "").startsWith("Linux version 6.1."));
             assertEquals("AARCH64:LE:64:v8A", p.getLanguageID().getIdAsString());
+        } finally {
+            p.release(consumer);
+        }
+    }
+
+    @Test
+    void aKernelWithoutKallsymsIsLoadedWithItsExportsAndTheScriptsReadTheSame() throws Exception {
+        // Debian's armhf kernel, peeled, with its token table wiped: a kernel built without KALLSYMS
+        Corpus.Kernel k = Corpus.kernel("bullseye-armhf-armmp");
+        Kernel whole = Kernel.read(k.image(), KernelOptions.DEFAULT);
+        byte[] img = java.util.Arrays.copyOf(whole.image().data(), whole.image().length());
+        var l = whole.kallsyms().get().layout();
+        java.util.Arrays.fill(img, l.tokenTable(), l.tokenIndex() + 512, (byte) 0);
+        Path file = TestFiles.tempDir("nokallsyms").resolve("Image");
+        Files.write(file, img);
+        EmbeddedGhidra.start();
+        ExtensionRegistration.register();
+        Object consumer = new Object();
+        Program p = EmbeddedGhidra.importWith(file.toFile(), LinuxKernelLoader.class, consumer);
+        try {
+            int exports = whole.exports().get().exports().size();
+            assertEquals(exports, p.getOptions(Program.PROGRAM_INFO).getInt("Linux kallsyms labels", -1), EmbeddedGhidra.lastLog);
+            assertTrue(p.getOptions(Program.PROGRAM_INFO).getString("Linux kallsyms layout", "").startsWith("no kallsyms; " + exports + " symbols from __ksymtab"),
+                    p.getOptions(Program.PROGRAM_INFO).getString("Linux kallsyms layout", ""));
+            Address kfree = p.getAddressFactory().getDefaultAddressSpace().getAddress(k.firstAddresses().get("kfree"));
+            assertNotNull(p.getFunctionManager().getFunctionAt(kfree), "kfree is a function");
+            assertEquals(whole.layout().get().base().value(), p.getImageBase().getOffset());
+            // the analyzer and scripts read the program's memory: the same table
+            Kernel m = ProgramKernels.of(p).get();
+            assertEquals(exports, m.kallsyms().get().size());
+            assertEquals(KallsymsTable.Origin.EXPORTS, m.kallsyms().get().origin());
         } finally {
             p.release(consumer);
         }

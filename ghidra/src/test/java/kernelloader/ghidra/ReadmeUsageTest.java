@@ -23,8 +23,9 @@ import kernelloader.cli.KallsymsCli;
 import kernelloader.corpus.Corpus;
 
 /**
- * Every line of README's usage block runs as written: FILE, OUT, PATH and DIR replaced by a
- * real kernel, fresh output paths, a folder holding kernels and a relative project folder; the
+ * Every line of README's usage block runs as written: FILE, OUT, PATH, DIR and System.map
+ * replaced by a real kernel, fresh output paths, a folder holding kernels, a relative project
+ * folder and the kernel's nm list; the
  * command must succeed and produce what it says. A line README adds is tested by adding it.
  */
 @Tag("corpus")
@@ -76,6 +77,7 @@ class ReadmeUsageTest {
             switch (w) {
                 case "FILE" -> args.add(file.toString());
                 case "PATH" -> args.add(kernels.toString());
+                case "System.map" -> args.add(k.dir.resolve("symbols.nm").toString());   // nm -n of the -dbg vmlinux
                 case "DIR" -> args.add(project.toString());
                 case "OUT", "OUT.elf" -> {
                     written = dir.resolve(w);
