@@ -214,6 +214,7 @@ public final class Kernel {
         List<KernelImage> layers = new ArrayList<>();
         java.util.Set<String> seen = new java.util.HashSet<>();
         int[] embedded = {-1};
+        int[] refusedByContent = {0};
         KernelImage[] embeddedIn = {null};
         long t0 = System.nanoTime();
         ImageUnwrapper.Result<KallsymsTable> r = null;
@@ -240,6 +241,7 @@ public final class Kernel {
                     if (reading.checks().refused()) {
                         rejected.add(img.describeLayers() + ": " + Reading.describe(t) + " refused by its content ("
                                 + reading.checks().failure() + ")");
+                        refusedByContent[0]++;
                         return false;
                     }
                     // one kernel seen through nested layers (gzip, then the PE inside it, then its Image) is one table
@@ -278,7 +280,9 @@ public final class Kernel {
             }
             return new Kernel(source, length, options, r.image(), Facet.of(r.value()), null, reading, null, d);
         }
-        if (skipped.isEmpty()) {
+        // a kallsyms table the image's content contradicts is refused, not replaced by the
+        // exports: only a kernel without a readable table falls back (a user's symbols file may)
+        if (skipped.isEmpty() && (refusedByContent[0] == 0 || symbols != null)) {
             Kernel k = fallback(source, length, options, d, layers, symbols, rejected);
             if (k != null) return k;
         }
