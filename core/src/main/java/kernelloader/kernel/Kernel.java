@@ -1,7 +1,6 @@
 package kernelloader.kernel;
 
 import java.io.IOException;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,16 +18,13 @@ import kernelloader.image.KernelFormatException;
 import kernelloader.image.KernelImage;
 import kernelloader.image.KernelVersion;
 import kernelloader.image.Layer;
-import kernelloader.kallsyms.KallsymsFinder;
 import kernelloader.kallsyms.KallsymsTable;
 import kernelloader.ksymtab.ExportTable;
-import kernelloader.ksymtab.ExportsAsSymbols;
 import kernelloader.ksymtab.KsymtabFinder;
 import kernelloader.layout.KernelLayout;
 import kernelloader.layout.LayoutInference;
 import kernelloader.reloc.RelativeRelocations;
 import kernelloader.reloc.Relocations;
-import kernelloader.symbols.SymbolFile;
 import kernelloader.unwrap.ImageUnwrapper;
 import kernelloader.verify.Check;
 import kernelloader.verify.ContentChecks;
@@ -39,12 +35,13 @@ import kernelloader.verify.Verification;
  * loader, the analyzer, the scripts, the exporters) asks, so that they all get the same answer.
  *
  * <p>The pipeline, written once: {@link #read} peels the file (containers, compressions) and
- * finds the kallsyms table; every other facet is computed on first use from those, in this
- * order of dependence, and kept:
+ * finds the symbol table ({@link KernelSearch}: kallsyms, else a symbols file or the exports);
+ * every other facet is computed on first use from those, in this order of dependence, and kept:
  * <pre>
  *   image()        the peeled image as found; never written
- *   kallsyms()     the symbol table in it: the first reading of it the content checks accept
- *                  (banner, text, pointers, word size, base; see {@link ContentChecks})
+ *   kallsyms()     the symbol table in it: the first reading the content checks accept (banner,
+ *                  text, pointers, word size, base; see {@link ContentChecks}); its origin() says
+ *                  whether it is kallsyms, a user's symbols file or the __ksymtab exports
  *   banner(), version()
  *   (inferred layout: architecture, word size, byte order, base, regions, entry (image + kallsyms + options))
  *   relocations()  RELATIVE relocations as data                                (image + inferred layout)
@@ -90,21 +87,8 @@ public final class Kernel {
 
     private final Lazy<Facet<Verification>> verification = new Lazy<>();
 
-    /** A reading of a table through a layout, and what the content checks made of it. */
-    private record Reading(KernelLayout layout, Verification checks) {
-        static Reading of(KernelImage img, KallsymsTable t, KernelLayout given, KernelOptions options) {
-            KernelLayout l = given != null ? given : LayoutInference.infer(img, t, options.overrides());
-            return new Reading(l, ContentChecks.reading(img, t, l));
-        }
-
-        static String describe(KallsymsTable t) {
-            return String.format("a %d-bit %s reading of %d symbols", t.bits(),
-                    t.layout() == null ? t.baseEvidence() : t.layout().era(), t.size());
-        }
-    }
-
-    private Kernel(String source, long fileSize, KernelOptions options, KernelImage image, Facet<KallsymsTable> kallsyms,
-                   KernelLayout givenLayout, Reading reading, byte[] unsearchedFile, Diagnostics.Recorder diagnostics) {
+    Kernel(String source, long fileSize, KernelOptions options, KernelImage image, Facet<KallsymsTable> kallsyms,
+           KernelLayout givenLayout, Reading reading, byte[] unsearchedFile, Diagnostics.Recorder diagnostics) {
         this.source = source;
         this.reading = reading;
         this.fileSize = fileSize;
@@ -148,7 +132,7 @@ public final class Kernel {
             data = Arrays.copyOfRange(data, (int) options.fileOffset(), length);
             length = data.length;
         }
-        return search(source, data, length, options, d);
+        return KernelSearch.inFile(source, data, length, options, d);
     }
 
     /**
@@ -158,283 +142,7 @@ public final class Kernel {
      * program's addresses, so tables inside compressed streams in it would not be.
      */
     public static Kernel fromMemory(String source, KernelImage memory, KernelLayout programLayout, KernelOptions options) {
-        Diagnostics.Recorder d = new Diagnostics.Recorder();
-        int bits = programLayout.bits();
-        KernelOptions o = options.bits() == null && (bits == 32 || bits == 64) ? options.withBits(bits) : options;
-        long t0 = System.nanoTime();
-        List<String> rejected = new ArrayList<>();
-        KallsymsTable found = null;
-        Reading[] accepted = {null};
-        for (KallsymsFinder.Names names : KallsymsFinder.Names.values()) {
-            KallsymsFinder.Outcome out = KallsymsFinder.find(memory, o.hints(), names, t -> {
-                Reading r = Reading.of(memory, t, programLayout, o);
-                if (r.checks().refused()) {
-                    rejected.add(Reading.describe(t) + " refused by its content (" + r.checks().failure() + ")");
-                    return false;
-                }
-                accepted[0] = r;
-                return true;
-            });
-            rejected.addAll(out.rejected());
-            if ((found = out.table()) != null) break;
-        }
-        if (found == null && versionBanner(memory) != null) {
-            // a program holding a kernel without kallsyms: its exports, as the loader took them
-            try {
-                KallsymsTable e = ExportsAsSymbols.through(memory, programLayout);
-                Reading r = Reading.of(memory, e, programLayout, o);
-                if (!r.checks().refused() && r.checks().confirmedByContent()) {
-                    found = e;
-                    accepted[0] = r;
-                } else {
-                    rejected.add(Reading.describe(e) + " refused by its content (" + r.checks().failure() + ")");
-                }
-            } catch (KernelFormatException e) {
-                rejected.add("no export table to fall back on: " + e.getMessage());
-            }
-        }
-        d.time("kallsyms", System.nanoTime() - t0);
-        d.rejected(rejected);
-        Facet<KallsymsTable> k = found != null ? Facet.of(found)
-                : Facet.absent(source + ": no kallsyms table in the program's memory (" + memory.length() + " bytes searched for"
-                        + " compressed and uncompressed names" + (rejected.isEmpty() ? "" : "; rejected: " + rejected.get(0)) + ")");
-        return new Kernel(source, memory.length(), o, memory, k, programLayout, accepted[0], null, d);
-    }
-
-    /** The search the CLI and the loader both run: the file as it is, then every layer inside, for each name encoding. */
-    private static Kernel search(String source, byte[] data, int length, KernelOptions options, Diagnostics.Recorder d)
-            throws KernelFormatException {
-        int table = options.table();
-        List<String> skipped = new ArrayList<>();
-        List<String> rejected = new ArrayList<>();
-        long[] searchNanos = {0};
-        KernelImage[] deepest = {null};
-        Reading[] accepted = {null};
-        // the layers seen, for the fallbacks when no layer has kallsyms (a symbols file, the exports)
-        List<KernelImage> layers = new ArrayList<>();
-        java.util.Set<String> seen = new java.util.HashSet<>();
-        int[] embedded = {-1};
-        int[] refusedByContent = {0};
-        KernelImage[] embeddedIn = {null};
-        long t0 = System.nanoTime();
-        ImageUnwrapper.Result<KallsymsTable> r = null;
-        for (KallsymsFinder.Names names : KallsymsFinder.Names.values()) {
-            r = ImageUnwrapper.search(data, length, img -> {
-                if (deepest[0] == null || img.layers().size() > deepest[0].layers().size()) deepest[0] = img;
-                if (names == KallsymsFinder.Names.COMPRESSED && layers.size() < MAX_FALLBACK_LAYERS) layers.add(img);
-                long s = System.nanoTime();
-                KallsymsFinder.Outcome o = KallsymsFinder.find(img, options.hints(), names, t -> {
-                    // every reading is checked by content before anything is printed or loaded
-                    Reading reading = Reading.of(img, t, null, options);
-                    if (reading.checks().refused() && img.elf() != null && embedded[0] < 0) {
-                        // an ELF whose segments do not hold the kernel's symbols is another
-                        // program carrying a kernel image as data: cut the kernel out below
-                        int at = embeddedStart(img, t, options);
-                        if (at >= 0) {
-                            embedded[0] = at;
-                            embeddedIn[0] = img;
-                            rejected.add(img.describeLayers() + ": " + Reading.describe(t) + " does not fit the ELF's segments ("
-                                    + reading.checks().failure() + "): a kernel image embedded at file offset 0x" + Integer.toHexString(at));
-                            return true;
-                        }
-                    }
-                    if (reading.checks().refused()) {
-                        rejected.add(img.describeLayers() + ": " + Reading.describe(t) + " refused by its content ("
-                                + reading.checks().failure() + ")");
-                        refusedByContent[0]++;
-                        return false;
-                    }
-                    // one kernel seen through nested layers (gzip, then the PE inside it, then its Image) is one table
-                    String same = t.size() + ":" + t.address(0) + ":" + t.address(t.size() - 1) + ":" + t.name(t.size() - 1);
-                    if (seen.contains(same)) return false;
-                    if (skipped.size() == table) {
-                        accepted[0] = reading;
-                        return true;
-                    }
-                    seen.add(same);
-                    skipped.add(img.describeLayers() + " (" + t.size() + " symbols)");
-                    return false;
-                });
-                searchNanos[0] += System.nanoTime() - s;
-                for (String why : o.rejected()) rejected.add(img.describeLayers() + ": " + why);
-                return o.table();
-            });
-            if (r.value() != null) break;
-        }
-        long t1 = System.nanoTime();
-        d.time("unwrap", t1 - t0 - searchNanos[0]);
-        d.time("kallsyms", searchNanos[0]);
-        d.attempts(r.attempts());
-        d.rejected(rejected);
-        if (embedded[0] >= 0) return peelEmbedded(source, embeddedIn[0], embedded[0], options, d, rejected);
-        SymbolFile symbols = options.symbols() == null ? null : SymbolFile.read(Path.of(options.symbols()));
-        if (r.value() != null) {
-            Reading reading = accepted[0];
-            if (symbols != null) {
-                // the user's symbols, checked against the image's own: a map of another build is refused
-                reading = new Reading(reading.layout(), reading.checks().with(ContentChecks.symbolsFile(symbols, r.value())));
-                if (reading.checks().refused()) {
-                    return new Kernel(source, length, options, r.image(), Facet.absent(source + ": " + reading.checks().failure()),
-                            null, null, data, d);
-                }
-            }
-            return new Kernel(source, length, options, r.image(), Facet.of(r.value()), null, reading, null, d);
-        }
-        // a kallsyms table the image's content contradicts is refused, not replaced by the
-        // exports: only a kernel without a readable table falls back (a user's symbols file may)
-        if (skipped.isEmpty() && (refusedByContent[0] == 0 || symbols != null)) {
-            Kernel k = fallback(source, length, options, d, layers, symbols, rejected);
-            if (k != null) return k;
-        }
-        String why = !skipped.isEmpty()
-                ? source + ": kallsyms table " + table + " asked for, but only " + skipped.size() + " found: " + String.join("; ", skipped)
-                : symbols != null ? source + ": no layer fits " + symbols.describe() + " (" + String.join("; ", rejected.subList(Math.max(0, rejected.size() - 2), rejected.size())) + ")"
-                : failure(source, length, r.attempts(), rejected);
-        return new Kernel(source, length, options, innermost(layers, deepest[0], data, length), Facet.absent(why), null, null, data, d);
-    }
-
-    /**
-     * What `unpack` writes of a file without kallsyms: the deepest layer that states a Linux
-     * banner (not the gzip of an embedded .config inside it), else the deepest layer.
-     */
-    private static KernelImage innermost(List<KernelImage> layers, KernelImage deepest, byte[] data, int length) {
-        KernelImage best = null;
-        for (KernelImage img : layers) {
-            if ((best == null || img.layers().size() > best.layers().size()) && versionBanner(img) != null) best = img;
-        }
-        if (best != null) return best;
-        return deepest != null ? deepest : new KernelImage(data, length, List.of(), null);
-    }
-
-    /**
-     * Where a kernel image carried inside another ELF (a shared object or firmware container
-     * holding it as data) starts in that ELF's file, or -1 when the table does not read as such
-     * a kernel either: read as a raw image, the reading must pass its content checks; the
-     * kernel then starts at its lowest text symbol's page, or at the arm64 / RISC-V Image header
-     * up to 2 MiB before it (the header and head text precede _stext).
-     */
-    private static int embeddedStart(KernelImage host, KallsymsTable t, KernelOptions options) {
-        KernelImage raw = new KernelImage(host.data(), host.length(), host.layers(), null);
-        Reading r = Reading.of(raw, t, null, options);
-        if (r.checks().refused()) return -1;
-        long base = r.layout().base().value();
-        long lowest = -1;
-        for (int i = 0; i < t.size(); i++) {
-            char c = t.type(i);
-            if ((c == 't' || c == 'T') && (lowest == -1 || Long.compareUnsigned(t.address(i), lowest) < 0)) lowest = t.address(i);
-        }
-        if (lowest == -1 || Long.compareUnsigned(lowest - base, host.length()) >= 0) return -1;
-        int text = (int) ((lowest - base) & ~0xfffL);
-        byte[] d = host.data();
-        for (int at = text; at >= 0 && at >= text - (2 << 20); at -= 4096) {
-            if (at + 0x3c <= host.length() && ((d[at + 0x38] == 'A' && d[at + 0x39] == 'R' && d[at + 0x3a] == 'M' && d[at + 0x3b] == 0x64)
-                    || (d[at + 0x38] == 'R' && d[at + 0x39] == 'S' && d[at + 0x3a] == 'C' && d[at + 0x3b] == 0x05))) {
-                return at;
-            }
-        }
-        return text;
-    }
-
-    /** The kernel cut out of the ELF that carries it, read as a file of its own, with the ELF as its outer layer. */
-    private static Kernel peelEmbedded(String source, KernelImage host, int at, KernelOptions options, Diagnostics.Recorder d,
-                                       List<String> rejected) throws KernelFormatException {
-        // the kernel's bytes end with the section (else the segment) of the ELF that holds them
-        long end = host.length();
-        for (kernelloader.image.ElfSectionHeader sh : host.elf().sections()) {
-            if (sh.type() != kernelloader.image.ElfSectionHeader.SHT_NOBITS && sh.offset() <= at && at < sh.offset() + sh.size()) {
-                end = Math.min(end, sh.offset() + sh.size());
-            }
-        }
-        if (end == host.length()) {
-            for (kernelloader.image.ElfProgramHeader ph : host.elf().programHeaders()) {
-                if (ph.offset() <= at && at < ph.offset() + ph.fileSize()) end = Math.min(end, ph.offset() + ph.fileSize());
-            }
-        }
-        byte[] cut = Arrays.copyOfRange(host.data(), at, (int) end);
-        Kernel inner = search(source, cut, cut.length, options, d);
-        List<Layer> outer = new ArrayList<>(host.layers());
-        outer.add(new Layer("embedded kernel", at, cut.length, "inside an ELF (e_machine " + host.elf().machine()
-                + ") whose segments do not hold its symbols: a program carrying the kernel as data, up to the end of its section"));
-        return inner.under(outer);
-    }
-
-    /** This kernel with {@code outer} layers before its own (what it was cut out of). */
-    private Kernel under(List<Layer> outer) {
-        List<Layer> all = new ArrayList<>(outer);
-        all.addAll(image.layers());
-        KernelImage img = new KernelImage(image.data(), image.length(), all, image.elf());
-        Reading rd = reading;
-        if (rd != null) {
-            // the layout was inferred from the same bytes; the layers only say where they came from
-            rd = new Reading(rd.layout(), rd.checks());
-        }
-        return new Kernel(source, fileSize, options, img, kallsyms, givenLayout, rd, unsearchedFile, diagnostics);
-    }
-
-    /** Layers kept for the fallbacks: a kernel is rarely more than a few layers deep. */
-    private static final int MAX_FALLBACK_LAYERS = 8;
-
-    /**
-     * No layer holds kallsyms: the user's symbols file, placed on the first layer its content
-     * checks accept; else the exports of the first layer that states a Linux banner (a kernel
-     * built without CONFIG_KALLSYMS). Null when neither gives a table the checks accept.
-     */
-    private static Kernel fallback(String source, int length, KernelOptions options, Diagnostics.Recorder d,
-                                   List<KernelImage> layers, SymbolFile symbols, List<String> rejected) {
-        long t0 = System.nanoTime();
-        try {
-            for (KernelImage img : layers) {
-                List<ExportsAsSymbols.Attempt> tries = new ArrayList<>();
-                if (symbols != null) {
-                    for (ByteOrder order : img.elf() != null ? new ByteOrder[] {img.elf().order()}
-                            : new ByteOrder[] {ByteOrder.LITTLE_ENDIAN, ByteOrder.BIG_ENDIAN}) {
-                        for (KallsymsTable t : symbols.tables(order)) tries.add(() -> t);
-                    }
-                } else if (versionBanner(img) != null) {
-                    tries.addAll(ExportsAsSymbols.attempts(img, options.bits(), options.base()));
-                }
-                for (ExportsAsSymbols.Attempt a : tries) {
-                    KallsymsTable t;
-                    try {
-                        t = a.read();
-                    } catch (KernelFormatException e) {
-                        rejected.add(img.describeLayers() + ": no kallsyms, and no export table to fall back on (" + e.getMessage() + ")");
-                        continue;
-                    }
-                    if (t == null) continue;
-                    Reading reading = Reading.of(img, t, null, options);
-                    if (reading.checks().refused() || !reading.checks().confirmedByContent()) {
-                        rejected.add(img.describeLayers() + ": " + Reading.describe(t) + " refused by its content ("
-                                + (reading.checks().refused() ? reading.checks().failure()
-                                        : "nothing in the image confirms it: no text symbol, pointer or banner to check") + ")");
-                        continue;
-                    }
-                    return new Kernel(source, length, options, img, Facet.of(t), null, reading, null, d);
-                }
-            }
-            return null;
-        } finally {
-            d.time(symbols != null ? "symbols file" : "exports fallback", System.nanoTime() - t0);
-        }
-    }
-
-    /** One line saying what was tried, so a user knows why no table came out. */
-    private static String failure(String source, int length, List<String> attempts, List<String> rejected) {
-        StringBuilder sb = new StringBuilder();
-        sb.append(source).append(": no kallsyms table found (searched ").append(length).append(" bytes as a raw image");
-        if (attempts.isEmpty()) {
-            sb.append(", no compressed stream or ELF inside");
-        } else {
-            sb.append(", and ").append(attempts.size()).append(" embedded stream(s): ");
-            sb.append(String.join("; ", attempts.subList(0, Math.min(4, attempts.size()))));
-            if (attempts.size() > 4) sb.append("; ...");
-        }
-        if (!rejected.isEmpty()) {
-            sb.append("; candidate tables rejected: ").append(String.join("; ", rejected.subList(0, Math.min(3, rejected.size()))));
-        }
-        sb.append("; tried compressed token-table names, 32/64-bit, LE/BE, every layout from 2.6.10 to 7.x")
-          .append("; the kernel was probably built without CONFIG_KALLSYMS, or the file is not a kernel)");
-        return sb.toString();
+        return KernelSearch.inMemory(source, memory, programLayout, options);
     }
 
     /** Where the kernel came from: a path, "-" for stdin, a Ghidra program's name. */
@@ -608,6 +316,19 @@ public final class Kernel {
         } finally {
             diagnostics.time(phase, System.nanoTime() - t0);
         }
+    }
+
+    /** This kernel with {@code outer} layers before its own (what it was cut out of). */
+    Kernel under(List<Layer> outer) {
+        List<Layer> all = new ArrayList<>(outer);
+        all.addAll(image.layers());
+        KernelImage img = new KernelImage(image.data(), image.length(), all, image.elf());
+        Reading rd = reading;
+        if (rd != null) {
+            // the layout was inferred from the same bytes; the layers only say where they came from
+            rd = new Reading(rd.layout(), rd.checks());
+        }
+        return new Kernel(source, fileSize, options, img, kallsyms, givenLayout, rd, unsearchedFile, diagnostics);
     }
 
     /** The "Linux version ..." banner of {@code img} (linux_banner), up to its newline, or null. */

@@ -91,6 +91,8 @@ class LoaderRecognitionTest {
         EmbeddedGhidra.start();
         List<Option> options = LoaderOptions.defaults();
         assertEquals(null, LoaderOptions.validate(options), "the defaults are usable");
+        java.nio.file.Path map = kernelloader.TestFiles.tempDir("map").resolve("System.map").toAbsolutePath();
+        java.nio.file.Files.writeString(map, "c0008000 T _text\n");
         List<Option> set = new ArrayList<>();
         for (Option o : options) {
             Object v = switch (o.getArg()) {
@@ -99,19 +101,20 @@ class LoaderRecognitionTest {
                 case "-loader-arch" -> "aarch64";
                 case "-loader-fileOffset" -> "0x1000";
                 case "-loader-kallsymsTable" -> 1;
+                case "-loader-symbolsFile" -> map.toString();
                 case "-loader-applyRelocations", "-loader-createFunctions", "-loader-applyBtf" -> false;
                 default -> throw new AssertionError(o.getArg());
             };
             set.add(new Option(o.getName(), v, o.getValueClass(), o.getArg()));
         }
         LoaderOptions.Settings s = LoaderOptions.read(set);
-        assertEquals(new KernelOptions(64, 0xffff800008000000L, Architecture.AARCH64, 0x1000, 1, false), s.kernel());
+        assertEquals(new KernelOptions(64, 0xffff800008000000L, Architecture.AARCH64, 0x1000, 1, false, map.toString()), s.kernel());
         assertFalse(s.functions());
         assertFalse(s.btf());
         // the analyzeHeadless arguments of those options read back to the same
         List<String[]> args = LoaderOptions.arguments(s.kernel(), false);
         assertEquals(List.of("-loader-kernelBase=0xffff800008000000", "-loader-bits=64", "-loader-arch=aarch64", "-loader-fileOffset=0x1000",
-                "-loader-kallsymsTable=1", "-loader-applyRelocations=false", "-loader-applyBtf=false"),
+                "-loader-kallsymsTable=1", "-loader-applyRelocations=false", "-loader-symbolsFile=" + map, "-loader-applyBtf=false"),
                 args.stream().map(a -> a[0] + "=" + a[1]).toList());
         List<Option> bad = new ArrayList<>(options);
         bad.set(0, new Option(options.get(0).getName(), "zz", String.class, options.get(0).getArg()));
