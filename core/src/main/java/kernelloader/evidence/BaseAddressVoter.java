@@ -84,7 +84,7 @@ public final class BaseAddressVoter {
      * stride sharing a factor with the size of a struct in an array (RELA entries are 3 words,
      * many ops structs 2 or 4) would keep landing on the same field and never see the pointers.
      */
-    static int sampleStride(int target) {
+    public static int sampleStride(int target) {
         if (target <= 1) return 1;
         for (int s = Math.max(5, target); ; s++) {
             boolean prime = true;

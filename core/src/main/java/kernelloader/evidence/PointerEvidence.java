@@ -25,51 +25,59 @@ public final class PointerEvidence {
     }
 
     /**
-     * Hits of {@code addresses}, of them less {@code delta} and of them plus {@code delta}
-     * ({@link #count} of each), in one pass. A right reading is a sharp peak: the image points
-     * at its symbols far more often than at the addresses a page away; a wrong base or a
-     * misread table sits on the plateau of chance matches, level with its neighbours. Words in
-     * [{@code skipFrom}, {@code skipTo}) are not counted (the symbol table's own arrays).
+     * What the image's pointer-sized words say of a reading ({@link #census}).
+     *
+     * @param hits           sampled words equal to one of the addresses
+     * @param below          sampled words equal to an address less the neighbour distance
+     * @param above          sampled words equal to an address plus it
+     * @param eightByteShare for 4-byte words: the share of hits that are the low half of an
+     *                       8-byte word whose high half is the one most such words have (0 for
+     *                       s390x's low addresses, 0xffff8000 or 0xffffffff for a 64-bit kernel
+     *                       read as 32-bit): near 1 when the pointers are 64-bit, well below on a
+     *                       32-bit kernel, whose pointers sit at every 4-byte slot
+     * @param stride         one word in this many was looked at
      */
-    public static int[] countWithNeighbours(ByteView v, long[] addresses, int width, long delta, int skipFrom, int skipTo) {
+    public record Census(int hits, int below, int above, double eightByteShare, int stride) {}
+
+    /** Words looked at: enough for thousands of hits on any kernel, few enough to cost milliseconds. */
+    static final int SAMPLE = 1 << 20;
+
+    /**
+     * Hits of {@code addresses}, of them less {@code delta} and of them plus {@code delta},
+     * in one sampled pass over the {@code width}-aligned words outside [{@code skipFrom},
+     * {@code skipTo}) (the symbol table's own arrays). A right reading is a sharp peak: the
+     * image points at its symbols far more often than at the addresses a page away; a wrong base
+     * or a misread table sits on the plateau of chance matches, level with its neighbours. The
+     * sampling stride is 1 or a prime, so that it cannot keep landing on one field of an array
+     * of structs.
+     */
+    public static Census census(ByteView v, long[] addresses, int width, long delta, int skipFrom, int skipTo) {
         LongHashSet set = LongHashSet.of(addresses);
+        int words = v.length() / width;
+        int stride = BaseAddressVoter.sampleStride(words / SAMPLE);
         int at = 0, below = 0, above = 0;
-        int last = v.length() - width;
         long mask = width == 4 ? 0xffffffffL : -1L;
-        for (int p = 0; p <= last; p += width) {
-            if (p >= skipFrom && p < skipTo) {
-                p = (skipTo + width - 1) / width * width - width;
-                continue;
-            }
+        boolean little = v.order() == ByteOrder.LITTLE_ENDIAN;
+        LongCounter highs = width == 4 ? new LongCounter() : null;
+        int last = v.length() - 8;
+        for (long i = 0; i < words; i += stride) {
+            int p = (int) (i * width);
+            if (p >= skipFrom && p < skipTo) continue;
             long w = v.word(p, width);
             if (w == 0) continue;
-            if (set.contains(w)) at++;
+            if (set.contains(w)) {
+                at++;
+                if (highs != null && p >= 4 && p <= last && (p & 7) == (little ? 0 : 4)) highs.increment(v.u32(little ? p + 4 : p - 4));
+            }
             if (set.contains((w + delta) & mask)) below++;
             if (set.contains((w - delta) & mask)) above++;
         }
-        return new int[] {at, below, above};
-    }
-
-    /**
-     * The share of 32-bit hits of {@code addresses} that are the low half of an 8-byte word
-     * whose high half is the one most such words have (0 for s390x's low addresses, 0xffff8000
-     * or 0xffffffff for a 64-bit kernel read as 32-bit). Near 1 when the pointers are 64-bit;
-     * well below on a 32-bit kernel, whose pointers sit at every 4-byte slot beside other data.
-     */
-    public static double eightByteShare(ByteView v, long[] addresses) {
-        LongHashSet set = LongHashSet.of(addresses);
-        boolean little = v.order() == ByteOrder.LITTLE_ENDIAN;
-        LongCounter highs = new LongCounter();
-        int hits = 0;
-        int last = v.length() - 8;
-        for (int p = 4; p <= last; p += 4) {
-            long w = v.u32(p);
-            if (w == 0 || !set.contains(w)) continue;
-            hits++;
-            if ((p & 7) == (little ? 0 : 4)) highs.increment(v.u32(little ? p + 4 : p - 4));
+        double share = 0;
+        if (highs != null && at > 0) {
+            long[] top = highs.top(1);
+            share = top.length == 0 ? 0 : (double) highs.count(top[0]) / at;
         }
-        long[] top = highs.top(1);
-        return hits == 0 || top.length == 0 ? 0 : (double) highs.count(top[0]) / hits;
+        return new Census(at, below, above, share, stride);
     }
 
     /**

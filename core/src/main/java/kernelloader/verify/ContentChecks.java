@@ -60,8 +60,10 @@ public final class ContentChecks {
         checks.add(banner(img, k, layout));
         long[] text = textAddresses(k);
         checks.add(text(img, layout, text));
-        checks.add(pointers(img, k, text));
-        checks.add(wordSize(img, k, text));
+        // one pass over the image's words serves both pointer checks where pointers are 4 bytes
+        PointerEvidence.Census c = census(img, k, text, k.bits() / 8);
+        checks.add(pointers(text, c));
+        checks.add(wordSize(img, k, text, k.bits() == 32 ? c : null));
         checks.add(base(img, k, layout));
         return new Verification(checks);
     }
@@ -100,36 +102,50 @@ public final class ContentChecks {
     }
 
     static Check pointers(KernelImage img, KallsymsTable k, long[] text) {
-        if (text.length < 256) return Check.notApplicable("pointers", "too few text symbols (" + text.length + ") to count pointers to");
+        return pointers(text, census(img, k, text, k.bits() / 8));
+    }
+
+    /** One sampled pass over the image's words of {@code width} bytes, the table's own arrays left out. */
+    private static PointerEvidence.Census census(KernelImage img, KallsymsTable k, long[] text, int width) {
         ByteView v = new ByteView(img.data(), img.length(), k.order());
         // not the table's own arrays: an absolute address array points at every symbol
         int from = k.layout() == null ? 0 : k.layout().start(), to = k.layout() == null ? 0 : k.layout().end(k.size());
-        int[] hits = PointerEvidence.countWithNeighbours(v, text, k.bits() / 8, NEIGHBOUR, from, to);
-        int neighbours = Math.max(hits[1], hits[2]);
-        String figures = String.format("%d pointer-sized words in the image point at the %d text symbols, %d at a page before or after them",
-                hits[0], text.length, neighbours);
-        if (hits[0] == 0 && neighbours == 0) {
+        long[] addresses = text;
+        if (width == 4 && k.bits() == 64) {   // a 64-bit table's addresses under 4 GiB, looked for as 32-bit words
+            addresses = new long[text.length];
+            for (int i = 0; i < text.length; i++) addresses[i] = text[i] & 0xffffffffL;
+        }
+        return PointerEvidence.census(v, addresses, width, NEIGHBOUR, from, to);
+    }
+
+    private static Check pointers(long[] text, PointerEvidence.Census c) {
+        if (text.length < 256) return Check.notApplicable("pointers", "too few text symbols (" + text.length + ") to count pointers to");
+        int neighbours = Math.max(c.below(), c.above());
+        String sampled = c.stride() == 1 ? "" : String.format(" (one word in %d looked at)", c.stride());
+        if (c.hits() == 0 && neighbours == 0) {
             // no evidence either way: a relocatable image whose pointers are filled in at boot,
             // with its relocations cut off, has none
             return Check.notApplicable("pointers", "no pointer-sized word in the image points at or near the text symbols"
-                    + " (a relocatable image whose relocations are missing?)");
+                    + " (a relocatable image whose relocations are missing?)" + sampled);
         }
-        boolean enough = (long) hits[0] * 1000 >= (long) MIN_POINTER_HITS_PER_MILLE * text.length;
-        return enough && hits[0] >= PEAK * neighbours ? Check.passed("pointers", figures) : Check.failed("pointers", figures);
+        String figures = String.format("%d pointer-sized words in the image point at the %d text symbols, %d at a page before or after them%s",
+                c.hits(), text.length, neighbours, sampled);
+        boolean enough = (long) c.hits() * c.stride() * 1000 >= (long) MIN_POINTER_HITS_PER_MILLE * text.length;
+        return enough && c.hits() >= PEAK * neighbours ? Check.passed("pointers", figures) : Check.failed("pointers", figures);
     }
 
     static Check wordSize(KernelImage img, KallsymsTable k, long[] text) {
+        return wordSize(img, k, text, k.bits() == 32 ? census(img, k, text, 4) : null);
+    }
+
+    /** {@code c32}: the census of 4-byte words where the reading's pointers are 4 bytes, else null (taken here if needed). */
+    private static Check wordSize(KernelImage img, KallsymsTable k, long[] text, PointerEvidence.Census c32) {
         boolean fit32 = true;
         for (long a : text) fit32 &= (a >>> 32) == 0;
         if (k.bits() == 64 && !fit32) return Check.passed("word size", "addresses need 64 bits");
         if (text.length < 256) return Check.notApplicable("word size", "too few text symbols to tell 64-bit pointers from 32-bit ones");
-        ByteView v = new ByteView(img.data(), img.length(), k.order());
-        long[] low = text;
-        if (!fit32) {   // a 32-bit reading is of 32-bit addresses; kept as given
-            low = new long[text.length];
-            for (int i = 0; i < low.length; i++) low[i] = text[i] & 0xffffffffL;
-        }
-        double share = PointerEvidence.eightByteShare(v, low);
+        PointerEvidence.Census c = c32 != null ? c32 : census(img, k, text, 4);
+        double share = c.eightByteShare();
         String figures = String.format("%.0f%% of the pointers at the text symbols are the low half of an 8-byte word", share * 100);
         if (k.bits() == 64) {
             return share >= 0.5 ? Check.passed("word size", figures) : Check.failed("word size", figures + ": the pointers are 32-bit");
@@ -174,24 +190,30 @@ public final class ContentChecks {
         if (k.origin() == KallsymsTable.Origin.EXPORTS) {
             return Check.notApplicable("exports", "the symbols are the exports themselves (no kallsyms to compare them with)");
         }
-        Map<String, List<Long>> byName = new HashMap<>(k.size() * 2);
+        // one pass over kallsyms against a map of the (ten times fewer) exports
+        Map<String, KernelExport> byName = new HashMap<>(exports.size() * 2);
+        for (KernelExport e : exports) byName.putIfAbsent(e.name(), e);
+        Map<String, Long> seenAt = new HashMap<>(exports.size() * 2);
+        java.util.Set<String> agreeing = new java.util.HashSet<>(exports.size() * 2);
         for (int i = 0; i < k.size(); i++) {
             char t = k.type(i);
             if (t == 'A' || t == 'a') continue;
-            byName.computeIfAbsent(k.name(i), x -> new ArrayList<>(1)).add(k.address(i));
+            KernelExport e = byName.get(k.name(i));
+            if (e == null) continue;
+            seenAt.putIfAbsent(e.name(), k.address(i));
+            if (e.value() == k.address(i)) agreeing.add(e.name());
         }
-        int common = 0, agree = 0;
-        String first = null;
-        for (KernelExport e : exports) {
-            List<Long> at = byName.get(e.name());
-            if (at == null) continue;
-            common++;
-            if (at.contains(e.value())) agree++;
-            else if (first == null) first = String.format("%s: __ksymtab 0x%x, kallsyms 0x%x", e.name(), e.value(), at.get(0));
-        }
+        int common = seenAt.size(), agree = agreeing.size();
         if (common == 0) return Check.notApplicable("exports", "no exported name is listed by kallsyms");
         String figures = String.format("%d of %d exports kallsyms lists have kallsyms' address", agree, common);
         if (agree >= MIN_EXPORTS_AGREEING * common) return Check.passed("exports", figures);
+        String first = null;
+        for (KernelExport e : exports) {
+            if (seenAt.containsKey(e.name()) && !agreeing.contains(e.name())) {
+                first = String.format("%s: __ksymtab 0x%x, kallsyms 0x%x", e.name(), e.value(), seenAt.get(e.name()));
+                break;
+            }
+        }
         return Check.failed("exports", figures + " (first differing: " + first + ")");
     }
 
