@@ -10,8 +10,9 @@ import kernelloader.verify.Verification;
 /** A reading of a table through a layout, and what the content checks made of it. */
 record Reading(KernelLayout layout, Verification checks) {
     static Reading of(KernelImage img, KallsymsTable t, KernelLayout given, KernelOptions options) {
-        KernelLayout l = given != null ? given : LayoutInference.infer(img, t, options.overrides());
-        return new Reading(l, ContentChecks.reading(img, t, l));
+        ContentChecks.Checked c = ContentChecks.reading(img, t,
+                () -> given != null ? given : LayoutInference.infer(img, t, options.overrides()));
+        return new Reading(c.layout(), c.verification());
     }
 
     static String describe(KallsymsTable t) {

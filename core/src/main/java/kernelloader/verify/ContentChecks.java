@@ -56,16 +56,31 @@ public final class ContentChecks {
 
     /** The checks of a reading that need only the image, the table and the layout. */
     public static Verification reading(KernelImage img, KallsymsTable k, KernelLayout layout) {
+        return reading(img, k, () -> layout).verification();
+    }
+
+    /** A reading's checks and the layout they were made through. */
+    public record Checked(KernelLayout layout, Verification verification) {}
+
+    /**
+     * The checks of a reading whose layout is still to be inferred: the pass over the image's
+     * words, which needs no layout, runs beside the inference (two cores are the norm; the
+     * checks then cost little more than the inference, which every face but `list` needs anyway).
+     */
+    public static Checked reading(KernelImage img, KallsymsTable k, java.util.function.Supplier<KernelLayout> inferLayout) {
+        long[] text = textAddresses(k);
+        // one pass over the image's words serves both pointer checks where pointers are 4 bytes
+        java.util.concurrent.CompletableFuture<PointerEvidence.Census> census =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> census(img, k, text, k.bits() / 8));
+        KernelLayout layout = inferLayout.get();
         List<Check> checks = new ArrayList<>();
         checks.add(banner(img, k, layout));
-        long[] text = textAddresses(k);
         checks.add(text(img, layout, text));
-        // one pass over the image's words serves both pointer checks where pointers are 4 bytes
-        PointerEvidence.Census c = census(img, k, text, k.bits() / 8);
+        PointerEvidence.Census c = census.join();
         checks.add(pointers(text, c));
         checks.add(wordSize(img, k, text, k.bits() == 32 ? c : null));
         checks.add(base(img, k, layout));
-        return new Verification(checks);
+        return new Checked(layout, new Verification(checks));
     }
 
     static Check banner(KernelImage img, KallsymsTable k, KernelLayout layout) {
