@@ -65,6 +65,9 @@ public final class PointerEvidence {
             if (p >= skipFrom && p < skipTo) continue;
             long w = v.word(p, width);
             if (w == 0) continue;
+            // 32-bit ARM and MIPS pointers to Thumb and microMIPS code have bit 0 set; kallsyms
+            // lists those functions at their even address
+            if (width == 4) w &= ~1L;
             if (set.contains(w)) {
                 at++;
                 if (highs != null && p >= 4 && p <= last && (p & 7) == (little ? 0 : 4)) highs.increment(v.u32(little ? p + 4 : p - 4));
