@@ -139,7 +139,10 @@ public final class BaseAddressVoter {
         int nv = voters.length;
         // phase 1: a few hundred voters, spread over the image, propose bases
         LongCounter votes = new LongCounter();
-        int step = Math.max(1, nv / 600);
+        // a prime step, as for the sampling strides: voters come in image order, and a step
+        // sharing a factor with the sampling stride and a struct's size (ops tables of 4 words
+        // sampled one word in 5) would see only the non-pointer fields
+        int step = sampleStride(nv / 600);
         for (int i = 0; i < nv; i += step) {
             int page = (int) Math.floorMod(voters[i], PAGE);
             if (buckets.size(page) > 4096) continue;    // cannot tell: too many candidates

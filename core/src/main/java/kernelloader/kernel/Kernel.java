@@ -331,21 +331,32 @@ public final class Kernel {
         return new Kernel(source, fileSize, options, img, kallsyms, givenLayout, rd, unsearchedFile, diagnostics);
     }
 
-    /** The "Linux version ..." banner of {@code img} (linux_banner), up to its newline, or null. */
-    static String versionBanner(KernelImage img) {
+    /** The file offset of the "Linux version ..." banner of {@code img} (see {@link #versionBanner}), or -1. */
+    static int versionBannerOffset(KernelImage img) {
         byte[] needle = "Linux version ".getBytes(StandardCharsets.ISO_8859_1);
         int from = 0;
         while (true) {
             int p = ByteView.indexOf(img.data(), img.length(), needle, from);
-            if (p < 0) return null;
-            int end = p;
-            while (end < img.length() && end - p < 512 && img.data()[end] != '\n' && img.data()[end] != 0) end++;
-            String s = new String(img.data(), p, end - p, StandardCharsets.ISO_8859_1);
-            // the real banner continues with a release and a "(user@host)"; format strings such
-            // as "Linux version %s" do not
-            if (s.length() > 20 && !s.contains("%") && s.contains("(")) return s.trim();
+            if (p < 0) return -1;
+            if (bannerAt(img, p) != null) return p;
             from = p + 1;
         }
+    }
+
+    /** The banner starting at {@code p}, or null where those bytes are a format string or a fragment. */
+    private static String bannerAt(KernelImage img, int p) {
+        int end = p;
+        while (end < img.length() && end - p < 512 && img.data()[end] != '\n' && img.data()[end] != 0) end++;
+        String s = new String(img.data(), p, end - p, StandardCharsets.ISO_8859_1);
+        // the real banner continues with a release and a "(user@host)"; format strings such
+        // as "Linux version %s" do not
+        return s.length() > 20 && !s.contains("%") && s.contains("(") ? s.trim() : null;
+    }
+
+    /** The "Linux version ..." banner of {@code img} (linux_banner), up to its newline, or null. */
+    static String versionBanner(KernelImage img) {
+        int p = versionBannerOffset(img);
+        return p < 0 ? null : bannerAt(img, p);
     }
 
     /** A value computed on first use, at most once. */

@@ -30,7 +30,36 @@ public final class LayoutInference {
     public static KernelLayout infer(KernelImage img, KallsymsTable k, Overrides o) {
         Inference<Architecture> arch = o.arch() != null ? Inference.given(o.arch()) : ArchitectureDetector.detect(img, k);
         if (img.elf() != null && o.base() == null) return fromElf(img, k, arch);
-        Inference<Long> base = o.base() != null ? Inference.given(o.base()) : base(img, k);
+        return at(img, k, arch, o.base() != null ? Inference.given(o.base()) : base(img, k));
+    }
+
+    /**
+     * Other bases a raw image's table itself suggests, for when the layout {@link #infer} gave
+     * fails the content checks (a raw image with few pointers at its strings): the address of
+     * {@code linux_banner} less the file offset of the banner, and {@code _text}, where raw
+     * images start. Empty for an ELF or a base the user gave.
+     */
+    public static List<Inference<Long>> otherBases(KernelImage img, KallsymsTable k, Overrides o, long tried, int bannerOffset) {
+        List<Inference<Long>> out = new ArrayList<>();
+        if (img.elf() != null || o.base() != null) return out;
+        Long banner = k.addressOf("linux_banner");
+        if (banner != null && bannerOffset >= 0 && banner - bannerOffset != tried) {
+            out.add(Inference.strong(banner - bannerOffset, String.format("linux_banner's address less the banner's file offset 0x%x", bannerOffset)));
+        }
+        Long text = k.addressOf("_text");
+        if (text != null && text != tried && out.stream().noneMatch(i -> i.value().equals(text))) {
+            out.add(Inference.weak(text, "_text (raw images start there)"));
+        }
+        return out;
+    }
+
+    /** The layout of a raw image at {@code base}: regions cut at the boundary symbols. */
+    public static KernelLayout at(KernelImage img, KallsymsTable k, Overrides o, Inference<Long> base) {
+        Inference<Architecture> arch = o.arch() != null ? Inference.given(o.arch()) : ArchitectureDetector.detect(img, k);
+        return at(img, k, arch, base);
+    }
+
+    private static KernelLayout at(KernelImage img, KallsymsTable k, Inference<Architecture> arch, Inference<Long> base) {
         long b = base.value();
         List<MemoryRegion> regions = regionsFromSymbols(img, k, b);
         return new KernelLayout(arch, k.bits(), k.order(), base, regions,
