@@ -1,6 +1,12 @@
 package kernelloader.evidence;
 
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 
 import kernelloader.image.ByteView;
 
@@ -13,10 +19,35 @@ import kernelloader.image.ByteView;
 public final class StringPointers {
     private StringPointers() {}
 
+    /** Scans begun ahead of need, by image: at most a few images are searched at once. */
+    private static final Map<byte[], Future<long[]>> AHEAD = Collections.synchronizedMap(new WeakHashMap<>());
+
+    /**
+     * Starts finding the string starts of {@code data[0..length)} on another thread: the kallsyms
+     * reader calls this when it has found a token table in a raw image, so that the scan runs
+     * while the table is decoded, and the base vote that follows finds it done.
+     */
+    public static void prefetch(byte[] data, int length) {
+        AHEAD.computeIfAbsent(data, d -> CompletableFuture.supplyAsync(() -> scan(d, length)));
+    }
+
     /** File offsets where a printable string of at least 4 characters starts after a NUL. */
     static long[] stringStarts(ByteView v) {
-        byte[] d = v.array();
-        int n = v.length();
+        Future<long[]> ahead = AHEAD.remove(v.array());
+        if (ahead != null) {
+            try {
+                long[] r = ahead.get();
+                if (r.length == 0 || r[r.length - 1] < v.length()) return r;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException e) {
+                // scanned again below
+            }
+        }
+        return scan(v.array(), v.length());
+    }
+
+    private static long[] scan(byte[] d, int n) {
         long[] out = new long[1 << 16];
         int count = 0;
         for (int i = 1; i + 4 < n; i++) {

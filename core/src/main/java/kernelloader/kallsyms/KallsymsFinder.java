@@ -13,6 +13,7 @@ import kernelloader.image.ByteView;
 import kernelloader.image.KernelImage;
 import kernelloader.evidence.BaseAddressVoter;
 import kernelloader.evidence.PointerEvidence;
+import kernelloader.evidence.StringPointers;
 
 /**
  * Finds and decodes the kallsyms table of a peeled kernel image. The layout era is read from the
@@ -53,6 +54,8 @@ public final class KallsymsFinder {
         List<String> rejected = new ArrayList<>();
         Integer bits = hints.bits() != null ? hints.bits() : img.elf() != null ? Integer.valueOf(img.elf().bits()) : null;
         List<TokenTable> tables = names == Names.COMPRESSED ? TokenTable.findAll(img.data(), img.length()) : List.of();
+        // a raw image's base will be voted by its pointers at its strings: find them meanwhile
+        if (!tables.isEmpty() && img.elf() == null && hints.base() == null) StringPointers.prefetch(img.data(), img.length());
         for (TokenTable tt : tables) {
             ByteView v = new ByteView(img.data(), img.length(), tt.order());
             String at = "token table at 0x" + Integer.toHexString(tt.start());
