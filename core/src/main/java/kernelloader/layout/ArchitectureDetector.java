@@ -1,6 +1,9 @@
 package kernelloader.layout;
 
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import kernelloader.image.KernelImage;
 import kernelloader.image.Layer;
@@ -54,14 +57,24 @@ public final class ArchitectureDetector {
         }
     }
 
+    /** The prefixes by their first character: a name is compared only with those it could start (every read runs this on 200k names). */
+    private static final Map<Character, List<Object[]>> BY_FIRST = new HashMap<>();
+
+    static {
+        for (Architecture a : Architecture.values()) {
+            for (String p : a.symbolPrefixes()) BY_FIRST.computeIfAbsent(p.charAt(0), c -> new ArrayList<>()).add(new Object[] {p, a});
+        }
+    }
+
     private static Census census(KallsymsTable k) {
         int[] counts = new int[Architecture.values().length];
         for (int i = 0; i < k.size(); i++) {
             String n = k.name(i);
-            for (Architecture a : Architecture.values()) {
-                for (String p : a.symbolPrefixes()) {
-                    if (n.startsWith(p)) counts[a.ordinal()]++;
-                }
+            if (n.isEmpty()) continue;
+            List<Object[]> candidates = BY_FIRST.get(n.charAt(0));
+            if (candidates == null) continue;
+            for (Object[] pa : candidates) {
+                if (n.startsWith((String) pa[0])) counts[((Architecture) pa[1]).ordinal()]++;
             }
         }
         Architecture best = null;
