@@ -40,24 +40,39 @@ import kernelloader.kernel.KernelOutputs;
  *   symbols=kallsyms|exports where the table must come from (exports: a kernel without kallsyms)
  *   exports=4606             how many exports __ksymtab must give
  *   release=3.0.8            the banner's release
+ *   listing=expected.txt     the exact /proc/kallsyms listing `list` must print
  * </pre>
+ * The same form holds the tables built by each era's real scripts/kallsyms.c (2.6.32 to 6.1,
+ * assembled by Debian's cross binutils into images with the era's padding: {@code image} an
+ * xz-compressed ELF or raw binary, {@code listing} what that era's kernel prints), under
+ * ../shared/data/kallsyms-eras; {@code kernels.outside} may name several directories,
+ * comma-separated.
  * The kernels are GPL binaries from public repositories (each directory's SOURCE.txt says
  * which); they are not in this repository and not in Debian's archive, so the test runs where
  * that directory exists.
  */
 @Tag("corpus")
 class OutsideDebianTest {
-    static Path dir() {
-        return Path.of(System.getProperty("kernels.outside",
-                Path.of(System.getProperty("repository.root", "..")).resolve("../shared/data/kernels-outside-debian").toString()));
+    static List<Path> dirs() {
+        Path shared = Path.of(System.getProperty("repository.root", "..")).resolve("../shared/data");
+        String given = System.getProperty("kernels.outside",
+                shared.resolve("kernels-outside-debian") + "," + shared.resolve("kallsyms-eras"));
+        List<Path> out = new ArrayList<>();
+        for (String d : given.split(",")) if (!d.isBlank()) out.add(Path.of(d.trim()));
+        return out;
     }
 
+    /** Every case directory (one holding a kernel.properties) under the directories, by path. */
     static Stream<String> kernels() throws IOException {
-        Path d = dir();
-        if (!Files.isDirectory(d)) return Stream.of("(none: " + d + " is absent)");
-        try (Stream<Path> s = Files.list(d)) {
-            return s.filter(p -> Files.isRegularFile(p.resolve("kernel.properties"))).map(p -> p.getFileName().toString()).sorted().toList().stream();
+        List<String> found = new ArrayList<>();
+        for (Path d : dirs()) {
+            if (!Files.isDirectory(d)) continue;
+            try (Stream<Path> s = Files.walk(d, 4)) {
+                s.filter(p -> Files.isRegularFile(p.resolve("kernel.properties"))).map(Path::toString).sorted().forEach(found::add);
+            }
         }
+        if (found.isEmpty()) return Stream.of("(none: " + dirs() + " hold no kernel.properties)");
+        return found.stream();
     }
 
     private static Properties manifest(Path k) throws IOException {
@@ -73,7 +88,7 @@ class OutsideDebianTest {
     void readsExactlyOrRefuses(String name) throws Exception {
         assumeTrue(!name.startsWith("(none"), "no kernels from outside Debian here: " + name
                 + " (they come through ../shared/data; set -Dkernels.outside=DIR to run on a copy)");
-        Path k = dir().resolve(name);
+        Path k = Path.of(name);
         Properties m = manifest(k);
         Kernel kernel = Kernel.read(k.resolve(m.getProperty("image")), KernelOptions.DEFAULT);
         KallsymsTable t = kernel.kallsyms().get();
@@ -100,6 +115,11 @@ class OutsideDebianTest {
             }
             assertTrue(common > t.size() * 9L / 10, name + ": only " + common + " of " + t.size() + " listed names are in the map");
             assertTrue(wrong.isEmpty(), name + ": not at the map's address: " + wrong);
+        }
+        if (m.containsKey("listing")) {
+            StringBuilder sb = new StringBuilder();
+            t.writeProcKallsyms(sb);
+            assertEquals(Files.readString(k.resolve(m.getProperty("listing"))), sb.toString(), name + ": the listing");
         }
         if (m.containsKey("symvers")) {
             Set<String> want = new HashSet<>();
