@@ -7,7 +7,6 @@ import java.util.List;
 import kernelloader.evidence.BaseAddressVoter;
 import kernelloader.evidence.StringPointers;
 import kernelloader.image.ByteView;
-import kernelloader.image.Facet;
 import kernelloader.image.KernelFormatException;
 import kernelloader.image.KernelImage;
 import kernelloader.kallsyms.KallsymsTable;
