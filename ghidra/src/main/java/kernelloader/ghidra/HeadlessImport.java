@@ -2,15 +2,12 @@ package kernelloader.ghidra;
 
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.MalformedURLException;
 import java.net.Socket;
 import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -19,16 +16,11 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 import generic.stl.Pair;
-import ghidra.GhidraJarApplicationLayout;
 import ghidra.app.util.headless.HeadlessAnalyzer;
 import ghidra.app.util.headless.HeadlessOptions;
-import ghidra.app.util.importer.AutoImporter;
 import ghidra.app.util.importer.MessageLog;
-import ghidra.app.util.opinion.LoadException;
-import ghidra.app.util.opinion.LoadResults;
 import ghidra.base.project.GhidraProject;
 import ghidra.framework.Application;
-import ghidra.framework.HeadlessGhidraApplicationConfiguration;
 import ghidra.framework.model.DomainFile;
 import ghidra.framework.protocol.ghidra.GhidraURL;
 import ghidra.framework.remote.GhidraServerHandle;
@@ -47,28 +39,9 @@ public final class HeadlessImport implements ProgramImporter {
     /** For ServiceLoader. */
     public HeadlessImport() {}
 
-    /** Starts Ghidra once per JVM and makes our extension classes known to it. */
+    /** Starts Ghidra once per JVM (see {@link GhidraStart}). */
     public static synchronized void startGhidra() throws Exception {
-        if (!Application.isInitialized()) {
-            if (System.getProperty("log4j.configurationFile") == null) {
-                // Ghidra reads this property as a file path: hand it a copy of our stderr config
-                Path conf = Files.createTempFile("kallsyms-log4j", ".xml");
-                conf.toFile().deleteOnExit();
-                try (InputStream in = HeadlessImport.class.getResourceAsStream("/kernelloader/ghidra-log4j.xml")) {
-                    Files.copy(in, conf, StandardCopyOption.REPLACE_EXISTING);
-                }
-                System.setProperty("log4j.configurationFile", conf.toString());
-            }
-            // stdout is for our summary: whatever Ghidra's start-up prints goes to stderr
-            PrintStream out = System.out;
-            System.setOut(System.err);
-            try {
-                Application.initializeApplication(new GhidraJarApplicationLayout(), new HeadlessGhidraApplicationConfiguration());
-            } finally {
-                System.setOut(out);
-            }
-        }
-        ExtensionRegistration.register();
+        GhidraStart.headless();
     }
 
     /**
@@ -121,39 +94,33 @@ public final class HeadlessImport implements ProgramImporter {
         Object consumer = new Object();
         MessageLog log = new MessageLog();
         // with options given, our loader is used outright; without, Ghidra's best guess picks it
-        LoadResults<Program> results;
-        try {
-            results = loaderArgs.isEmpty()
-                    ? AutoImporter.importByUsingBestGuess(file, project.getProject(), "/", consumer, log, TaskMonitor.DUMMY)
-                    : AutoImporter.importByUsingSpecificLoaderClass(file, project.getProject(), "/", LinuxKernelLoader.class, loaderArgs,
-                            consumer, log, TaskMonitor.DUMMY);
-        } catch (LoadException e) {
-            results = null;
-        }
-        if (results == null || results.size() == 0) throw new KernelFormatException(whyNot(file, settings));
+        GhidraImport imported = GhidraImport.of(file, project.getProject(), loaderArgs.isEmpty() ? null : LinuxKernelLoader.class,
+                loaderArgs, log, TaskMonitor.DUMMY);
+        if (imported == null) throw new KernelFormatException(whyNot(file, settings));
         DomainFile saved;
         Map<String, Object> out = new LinkedHashMap<>();
         long loaded = System.nanoTime();
-        try {
-            Program p = results.getPrimaryDomainObject();
-            results.save(project.getProject(), consumer, log, TaskMonitor.DUMMY);
-            long savedAt = System.nanoTime();
-            saved = results.getPrimary().getSavedDomainFile();
-            out.put("program", saved.getPathname());
-            out.put("project", dir.toString());
-            out.put("loader", p.getExecutableFormat());
-            out.put("language", p.getLanguageID().getIdAsString());
-            out.put("compiler_spec", p.getCompilerSpec().getCompilerSpecID().getIdAsString());
-            out.put("base_address", "0x" + Long.toHexString(p.getImageBase().getOffset()));
-            out.put("blocks", p.getMemory().getBlocks().length);
-            out.put("labels", p.getOptions(Program.PROGRAM_INFO).getInt("Linux kallsyms labels", -1));
-            out.put("functions", p.getFunctionManager().getFunctionCount());
-            out.put("seconds", Math.round((System.nanoTime() - t0) / 1e7) / 100.0);
-            out.put("load_seconds", Math.round((loaded - t0) / 1e7) / 100.0);
-            out.put("save_seconds", Math.round((savedAt - loaded) / 1e7) / 100.0);
-            out.put("log", log.toString().trim());
-        } finally {
-            results.release(consumer);
+        try (imported) {
+            Program p = imported.primary(consumer);
+            try {
+                saved = imported.save(project.getProject(), log, TaskMonitor.DUMMY);
+                long savedAt = System.nanoTime();
+                out.put("program", saved.getPathname());
+                out.put("project", dir.toString());
+                out.put("loader", p.getExecutableFormat());
+                out.put("language", p.getLanguageID().getIdAsString());
+                out.put("compiler_spec", p.getCompilerSpec().getCompilerSpecID().getIdAsString());
+                out.put("base_address", "0x" + Long.toHexString(p.getImageBase().getOffset()));
+                out.put("blocks", p.getMemory().getBlocks().length);
+                out.put("labels", p.getOptions(Program.PROGRAM_INFO).getInt("Linux kallsyms labels", -1));
+                out.put("functions", p.getFunctionManager().getFunctionCount());
+                out.put("seconds", Math.round((System.nanoTime() - t0) / 1e7) / 100.0);
+                out.put("load_seconds", Math.round((loaded - t0) / 1e7) / 100.0);
+                out.put("save_seconds", Math.round((savedAt - loaded) / 1e7) / 100.0);
+                out.put("log", log.toString().trim());
+            } finally {
+                p.release(consumer);
+            }
         }
         // a saved program can be renamed once nothing holds it open
         if (name != null && !name.equals(saved.getName())) out.put("program", saved.setName(name).getPathname());
@@ -221,7 +188,7 @@ public final class HeadlessImport implements ProgramImporter {
         HeadlessOptions o = h.getOptions();
         o.reset();
         o.enableAnalysis(false);
-        o.setLoader(LinuxKernelLoader.class.getSimpleName(), loaderArgs(settings));
+        GhidraImport.setLoader(o, LinuxKernelLoader.class.getSimpleName(), loaderArgs(settings));
         o.setCommitFiles(commitComment != null, commitComment);
         if (user != null || keystore != null) o.setClientCredentials(user, keystore, false);
         // processURL reports a server it cannot reach in its log, not by an exception: check first

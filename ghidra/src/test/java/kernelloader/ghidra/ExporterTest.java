@@ -25,7 +25,6 @@ class ExporterTest {
     void exportersWriteKallsymsElfAndModuleSymvers() throws Exception {
         Corpus.Kernel k = Corpus.kernel("bookworm-arm64-arm64");
         EmbeddedGhidra.start();
-        ExtensionRegistration.register();
         Object consumer = new Object();
         Program p = EmbeddedGhidra.importBestGuess(k.image().toFile(), consumer);
         Path dir = TestFiles.tempDir("export");

@@ -126,12 +126,9 @@ class ImportReadsWhatListReadsTest {
         Path raw = TestFiles.tempDir("openwrt-raw").resolve("vmlinux.bin");
         Files.write(raw, SeedImages.openwrtMips32(3000));
         EmbeddedGhidra.start();
-        Language mips = DefaultLanguageService.getLanguageService().getLanguage(new LanguageID("MIPS:BE:32:default"));
         Object consumer = new Object();
-        LoadResults<Program> r = AutoImporter.importByUsingSpecificLoaderClassAndLcs(raw.toFile(), null, "/", BinaryLoader.class,
-                List.of(new Pair<>("-loader-baseAddr", "0x80060000")), mips, mips.getDefaultCompilerSpec(), consumer,
-                new MessageLog(), TaskMonitor.DUMMY);
-        Program p = r.getPrimaryDomainObject();
+        Program p = EmbeddedGhidra.importWith(raw.toFile(), BinaryLoader.class,
+                List.of(new Pair<>("-loader-baseAddr", "0x80060000")), "MIPS:BE:32:default", consumer);
         try {
             KallsymsAnalyzer a = new KallsymsAnalyzer();
             assertTrue(a.getDefaultEnablement(p), "the analyzer sees the table");
@@ -146,7 +143,7 @@ class ImportReadsWhatListReadsTest {
             ScriptSupport.exportKallsyms(p, out);
             assertEquals(list(raw), Files.readString(out, StandardCharsets.ISO_8859_1));
         } finally {
-            r.release(consumer);
+            p.release(consumer);
         }
     }
 

@@ -40,19 +40,8 @@ class KallsymsAnalyzerTest {
 
     private static Program load(File f, Class<? extends Loader> loader, List<Pair<String, String>> args, String lang,
                                 Object consumer) throws Exception {
-        EmbeddedGhidra.start();
-        MessageLog log = new MessageLog();
-        Program p;
-        if (lang != null) {
-            Language l = DefaultLanguageService.getLanguageService().getLanguage(new LanguageID(lang));
-            LoadResults<Program> r = AutoImporter.importByUsingSpecificLoaderClassAndLcs(f, null, "/", loader, args, l,
-                    l.getDefaultCompilerSpec(), consumer, log, TaskMonitor.DUMMY);
-            p = r.getPrimaryDomainObject();
-        } else {
-            LoadResults<Program> r = AutoImporter.importByUsingSpecificLoaderClass(f, null, "/", loader, args, consumer, log, TaskMonitor.DUMMY);
-            p = r.getPrimaryDomainObject();
-        }
-        return p;
+        return lang != null ? EmbeddedGhidra.importWith(f, loader, args, lang, consumer)
+                : EmbeddedGhidra.importWith(f, loader, args, consumer);
     }
 
     private static void analyzeAndCheck(Program p, Corpus.Kernel k, int expectedLabels) throws Exception {

@@ -19,7 +19,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import generic.stl.Pair;
-import ghidra.app.util.importer.AutoImporter;
 import ghidra.app.util.importer.MessageLog;
 import ghidra.base.project.GhidraProject;
 import ghidra.program.model.address.Address;
@@ -59,7 +58,6 @@ class LinuxKernelLoaderTest {
     void bestGuessImportUsesOurLoader(String id, String language) throws Exception {
         Corpus.Kernel k = Corpus.kernel(id);
         EmbeddedGhidra.start();
-        ExtensionRegistration.register();
         Object consumer = new Object();
         Program p = EmbeddedGhidra.importBestGuess(k.image().toFile(), consumer);
         try {
@@ -177,20 +175,15 @@ class LinuxKernelLoaderTest {
         // what the import dialog's language picker (or analyzeHeadless -processor) does
         Corpus.Kernel k = Corpus.kernel("bullseye-armhf-armmp");
         EmbeddedGhidra.start();
-        ExtensionRegistration.register();
-        var lang = DefaultLanguageService.getLanguageService()
-                .getLanguage(new LanguageID("ARM:LE:32:v7"));
         Object consumer = new Object();
-        var results = AutoImporter.importByUsingSpecificLoaderClassAndLcs(k.image().toFile(), null, "/",
-                LinuxKernelLoader.class, List.of(new Pair<>("-loader-" + "createFunctions", "false")),
-                lang, lang.getDefaultCompilerSpec(), consumer, new MessageLog(), TaskMonitor.DUMMY);
-        Program p = results.getPrimaryDomainObject();
+        Program p = EmbeddedGhidra.importWith(k.image().toFile(), LinuxKernelLoader.class,
+                List.of(new Pair<>("-loader-" + "createFunctions", "false")), "ARM:LE:32:v7", consumer);
         try {
             assertEquals("ARM:LE:32:v7", p.getLanguageID().getIdAsString());
             assertEquals(43274, p.getOptions(Program.PROGRAM_INFO).getInt("Linux kallsyms labels", -1));
             assertEquals(0, p.getFunctionManager().getFunctionCount(), "-loader-createFunctions false");
         } finally {
-            results.release(consumer);
+            p.release(consumer);
         }
     }
 
@@ -198,7 +191,6 @@ class LinuxKernelLoaderTest {
     void theKallsymsTableOptionPicksOneOfSeveralKernels() throws Exception {
         File dump = TestFiles.twoKernelDump().toFile();
         EmbeddedGhidra.start();
-        ExtensionRegistration.register();
         Object consumer = new Object();
         Program p = EmbeddedGhidra.importWith(dump, LinuxKernelLoader.class,
                 List.of(new Pair<>("-loader-kallsymsTable", "1")), consumer);
@@ -222,7 +214,6 @@ class LinuxKernelLoaderTest {
         Path file = TestFiles.tempDir("nokallsyms").resolve("Image");
         Files.write(file, img);
         EmbeddedGhidra.start();
-        ExtensionRegistration.register();
         Object consumer = new Object();
         Program p = EmbeddedGhidra.importWith(file.toFile(), LinuxKernelLoader.class, consumer);
         try {
@@ -248,7 +239,6 @@ class LinuxKernelLoaderTest {
         // leave a half-made program behind
         Corpus.Kernel k = Corpus.kernel("bullseye-armhf-armmp");
         EmbeddedGhidra.start();
-        ExtensionRegistration.register();
         Path dir = TestFiles.tempDir("failed-import");
         GhidraProject project = GhidraProject.createProject(dir.toString(), "p", false);
         try {
@@ -256,12 +246,10 @@ class LinuxKernelLoaderTest {
             Object consumer = new Object();
             String why;
             try {
-                var results = AutoImporter.importByUsingSpecificLoaderClass(k.image().toFile(),
-                        project.getProject(), "/", LinuxKernelLoader.class,
-                        List.of(new Pair<>("-loader-kallsymsTable", "3")), consumer, log,
-                        TaskMonitor.DUMMY);
+                GhidraImport results = GhidraImport.of(k.image().toFile(), project.getProject(), LinuxKernelLoader.class,
+                        List.of(new Pair<>("-loader-kallsymsTable", "3")), log, TaskMonitor.DUMMY);
                 why = "imported: " + results;
-                if (results != null) results.release(consumer);
+                if (results != null) results.close();
             } catch (Exception e) {
                 why = e.getMessage();
             }

@@ -69,11 +69,8 @@ class LoaderRecognitionTest {
         Path f = TestFiles.tempDir("odd").resolve("blob.bin");
         Files.write(f, random);
         for (String lang : List.of("x86:LE:16:Real Mode", "6502:LE:16:default")) {
-            Language l = DefaultLanguageService.getLanguageService().getLanguage(new LanguageID(lang));
             Object consumer = new Object();
-            LoadResults<Program> r = AutoImporter.importByUsingSpecificLoaderClassAndLcs(f.toFile(), null, "/", BinaryLoader.class,
-                    List.of(), l, l.getDefaultCompilerSpec(), consumer, new MessageLog(), TaskMonitor.DUMMY);
-            Program p = r.getPrimaryDomainObject();
+            Program p = EmbeddedGhidra.importWith(f.toFile(), BinaryLoader.class, List.of(), lang, consumer);
             try {
                 KallsymsAnalyzer a = new KallsymsAnalyzer();
                 assertFalse(a.canAnalyze(p), lang);
@@ -81,7 +78,7 @@ class LoaderRecognitionTest {
                 IOException e = assertThrows(IOException.class, () -> ScriptSupport.exportKallsyms(p, f.resolveSibling("out")));
                 assertTrue(e.getMessage().contains("no kallsyms table in the program's memory"), e.getMessage());
             } finally {
-                r.release(consumer);
+                p.release(consumer);
             }
         }
     }
