@@ -53,12 +53,23 @@ final class ImportCommand implements Callable<Integer> {
             description = "leave R_*_RELATIVE relocations out of program memory (the loader's -loader-applyRelocations false); exports are read with them either way")
     boolean noRelocations;
 
+    @Option(names = "--no-functions",
+            description = "labels only: no functions for text symbols, nothing disassembled (the loader's -loader-createFunctions false)")
+    boolean noFunctions;
+
+    @Option(names = "--analyze", description = "run Ghidra's auto-analysis on the program after the import (long on a whole kernel)")
+    boolean analyze;
+
+    @Option(names = "--overwrite", description = "replace a program of the same name in the project (without it, importing a name twice is an error)")
+    boolean overwrite;
+
     @Mixin
     KernelOverrides overrides;
 
     @Override
     public Integer call() throws Exception {
-        ProgramImporter.Settings settings = new ProgramImporter.Settings(overrides.options().withRelocations(!noRelocations), !noBtf);
+        ProgramImporter.Settings settings = new ProgramImporter.Settings(overrides.options().withRelocations(!noRelocations), !noBtf,
+                !noFunctions, analyze, overwrite);
         if (name != null && files.size() > 1) throw new KernelFormatException("--name names one program: give one FILE with it");
         for (Path f : files) if (!Files.isRegularFile(f)) throw new KernelFormatException(f + ": no such file");
         ProgramImporter importer = ProgramImporter.find();

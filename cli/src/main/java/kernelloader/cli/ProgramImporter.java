@@ -14,8 +14,16 @@ import kernelloader.kernel.KernelOptions;
  * and Ghidra on the class path for {@code import} only.
  */
 public interface ProgramImporter {
-    /** How to load: the core's options (the loader takes the same), and whether to apply BTF. */
-    record Settings(KernelOptions kernel, boolean btf) {}
+    /**
+     * How to load: the core's options (the loader takes the same), whether to apply BTF, to make
+     * (and disassemble) functions, to run Ghidra's auto-analysis after the import, and to
+     * replace a program of the same name in the project.
+     */
+    record Settings(KernelOptions kernel, boolean btf, boolean functions, boolean analyze, boolean overwrite) {
+        public Settings(KernelOptions kernel, boolean btf) {
+            this(kernel, btf, true, false, false);
+        }
+    }
 
     /**
      * Imports {@code file} into the project at {@code projectDir} (created if absent, relative

@@ -24,17 +24,21 @@ public final class FunctionExtents {
         return new FunctionExtents(a);
     }
 
-    /** The first symbol address above {@code address}, or -1 if none (the last symbol). */
-    public long nextAbove(long address) {
+    /** Index in {@code sorted} of the first symbol address above {@code address}; sorted.length if none. */
+    private int indexAbove(long address) {
         int i = Arrays.binarySearch(sorted, address);
         i = i < 0 ? -i - 1 : i + 1;
         while (i < sorted.length && sorted[i] == address) i++;
-        return i < sorted.length ? sorted[i] : -1;
+        return i;
     }
 
-    /** The bytes from {@code address} to the next symbol, at most {@code cap} (also for the last symbol). */
+    /**
+     * The bytes from {@code address} to the next symbol, at most {@code cap} (also for the last
+     * symbol). Addresses are compared as signed longs, which orders a kernel's addresses right:
+     * they all lie in one half of the address space.
+     */
     public long extent(long address, long cap) {
-        long next = nextAbove(address);
-        return next < 0 ? cap : Math.min(cap, next - address);
+        int i = indexAbove(address);
+        return i == sorted.length ? cap : Math.min(cap, sorted[i] - address);
     }
 }

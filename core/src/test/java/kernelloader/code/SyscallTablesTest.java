@@ -28,7 +28,7 @@ import kernelloader.kernel.KernelOptions;
  * header of another release still names every number both know.
  */
 @Tag("corpus")
-class SyscallTablesTest {
+public class SyscallTablesTest {
     static final Path X86_64 = Path.of("/usr/include/x86_64-linux-gnu/asm/unistd_64.h");
     static final Path GENERIC = Path.of("/usr/include/asm-generic/unistd.h");
 
@@ -70,7 +70,7 @@ class SyscallTablesTest {
      * 39 umount2: sys_umount, 17 pread64: sys_pread64, 221 fadvise64: ksys_fadvise64_64, arm64's
      * 92 personality: sys_arm64_personality).
      */
-    static boolean same(String header, String entry) {
+    public static boolean same(String header, String entry) {
         return norm(header).equals(norm(entry));
     }
 
@@ -80,7 +80,7 @@ class SyscallTablesTest {
     }
 
     /** __NR_name N from a uapi header (the 32-bit arm64 compat aliases like __NR3264_ resolved). */
-    static Map<Integer, String> numbers(Path header) throws IOException {
+    public static Map<Integer, String> numbers(Path header) throws IOException {
         Map<String, Integer> aliases = new LinkedHashMap<>();
         Map<Integer, String> out = new LinkedHashMap<>();
         Pattern p = Pattern.compile("^#define __NR(3264)?_(\\w+)\\s+(\\d+|__NR3264_\\w+)\\s*$");

@@ -1,6 +1,7 @@
 package kernelloader.ghidra;
 
 import ghidra.app.util.headless.AnalyzeHeadless;
+import ghidra.framework.HeadlessGhidraApplicationConfiguration;
 
 /**
  * Ghidra's analyzeHeadless for the Ghidra on the class path (the single jar or an installation's jars): starts Ghidra, makes our loader and
@@ -12,7 +13,8 @@ public final class AnalyzeHeadlessMain {
     private AnalyzeHeadlessMain() {}
 
     public static void main(String[] args) throws Exception {
-        GhidraStart.headless();
+        // Ghidra's own logging: analyzeHeadless reports (and scripts print) through it
+        GhidraStart.start(new HeadlessGhidraApplicationConfiguration());
         new AnalyzeHeadless().launch(GhidraStart.layout(), args);
     }
 }

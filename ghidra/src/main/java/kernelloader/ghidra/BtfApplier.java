@@ -126,7 +126,10 @@ final class BtfApplier {
                 params.add(new ParameterImpl(name, defs[i].getDataType(), program, SourceType.IMPORTED));
             }
             ReturnParameterImpl ret = new ReturnParameterImpl(types.valueType(proto.type()), program);
-            f.updateFunction(null, ret, params, Function.FunctionUpdateType.DYNAMIC_STORAGE_ALL_PARAMS, true, SourceType.IMPORTED);
+            // the compiler spec's default convention: with none, Ghidra locks parameter storage it
+            // cannot place ("Unknown calling convention -- yet parameter storage is locked")
+            String cc = program.getCompilerSpec().getDefaultCallingConvention().getName();
+            f.updateFunction(cc, ret, params, Function.FunctionUpdateType.DYNAMIC_STORAGE_ALL_PARAMS, true, SourceType.IMPORTED);
             List<BtfType.Param> ps = proto.params();
             f.setVarArgs(!ps.isEmpty() && ps.get(ps.size() - 1).type() == 0);
             return true;

@@ -33,33 +33,61 @@ public final class GhidraStart {
         return isSingleJar() ? new GhidraJarApplicationLayout() : new GhidraApplicationLayout();
     }
 
-    /** Starts Ghidra headless (if it is not running yet), our log4j settings first. */
+    /** Starts Ghidra headless (if it is not running yet), with our log4j settings: warnings and errors only, on stderr. */
     public static synchronized void headless() throws Exception {
+        quietLogging();
         start(new HeadlessGhidraApplicationConfiguration());
     }
 
+    /** Our log4j settings (warnings and errors only, on stderr) unless the user gave some. */
+    static void quietLogging() throws IOException {
+        if (System.getProperty("log4j.configurationFile") != null || Application.isInitialized()) return;
+        // Ghidra reads this property as a file path: hand it a copy of our stderr config
+        Path conf = Files.createTempFile("kallsyms-log4j", ".xml");
+        conf.toFile().deleteOnExit();
+        try (InputStream in = GhidraStart.class.getResourceAsStream("/kernelloader/ghidra-log4j.xml")) {
+            Files.copy(in, conf, StandardCopyOption.REPLACE_EXISTING);
+        }
+        System.setProperty("log4j.configurationFile", conf.toString());
+    }
+
     /**
-     * Starts Ghidra with {@code config} if it is not running yet; makes our loader, analyzers
+     * Starts Ghidra with {@code config} (and Ghidra's own logging, unless set before) if it is not running yet; makes our loader, analyzers
      * and exporters known to a single-jar Ghidra. Whatever Ghidra prints while starting goes to
      * stderr: stdout is for our summaries.
      */
     public static synchronized void start(ApplicationConfiguration config) throws Exception {
         if (!Application.isInitialized()) {
-            if (System.getProperty("log4j.configurationFile") == null) {
-                // Ghidra reads this property as a file path: hand it a copy of our stderr config
-                Path conf = Files.createTempFile("kallsyms-log4j", ".xml");
-                conf.toFile().deleteOnExit();
-                try (InputStream in = GhidraStart.class.getResourceAsStream("/kernelloader/ghidra-log4j.xml")) {
-                    Files.copy(in, conf, StandardCopyOption.REPLACE_EXISTING);
+            PrintStream out = System.out, err = System.err;
+            // log4j 2.17's start-up line on a JDK without sun.reflect.Reflection (every JDK
+            // since 9) says nothing a user can act on: the one line dropped, all else kept
+            PrintStream filtered = new PrintStream(new java.io.FilterOutputStream(err) {
+                private final java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+
+                @Override
+                public void write(int b) {
+                    line.write(b);
+                    if (b == '\n') flushLine();
                 }
-                System.setProperty("log4j.configurationFile", conf.toString());
-            }
-            PrintStream out = System.out;
-            System.setOut(System.err);
+
+                @Override
+                public void flush() {
+                    err.flush();
+                }
+
+                private void flushLine() {
+                    String text = line.toString();
+                    line.reset();
+                    if (!text.startsWith("WARNING: sun.reflect.Reflection.getCallerClass is not supported")) err.print(text);
+                }
+            }, true);
+            System.setOut(filtered);
+            System.setErr(filtered);
             try {
                 Application.initializeApplication(layout(), config);
             } finally {
                 System.setOut(out);
+                System.setErr(err);
             }
         }
         if (isSingleJar()) ExtensionRegistration.register();

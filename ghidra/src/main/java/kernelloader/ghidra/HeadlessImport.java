@@ -93,9 +93,15 @@ public final class HeadlessImport implements ProgramImporter {
         List<Pair<String, String>> loaderArgs = loaderArgs(settings);
         Object consumer = new Object();
         MessageLog log = new MessageLog();
-        // with options given, our loader is used outright; without, Ghidra's best guess picks it
-        GhidraImport imported = GhidraImport.of(file, project.getProject(), loaderArgs.isEmpty() ? null : LinuxKernelLoader.class,
-                loaderArgs, log, TaskMonitor.DUMMY);
+        String programName = name != null ? name : file.getName();
+        DomainFile existing = project.getProject().getProjectData().getRootFolder().getFile(programName);
+        if (existing != null && !settings.overwrite()) {
+            throw new IOException(dir + " already holds a program /" + programName + ": --overwrite replaces it, --name gives another name");
+        }
+        ProgressLines progress = new ProgressLines(System.err);
+        // our loader only: a file it does not take is not imported by another (the PE loader
+        // would take a zImage it cannot read, and print its warnings on the way)
+        GhidraImport imported = GhidraImport.of(file, project.getProject(), LinuxKernelLoader.class, loaderArgs, log, progress);
         if (imported == null) throw new KernelFormatException(whyNot(file, settings));
         DomainFile saved;
         Map<String, Object> out = new LinkedHashMap<>();
@@ -103,7 +109,10 @@ public final class HeadlessImport implements ProgramImporter {
         try (imported) {
             Program p = imported.primary(consumer);
             try {
-                saved = imported.save(project.getProject(), log, TaskMonitor.DUMMY);
+                if (settings.analyze()) analyze(p, progress, log);
+                // the old program goes only now that the new one is made
+                if (existing != null) existing.delete();
+                saved = imported.save(project.getProject(), log, progress);
                 long savedAt = System.nanoTime();
                 out.put("program", saved.getPathname());
                 out.put("project", dir.toString());
@@ -125,6 +134,22 @@ public final class HeadlessImport implements ProgramImporter {
         // a saved program can be renamed once nothing holds it open
         if (name != null && !name.equals(saved.getName())) out.put("program", saved.setName(name).getPathname());
         return out;
+    }
+
+    /** Ghidra's auto-analysis with the program's analysis options, as analyzeHeadless runs it. */
+    private static void analyze(Program p, ProgressLines progress, MessageLog log) throws Exception {
+        long t0 = System.nanoTime();
+        progress.setMessage("Ghidra auto-analysis");
+        ghidra.app.plugin.core.analysis.AutoAnalysisManager mgr = ghidra.app.plugin.core.analysis.AutoAnalysisManager.getAnalysisManager(p);
+        int tx = p.startTransaction("auto-analysis");
+        try {
+            mgr.initializeOptions();
+            mgr.reAnalyzeAll(null);
+            mgr.startAnalysis(progress);
+        } finally {
+            p.endTransaction(tx, true);
+        }
+        log.appendMsg("auto-analysis", String.format("%.1f s", (System.nanoTime() - t0) / 1e9));
     }
 
     /** Why our loader did not take {@code file}: the core's own reason (what was searched), in one line. */
@@ -207,7 +232,7 @@ public final class HeadlessImport implements ProgramImporter {
     /** The loader's options for {@code settings}, as analyzeHeadless takes them ("-loader-applyBtf", "false"). */
     static List<Pair<String, String>> loaderArgs(Settings settings) {
         List<Pair<String, String>> out = new ArrayList<>();
-        for (String[] a : LoaderOptions.arguments(settings.kernel(), settings.btf())) out.add(new Pair<>(a[0], a[1]));
+        for (String[] a : LoaderOptions.arguments(settings.kernel(), settings.btf(), settings.functions())) out.add(new Pair<>(a[0], a[1]));
         return out;
     }
 }

@@ -65,6 +65,7 @@ public class KallsymsAnalyzer extends AbstractAnalyzer {
             log.appendMsg(NAME, "kallsyms: " + c.labels() + " labels, " + c.functions() + " functions (" + t.baseEvidence() + ")");
             KernelProgramBuilder.markExports(NAME, program, k, monitor, log);
             if (applyBtf) KernelProgramBuilder.applyBtf(NAME, program, k, monitor, log);
+            KernelProgramBuilder.applyCode(NAME, program, k, true, monitor, log);
             KernelProgramBuilder.logChecks(NAME, k, log);
             return true;
         } catch (CancelledException e) {

@@ -27,6 +27,8 @@ import ghidra.util.exception.CancelledException;
 import ghidra.util.exception.InvalidInputException;
 import ghidra.util.task.TaskMonitor;
 import kernelloader.btf.BtfLocator;
+import kernelloader.code.CompilerBanner;
+import kernelloader.code.ControlFlow;
 import kernelloader.image.Facet;
 import kernelloader.image.KernelImage;
 import kernelloader.kallsyms.KallsymsTable;
@@ -72,14 +74,55 @@ final class KernelProgramBuilder {
                     + (System.nanoTime() - t0) / 1_000_000 + " ms");
         }
         Counts c = applySymbols(program, symbols, layout, settings.functions(), monitor);
-        program.getSymbolTable().addExternalEntryPoint(
-                program.getAddressFactory().getDefaultAddressSpace().getAddress(layout.entry().value()));
+        markEntry(program, layout.entry().value());
         recordInfo(program, k, c);
         markExports(who, program, k, monitor, log);
         if (settings.btf()) applyBtf(who, program, k, monitor, log);
+        if (settings.functions()) applyCode(who, program, k, true, monitor, log);
+        // Ghidra's guess at no-return functions takes __fentry__ and the return thunks for such
+        // and cuts every caller short; the kernel's real ones are marked from its own list
+        program.getOptions(Program.ANALYSIS_PROPERTIES).setBoolean(NO_RETURN_DISCOVERY, false);
         log.appendMsg(who, String.format("%s: %d blocks, %d labels, %d functions; base 0x%x (%s)",
                 k.image().describeLayers(), blocks, c.labels(), c.functions(), layout.base().value(), layout.base().evidence()));
         logChecks(who, k, log);
+    }
+
+    /** Ghidra's analyzer that guesses no-return functions from their callers (off for our programs). */
+    static final String NO_RETURN_DISCOVERY = "Non-Returning Functions - Discovered";
+
+    /** Disassembly, flow flags, preambles and syscall tables ({@link KernelCode}); a failure leaves labels and functions as they are. */
+    static void applyCode(String who, Program program, Kernel k, boolean disassemble, TaskMonitor monitor, MessageLog log)
+            throws CancelledException {
+        try {
+            log.appendMsg(who, "code: " + KernelCode.apply(program, k, disassemble, monitor).describe());
+        } catch (CancelledException e) {
+            throw e;
+        } catch (Exception e) {
+            log.appendMsg(who, "code: not disassembled: " + e);
+        }
+    }
+
+    /**
+     * The entry point, labelled with the kernel's own symbol there (a function one first:
+     * startup_64 rather than _text) made primary, and a function if it is in executable memory.
+     */
+    static void markEntry(Program program, long entry) throws Exception {
+        Address a = program.getAddressFactory().getDefaultAddressSpace().getAddress(entry);
+        SymbolTable st = program.getSymbolTable();
+        st.addExternalEntryPoint(a);
+        Function f = program.getFunctionManager().getFunctionAt(a);
+        if (f != null) {
+            f.getSymbol().setPrimary();
+            return;
+        }
+        Symbol[] at = st.getSymbols(a);
+        if (at.length == 0) {
+            st.createLabel(a, "entry", SourceType.IMPORTED).setPrimary();
+            return;
+        }
+        Symbol best = at[0];
+        for (Symbol s : at) if (!s.getName().startsWith("_")) best = s;   // startup_64 before _text, _stext
+        best.setPrimary();
     }
 
     /** The content checks the reading passed and the confidence they give, in the import log. */
@@ -171,7 +214,7 @@ final class KernelProgramBuilder {
             // A text symbol becomes a function directly: its function symbol is its label. (Making
             // the label first costs a symbol-table insert and a delete per function: a third of
             // an amd64 import.)
-            if (createFunctions && (t == 't' || t == 'T') && block != null && block.isExecute() && layout.instructionStart(k.address(i))
+            if (createFunctions && (t == 't' || t == 'T') && !ControlFlow.isPreamble(k.name(i)) && block != null && block.isExecute() && layout.instructionStart(k.address(i))
                     && fm.getFunctionAt(a) == null) {
                 try {
                     Function f = fm.createFunction(k.name(i), a, new AddressSet(a), SourceType.IMPORTED);
@@ -296,7 +339,11 @@ final class KernelProgramBuilder {
         Options info = program.getOptions(Program.PROGRAM_INFO);
         KallsymsTable t = k.kallsyms().get();
         KernelLayout layout = k.layout().get();
-        if (k.banner().present()) info.setString("Linux kernel version", k.banner().orNull());
+        if (k.banner().present()) {
+            info.setString("Linux kernel version", k.banner().orNull());
+            String cc = CompilerBanner.compiler(k.banner().orNull());
+            if (cc != null) program.setCompiler(cc);
+        }
         info.setString("Linux kernel layers", k.image().describeLayers());
         if (k.verification().present()) info.setString("Linux reading confidence", k.verification().orNull().confidence());
         recordKallsyms(program, t, c);

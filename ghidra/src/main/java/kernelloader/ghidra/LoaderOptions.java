@@ -81,12 +81,18 @@ final class LoaderOptions {
 
     /** The analyzeHeadless arguments that ask for {@code kernel} and {@code btf} ("-loader-kernelBase", "0x..."): for ./kallsyms import. */
     static List<String[]> arguments(KernelOptions kernel, boolean btf) {
+        return arguments(kernel, btf, true);
+    }
+
+    /** As above, and {@code functions} false asks for labels only. */
+    static List<String[]> arguments(KernelOptions kernel, boolean btf, boolean functions) {
         List<String[]> args = new ArrayList<>();
         KernelOptions d = KernelOptions.DEFAULT;
         for (Spec s : SPECS) {
             String v = null;
             if (s.key() == null) {
                 if (s.name().equals(BTF) && !btf) v = "false";
+                if (s.name().equals(FUNCTIONS) && !functions) v = "false";
             } else {
                 v = switch (s.key()) {
                     case BASE -> kernel.base() == null ? null : "0x" + Long.toHexString(kernel.base());
