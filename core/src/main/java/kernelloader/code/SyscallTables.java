@@ -51,20 +51,19 @@ public final class SyscallTables {
     public static List<Table> find(KallsymsTable k, KernelLayout layout, KernelImage relocated) {
         List<Table> out = new ArrayList<>();
         if (k == null || layout == null) return out;
+        // the name each table word resolves to: a syscall wrapper's where one shares the address,
+        // else a global's, else a local's (W: a syscall the kernel was configured without is a
+        // weak alias of sys_ni_syscall, COND_SYSCALL)
         Map<Long, String> text = new HashMap<>();
-        for (int i = 0; i < k.size(); i++) {
-            char c = k.type(i);
-            // W: a syscall the kernel was configured without is a weak alias of sys_ni_syscall (COND_SYSCALL)
-            if (!isText(c)) continue;
-            String old = text.get(k.address(i));
-            // a global name before a local one at the same address
-            if (old == null || c == 'T' && !old.startsWith("__x64_sys") && !old.startsWith("__arm64_sys")) text.put(k.address(i), k.name(i));
-        }
-        // prefer the syscall wrappers' names where several symbols share an address
-        for (int i = 0; i < k.size(); i++) {
-            String n = k.name(i);
-            if (isText(k.type(i)) && (n.startsWith("__x64_sys_") || n.startsWith("__arm64_sys_")
-                    || n.startsWith("__ia32_") || n.startsWith("__x32_") || n.startsWith("__riscv_sys_"))) text.put(k.address(i), n);
+        for (int pass = 0; pass < 3; pass++) {
+            for (int i = 0; i < k.size(); i++) {
+                char c = k.type(i);
+                if (!isText(c)) continue;
+                String n = k.name(i);
+                if (pass == 0 && isWrapper(n)) text.putIfAbsent(k.address(i), n);
+                else if (pass == 1 && Character.isUpperCase(c)) text.putIfAbsent(k.address(i), n);
+                else if (pass == 2) text.putIfAbsent(k.address(i), n);
+            }
         }
         FunctionExtents extents = FunctionExtents.of(k);
         int w = layout.bits() / 8;
@@ -132,6 +131,11 @@ public final class SyscallTables {
                 : compat > run.size() / 4 ? "compat_sys_call_table" : "sys_call_table";
         for (Table t : out) if (t.name().equals(name)) return;   // the first of each name
         out.add(new Table(name, at, w, List.copyOf(run)));
+    }
+
+    private static boolean isWrapper(String n) {
+        return n.startsWith("__x64_sys_") || n.startsWith("__arm64_sys_") || n.startsWith("__ia32_") || n.startsWith("__x32_")
+                || n.startsWith("__riscv_sys_");
     }
 
     private static boolean isText(char c) {
