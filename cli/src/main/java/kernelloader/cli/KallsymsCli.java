@@ -37,8 +37,10 @@ public final class KallsymsCli implements Callable<Integer> {
 
     /** Runs one command line; returns the exit code (0 ok, 1 error, 2 usage). */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        PrintStream saved = System.out;
+        PrintStream saved = System.out, savedErr = System.err;
+        // what commands print themselves (summaries on stdout, import's progress lines on stderr)
         System.setOut(out);
+        System.setErr(err);
         boolean json = Arrays.asList(args).contains("--json");
         try {
             CommandLine cl = commandLine();
@@ -64,6 +66,7 @@ public final class KallsymsCli implements Callable<Integer> {
         } finally {
             System.out.flush();
             System.setOut(saved);
+            System.setErr(savedErr);
         }
     }
 

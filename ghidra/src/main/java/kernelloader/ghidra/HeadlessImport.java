@@ -93,10 +93,9 @@ public final class HeadlessImport implements ProgramImporter {
         List<Pair<String, String>> loaderArgs = loaderArgs(settings);
         Object consumer = new Object();
         MessageLog log = new MessageLog();
-        String programName = name != null ? name : file.getName();
-        DomainFile existing = project.getProject().getProjectData().getRootFolder().getFile(programName);
+        DomainFile existing = importedBefore(project, file);
         if (existing != null && !settings.overwrite()) {
-            throw new IOException(dir + " already holds a program /" + programName + ": --overwrite replaces it, --name gives another name");
+            throw new IOException(dir + " already holds " + file + " as " + existing.getPathname() + ": --overwrite replaces it");
         }
         ProgressLines progress = new ProgressLines(System.err);
         // our loader only: a file it does not take is not imported by another (the PE loader
@@ -134,6 +133,20 @@ public final class HeadlessImport implements ProgramImporter {
         // a saved program can be renamed once nothing holds it open
         if (name != null && !name.equals(saved.getName())) out.put("program", saved.setName(name).getPathname());
         return out;
+    }
+
+    /**
+     * The program in the project's root folder imported from this very file (Ghidra records
+     * each program's "Executable Location"), or null. Another file of the same name is no
+     * conflict: Ghidra saves it under a name of its own (image.1), as before.
+     */
+    private static DomainFile importedBefore(GhidraProject project, File file) {
+        String path = file.getAbsoluteFile().toPath().normalize().toString();
+        for (DomainFile f : project.getProject().getProjectData().getRootFolder().getFiles()) {
+            String from = f.getMetadata().get("Executable Location");
+            if (from != null && Path.of(from).normalize().toString().equals(path)) return f;
+        }
+        return null;
     }
 
     /** Ghidra's auto-analysis with the program's analysis options, as analyzeHeadless runs it. */

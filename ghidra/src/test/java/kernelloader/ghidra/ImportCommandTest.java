@@ -82,6 +82,36 @@ class ImportCommandTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void theSameFileTwiceIsAnErrorUnlessOverwrite() throws Exception {
+        EmbeddedGhidra.start();
+        Path project = TestFiles.tempDir("import-twice").resolve("p");
+        String image = Corpus.kernel("bullseye-armhf-armmp").image().toString();
+        String[] once = {"import", image, "--project", project.toString(), "--no-functions", "--json"};
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        assertEquals(0, KallsymsCli.run(once, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8)), err.toString());
+        Map<String, Object> first = new Gson().fromJson(out.toString(StandardCharsets.UTF_8).trim(), Map.class);
+        assertEquals(0.0, first.get("functions"), "--no-functions");
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("kallsyms: import:"), "progress lines on stderr: " + err);
+
+        out.reset();
+        err.reset();
+        assertEquals(1, KallsymsCli.run(once, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8)));
+        // after --json, the error is a JSON object on stdout
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("already holds " + image + " as /image: --overwrite replaces it"), out.toString());
+
+        String[] again = {"import", image, "--project", project.toString(), "--no-functions", "--overwrite", "--json"};
+        out.reset();
+        assertEquals(0, KallsymsCli.run(again, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8)), err.toString());
+        GhidraProject p = GhidraProject.openProject(project.toString(), "p");
+        try {
+            assertEquals(1, p.getProject().getProjectData().getRootFolder().getFiles().length, "replaced, not added");
+        } finally {
+            p.close();
+        }
+    }
+
+    @Test
     void aRepositoryUrlWithNoServerIsOneLine() throws Exception {
         EmbeddedGhidra.start();
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
