@@ -25,7 +25,7 @@ public class LinuxKernelLoader extends KernelLoaderBase {
     @Override
     public List<Option> getDefaultOptions(ByteProvider provider, LoadSpec loadSpec, DomainObject domainObject,
                                           boolean isLoadIntoProgram) {
-        return KernelLoad.defaultOptions();
+        return KernelLoad.defaultOptions(provider);
     }
 
     @Override

@@ -16,15 +16,15 @@ import ghidra.util.exception.CancelledException;
  * the same name for what it creates).
  *
  * <p>Glue for the Loader API of Ghidra 12, where load() takes the Program and an
- * ImporterSettings record and getDefaultOptions() gained mirrorFsLayout. Built with
- * {@code mvn -Dghidra.api=12} against a Ghidra 12 installation (GHIDRA_INSTALL_DIR); written
- * from Ghidra 12's loader sources, not compiled here (no Ghidra 12 jar is on Maven Central).
+ * ImporterSettings record and getDefaultOptions() gained mirrorFsLayout. Compiled when
+ * the build is against a Ghidra 12 installation (GHIDRA_INSTALL_DIR; the build picks it from the
+ * installation's version).
  */
 public class LinuxKernelLoader extends KernelLoaderBase {
     @Override
     public List<Option> getDefaultOptions(ByteProvider provider, LoadSpec loadSpec, DomainObject domainObject,
                                           boolean loadIntoProgram, boolean mirrorFsLayout) {
-        return KernelLoad.defaultOptions();
+        return KernelLoad.defaultOptions(provider);
     }
 
     @Override

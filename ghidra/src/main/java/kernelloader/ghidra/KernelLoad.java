@@ -64,9 +64,20 @@ final class KernelLoad {
         }
     }
 
-    /** The import dialog's options; each one's analyzeHeadless form is -loader-<name> <value>. */
-    static List<Option> defaultOptions() {
-        return LoaderOptions.defaults();
+    /**
+     * The import dialog's options for the kernel in {@code provider}; each one's analyzeHeadless
+     * form is -loader-<name> <value>. The base shows the base inferred for it (the kernel is the
+     * one recognition just read, from the cache).
+     */
+    static List<Option> defaultOptions(ByteProvider provider) {
+        Long base = null;
+        try {
+            Kernel k = KernelCache.read(provider, KernelCache.requested(provider));
+            if (k.kallsyms().present()) base = k.layout().get().base().value();
+        } catch (IOException | KernelFormatException | RuntimeException e) {
+            // no base to show: the option still says "inferred", and the load says what is wrong
+        }
+        return LoaderOptions.defaults(base);
     }
 
     /** Null when the options are usable, else what is wrong with them. */

@@ -18,11 +18,14 @@ final class LoaderOptions {
     /** One option: its dialog name, its analyzeHeadless argument, and the core option it sets (null: Ghidra's own). */
     private record Spec(String name, String arg, KernelOptions.Key key, Object defaultValue) {}
 
+    static final String BASE = "Base address (hex, or inferred)";
+    /** The base option's value that asks for the inferred base; the dialog shows it with the base read ("inferred 0x..."). */
+    static final String INFERRED = "inferred";
     static final String FUNCTIONS = "Create functions for text symbols";
     static final String BTF = "Apply BTF types and function prototypes";
 
     private static final List<Spec> SPECS = List.of(
-            new Spec("Base address (hex, empty = inferred)", "kernelBase", KernelOptions.Key.BASE, ""),
+            new Spec(BASE, "kernelBase", KernelOptions.Key.BASE, ""),
             new Spec("Word size (32 or 64, empty = inferred)", "bits", KernelOptions.Key.BITS, ""),
             new Spec("Architecture (empty = inferred)", "arch", KernelOptions.Key.ARCH, ""),
             new Spec("Kernel image's offset in the file (hex)", "fileOffset", KernelOptions.Key.FILE_OFFSET, ""),
@@ -39,9 +42,21 @@ final class LoaderOptions {
 
     /** The import dialog's options, with their defaults. */
     static List<Option> defaults() {
+        return defaults(null);
+    }
+
+    /**
+     * The import dialog's options, the base showing {@code inferredBase} when the kernel was
+     * read ("inferred 0xffffffff81000000"). The value still means "inferred", not that number:
+     * a user who then picks another kallsyms table gets that table's own base, never the
+     * first one's left standing in the field.
+     */
+    static List<Option> defaults(Long inferredBase) {
         List<Option> list = new ArrayList<>();
         for (Spec s : SPECS) {
-            list.add(new Option(s.name(), s.defaultValue(), s.defaultValue().getClass(), Loader.COMMAND_LINE_ARG_PREFIX + "-" + s.arg()));
+            Object value = s.defaultValue();
+            if (s.key() == KernelOptions.Key.BASE) value = inferredBase == null ? INFERRED : INFERRED + " 0x" + Long.toHexString(inferredBase);
+            list.add(new Option(s.name(), value, value.getClass(), Loader.COMMAND_LINE_ARG_PREFIX + "-" + s.arg()));
         }
         return list;
     }
@@ -54,6 +69,7 @@ final class LoaderOptions {
             Spec s = spec(o.getName());
             if (s == null || o.getValue() == null) continue;
             String text = String.valueOf(o.getValue());
+            if (s.key() == KernelOptions.Key.BASE && (text.isBlank() || text.strip().startsWith(INFERRED))) continue;
             if (s.key() != null) {
                 try {
                     k = k.with(s.key(), text);

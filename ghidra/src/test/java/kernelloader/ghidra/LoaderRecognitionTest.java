@@ -57,6 +57,12 @@ class LoaderRecognitionTest {
         assertTrue(s.isPreferred());
         assertEquals("RISCV:LE:64:RV64GC", s.getLanguageCompilerSpec().languageID.getIdAsString());
         assertEquals("gcc", s.getLanguageCompilerSpec().compilerSpecID.getIdAsString());
+        // the import dialog's base shows the base the core reads; left so, it still means "inferred"
+        List<Option> options = KernelLoad.defaultOptions(new ByteArrayProvider(img));
+        Option base = options.stream().filter(o -> o.getArg().equals("-loader-kernelBase")).findFirst().orElseThrow();
+        long expected = kernelloader.kernel.Kernel.read("riscv", img, img.length, KernelOptions.DEFAULT).layout().get().base().value();
+        assertEquals("inferred 0x" + Long.toHexString(expected), base.getValue());
+        assertEquals(KernelOptions.DEFAULT.base(), LoaderOptions.read(options).kernel().base());
     }
 
     @Test
@@ -115,7 +121,7 @@ class LoaderRecognitionTest {
                 args.stream().map(a -> a[0] + "=" + a[1]).toList());
         List<Option> bad = new ArrayList<>(options);
         bad.set(0, new Option(options.get(0).getName(), "zz", String.class, options.get(0).getArg()));
-        assertEquals("Base address (hex, empty = inferred): zz is not a hexadecimal address (e.g. 0xffffffc008000000)",
+        assertEquals("Base address (hex, or inferred): zz is not a hexadecimal address (e.g. 0xffffffc008000000)",
                 LoaderOptions.validate(bad));
     }
 }
