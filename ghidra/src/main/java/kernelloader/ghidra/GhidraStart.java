@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 import ghidra.GhidraApplicationLayout;
-import ghidra.GhidraJarApplicationLayout;
 import ghidra.framework.Application;
 import ghidra.framework.ApplicationConfiguration;
 import ghidra.framework.HeadlessGhidraApplicationConfiguration;
@@ -28,9 +27,9 @@ public final class GhidraStart {
         return Application.class.getResource("/_Root/Ghidra/application.properties") != null;
     }
 
-    /** The layout of the Ghidra on the class path. */
+    /** The layout of the Ghidra on the class path, with this source tree's extension folder as one of its modules (see {@link ExtensionModule}). */
     public static GhidraApplicationLayout layout() throws IOException {
-        return isSingleJar() ? new GhidraJarApplicationLayout() : new GhidraApplicationLayout();
+        return isSingleJar() ? new ExtensionModule.Embedded() : new ExtensionModule.Installation();
     }
 
     /** Starts Ghidra headless (if it is not running yet), with our log4j settings: warnings and errors only, on stderr. */
