@@ -18,8 +18,14 @@ public final class FunctionExtents {
     }
 
     public static FunctionExtents of(KallsymsTable t) {
-        long[] a = new long[t.size()];
-        for (int i = 0; i < a.length; i++) a[i] = t.address(i);
+        return of(t, new long[0]);
+    }
+
+    /** The table's symbols and {@code more} addresses that start something (exports kallsyms does not name). */
+    public static FunctionExtents of(KallsymsTable t, long[] more) {
+        long[] a = new long[t.size() + more.length];
+        for (int i = 0; i < t.size(); i++) a[i] = t.address(i);
+        System.arraycopy(more, 0, a, t.size(), more.length);
         Arrays.sort(a);   // unsigned order equals signed order within one half of the address space
         return new FunctionExtents(a);
     }

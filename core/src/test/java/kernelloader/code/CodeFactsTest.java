@@ -30,6 +30,26 @@ class CodeFactsTest {
     }
 
     @Test
+    void dataObjectsRunToTheNextNameExportsOnlyAWord() {
+        // pv_ops 0x2a0 bytes to pv_info; jiffies 8; memstart_addr an export kallsyms lacks, the next name far off
+        KallsymsTable t = table(new long[] {0xffffffff82c35440L, 0xffffffff82c356e0L, 0xffffffff82c35700L, 0xffffffff82c35708L,
+                0xffffffff82d00000L, 0xffffffff81000000L}, "DDdDdT", "pv_ops", "pv_info", "jiffies", "jiffies_end", "far", "_text");
+        var exports = new kernelloader.ksymtab.ExportTable(java.util.List.of(
+                new kernelloader.ksymtab.KernelExport("memstart_addr", 0xffffffff82c40000L, kernelloader.ksymtab.ExportKind.EXPORT_SYMBOL, "", 0),
+                new kernelloader.ksymtab.KernelExport("pv_ops", 0xffffffff82c35440L, kernelloader.ksymtab.ExportKind.EXPORT_SYMBOL_GPL, "", 0)),
+                null, kernelloader.ksymtab.CrcStorage.NONE, 0, 0, 0, 0, "", java.util.List.of());
+        java.util.Map<String, Long> len = new java.util.HashMap<>();
+        for (DataObjects.DataObject o : DataObjects.of(t, exports, 8)) len.put(o.name(), o.length());
+        assertEquals(0x2a0L, len.get("pv_ops"));
+        assertEquals(0x20L, len.get("pv_info"));
+        assertEquals(8L, len.get("jiffies"));
+        assertEquals(8L, len.get("memstart_addr"), "an export kallsyms lacks: one word, not to the next name");
+        assertEquals(0xa8f8L, len.get("jiffies_end"), "up to the next name, even an export's");
+        assertFalse(len.containsKey("far"), "no next name within 1 MiB: no size");
+        assertFalse(len.containsKey("_text"), "text is not data");
+    }
+
+    @Test
     void flowNames() {
         assertTrue(ControlFlow.neverReturns("panic"));
         assertTrue(ControlFlow.neverReturns("__stack_chk_fail"));

@@ -14,6 +14,7 @@ import ghidra.program.model.data.DataType;
 import ghidra.program.model.data.DataUtilities;
 import ghidra.program.model.data.PointerDataType;
 import ghidra.program.model.data.Undefined;
+import ghidra.program.model.data.Undefined1DataType;
 import ghidra.program.model.lang.Register;
 import ghidra.program.model.listing.CodeUnit;
 import ghidra.program.model.listing.Function;
@@ -23,6 +24,7 @@ import ghidra.program.model.mem.MemoryBlock;
 import ghidra.program.model.symbol.SourceType;
 import ghidra.util.task.TaskMonitor;
 import kernelloader.code.ControlFlow;
+import kernelloader.code.DataObjects;
 import kernelloader.code.FunctionExtents;
 import kernelloader.code.InstructionSet;
 import kernelloader.code.SyscallTables;
@@ -46,7 +48,7 @@ final class KernelCode {
             return (thumb ? "Thumb-2 text; " : "") + disassembled + " functions disassembled (" + instructionsBytes
                     + " bytes of instructions, each body up to the next symbol); " + noReturn + " no-return functions marked, "
                     + returning + " ftrace hooks and thunks kept returning; " + preambles + " __pfx_/__cfi_ preambles as data; "
-                    + sizedData + " data symbols sized to the next symbol; "
+                    + sizedData + " global data objects sized (to the next symbol; exports kallsyms lacks: a word at most); "
                     + (syscallTables.isEmpty() ? "no syscall table" : "syscall tables " + String.join(", ", syscallTables))
                     + "; " + millis + " ms";
         }
@@ -137,7 +139,7 @@ final class KernelCode {
                 }
             }
         }
-        int sized = sizeData(program, t, extents, monitor);
+        int sized = sizeData(program, k, t, monitor);
 
         List<String> tables = new ArrayList<>();
         for (SyscallTables.Table st : SyscallTables.find(t, layout, k.relocated())) {
@@ -148,26 +150,29 @@ final class KernelCode {
     }
 
     /**
-     * Data symbols followed by the next symbol 1, 2, 4 or 8 bytes on get an undefined value of
-     * that size (kallsyms has no sizes): without one, each 8-byte access to a global like
-     * initrd_start reads as an overlap of a 1-byte symbol, and the decompiler warns on every
-     * function that touches it ("Globals starting with '_' overlap smaller symbols").
+     * Each global data object gets an undefined value as long as the core says it may be
+     * ({@link DataObjects}): an undefined8 for an 8-byte global, undefined1[N] for a larger one,
+     * cut at the end of its block. Without a size a label is one byte long to the decompiler,
+     * and every wider access to a global (an 8-byte memstart_addr, a function pointer 0xf8 bytes
+     * into pv_ops) reads as an overlap: it warns on every function that touches one ("Globals
+     * starting with '_' overlap smaller symbols"). Where something is defined already (BTF's
+     * per-cpu variables, code) nothing is changed.
      */
-    private static int sizeData(Program program, KallsymsTable t, FunctionExtents extents, TaskMonitor monitor) throws Exception {
+    private static int sizeData(Program program, Kernel k, KallsymsTable t, TaskMonitor monitor) throws Exception {
         AddressSpace space = program.getAddressFactory().getDefaultAddressSpace();
-        int sized = 0;
-        for (int i = 0; i < t.size(); i++) {
-            if ((i & 0xfff) == 0) monitor.checkCancelled();
-            char c = Character.toLowerCase(t.type(i));
-            if (c != 'd' && c != 'b' && c != 'r' && c != 'g' && c != 's') continue;
-            long len = extents.extent(t.address(i), 16);
-            if (len != 1 && len != 2 && len != 4 && len != 8) continue;
-            Address a = space.getAddress(t.address(i));
+        int sized = 0, n = 0;
+        for (DataObjects.DataObject o : DataObjects.of(t, k.exports().orNull(), t.bits() / 8)) {
+            if ((n++ & 0xfff) == 0) monitor.checkCancelled();
+            Address a = space.getAddress(o.address());
             MemoryBlock b = program.getMemory().getBlock(a);
-            if (b == null || !b.contains(a.add(len - 1)) || !program.getListing().isUndefined(a, a.add(len - 1))) continue;
+            if (b == null) continue;
+            long len = Math.min(o.length(), b.getEnd().subtract(a) + 1);
+            Address end = a.add(len - 1);
+            if (!program.getListing().isUndefined(a, end)) continue;
+            DataType type = len == 1 || len == 2 || len == 4 || len == 8 ? Undefined.getUndefinedDataType((int) len)
+                    : new ArrayDataType(Undefined1DataType.dataType, (int) len, 1);
             try {
-                DataUtilities.createData(program, a, Undefined.getUndefinedDataType((int) len), -1, false,
-                        DataUtilities.ClearDataMode.CHECK_FOR_SPACE);
+                DataUtilities.createData(program, a, type, -1, false, DataUtilities.ClearDataMode.CHECK_FOR_SPACE);
                 sized++;
             } catch (ghidra.program.model.util.CodeUnitInsertionException e) {
                 // a data symbol inside code (ARM literal pools): left as it is
