@@ -148,6 +148,8 @@ public final class LayoutInference {
         // something come before _etext, which only ends the text: on LoongArch init follows it)
         String[][] cuts = {
             {"__start_rodata", "rodata", "r--"}, {"_sinittext", "init.text", "r-x"}, {"__init_begin", "init", "rwx"},
+            // arm64 (5.x on) keeps .exit.text right after init text, code kallsyms lists no function of
+            {"__exittext_begin", "exit.text", "r-x"}, {"__exittext_end", "init.data", "rw-"},
             {"_einittext", "init.data", "rw-"}, {"__init_end", "data", "rw-"}, {"_sdata", "data", "rw-"},
             {"_data", "data", "rw-"}, {"__end_rodata", "data", "rw-"}, {"__bss_start", "bss", "rw-"},
             {"_etext", "rodata", "r--"}};

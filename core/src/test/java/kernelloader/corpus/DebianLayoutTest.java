@@ -45,7 +45,8 @@ class DebianLayoutTest {
 
     /** Boundary symbols whose names our raw-image regions start at. */
     private static final Set<String> BOUNDARIES = Set.of("_text", "_start", "_head", "_stext", "__start_rodata", "_etext",
-            "__end_rodata", "_sinittext", "__init_begin", "_einittext", "__init_end", "_sdata", "_data", "__bss_start");
+            "__end_rodata", "_sinittext", "__init_begin", "_einittext", "__exittext_begin", "__exittext_end", "__init_end", "_sdata", "_data",
+            "__bss_start");
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("kernels")

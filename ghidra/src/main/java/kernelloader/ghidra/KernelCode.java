@@ -17,12 +17,15 @@ import ghidra.program.model.data.Undefined;
 import ghidra.program.model.data.Undefined1DataType;
 import ghidra.program.model.lang.Register;
 import ghidra.program.model.listing.CodeUnit;
+import ghidra.program.model.listing.FlowOverride;
 import ghidra.program.model.listing.Function;
 import ghidra.program.model.listing.FunctionManager;
+import ghidra.program.model.listing.Instruction;
 import ghidra.program.model.listing.Program;
 import ghidra.program.model.mem.MemoryBlock;
 import ghidra.program.model.symbol.SourceType;
 import ghidra.util.task.TaskMonitor;
+import kernelloader.code.BugTable;
 import kernelloader.code.ControlFlow;
 import kernelloader.code.DataObjects;
 import kernelloader.code.FunctionExtents;
@@ -43,11 +46,13 @@ import kernelloader.layout.KernelLayout;
 final class KernelCode {
     /** What was done, for the log. */
     record Counts(boolean thumb, int noReturn, int returning, int preambles, int disassembled, int instructionsBytes,
-                  int sizedData, List<String> syscallTables, long millis) {
+                  int warnSites, int warnCalls, int bugSites, int sizedData, List<String> syscallTables, long millis) {
         String describe() {
             return (thumb ? "Thumb-2 text; " : "") + disassembled + " functions disassembled (" + instructionsBytes
                     + " bytes of instructions, each body up to the next symbol); " + noReturn + " no-return functions marked, "
                     + returning + " ftrace hooks and thunks kept returning; " + preambles + " __pfx_/__cfi_ preambles as data; "
+                    + (warnSites + bugSites == 0 ? "no __bug_table read; " : "__bug_table: " + warnSites + " WARN sites go on ("
+                    + warnCalls + " of their traps made calls), " + bugSites + " BUG sites stop; ")
                     + sizedData + " global data objects sized (to the next symbol; exports kallsyms lacks: a word at most); "
                     + (syscallTables.isEmpty() ? "no syscall table" : "syscall tables " + String.join(", ", syscallTables))
                     + "; " + millis + " ms";
@@ -139,6 +144,7 @@ final class KernelCode {
                 }
             }
         }
+        int[] warn = disassemble ? markWarnSites(program, t, layout, k, extents, monitor) : new int[] {0, 0, 0};
         int sized = sizeData(program, k, t, monitor);
 
         List<String> tables = new ArrayList<>();
@@ -146,7 +152,51 @@ final class KernelCode {
             monitor.checkCancelled();
             if (markSyscallTable(program, st)) tables.add(st.name() + "[" + st.entries().size() + "]");
         }
-        return new Counts(thumb, noReturn, returning, preambles, disassembled, bytes, sized, tables, (System.nanoTime() - t0) / 1_000_000);
+        return new Counts(thumb, noReturn, returning, preambles, disassembled, bytes, warn[0], warn[1], warn[2], sized, tables,
+                (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /**
+     * WARN() sites from the kernel's __bug_table ({@link BugTable}): the code goes on after their
+     * trap. Where the language makes that trap an indirect jump (AARCH64's {@code brk}), the
+     * instruction's flow is overridden to a call, which returns, and the code after it is
+     * disassembled into the function; x86's {@code ud2} is a jump to itself in Ghidra's
+     * language, which no flow override changes: left as it is. Returns {WARN sites, of them
+     * made calls, BUG sites}.
+     */
+    private static int[] markWarnSites(Program program, KallsymsTable t, KernelLayout layout, Kernel k, FunctionExtents extents,
+                                       TaskMonitor monitor) throws Exception {
+        BugTable.Found bugs = BugTable.find(t, layout, k.relocated());
+        if (bugs == null) return new int[] {0, 0, 0};
+        monitor.setMessage("Marking " + bugs.sites().size() + " WARN and BUG sites");
+        AddressSpace space = program.getAddressFactory().getDefaultAddressSpace();
+        Disassembler dis = Disassembler.getDisassembler(program, monitor, null);
+        int warnings = 0, calls = 0, n = 0;
+        for (BugTable.Site site : bugs.sites()) {
+            if ((n++ & 0x3ff) == 0) monitor.checkCancelled();
+            if (!site.warning()) continue;
+            warnings++;
+            Address a = space.getAddress(site.address());
+            Instruction in = program.getListing().getInstructionAt(a);
+            if (in == null || !in.getFlowType().isJump() || !in.getFlowType().isComputed()) continue;
+            in.setFlowOverride(FlowOverride.CALL);
+            calls++;
+            Function f = program.getFunctionManager().getFunctionContaining(a);
+            Address next = in.getMaxAddress().next();
+            if (f == null || next == null || program.getListing().getInstructionAt(next) != null) continue;
+            MemoryBlock b = program.getMemory().getBlock(next);
+            if (b == null || !b.isInitialized()) continue;
+            Address last = f.getEntryPoint().add(Math.max(0, extents.extent(f.getEntryPoint().getOffset(), MAX_BODY) - 1));
+            if (!b.contains(last)) last = b.getEnd();
+            if (next.compareTo(last) > 0) continue;
+            AddressSet more = dis.disassemble(next, new AddressSet(next, last), true);
+            try {
+                f.setBody(f.getBody().union(more));
+            } catch (Exception e) {
+                // the code after the warning runs into another function's body: left out of this one
+            }
+        }
+        return new int[] {warnings, calls, bugs.sites().size() - warnings};
     }
 
     /**
