@@ -65,6 +65,8 @@ public class KallsymsAnalyzer extends AbstractAnalyzer {
             log.appendMsg(NAME, "kallsyms: " + c.labels() + " labels, " + c.functions() + " functions (" + t.baseEvidence() + ")");
             KernelProgramBuilder.markExports(NAME, program, k, monitor, log);
             if (applyBtf) KernelProgramBuilder.applyBtf(NAME, program, k, monitor, log);
+            // as for our loader's programs: Ghidra's guess would take ftrace's hooks for no-return
+            program.getOptions(Program.ANALYSIS_PROPERTIES).setBoolean(KernelProgramBuilder.NO_RETURN_DISCOVERY, false);
             KernelProgramBuilder.applyCode(NAME, program, k, true, monitor, log);
             KernelProgramBuilder.logChecks(NAME, k, log);
             return true;

@@ -55,6 +55,8 @@ class KallsymsAnalyzerTest {
             p.endTransaction(tx, true);
         }
         assertEquals(expectedLabels, p.getOptions(Program.PROGRAM_INFO).getInt("Linux kallsyms labels", -1));
+        assertEquals(false, p.getOptions(Program.ANALYSIS_PROPERTIES).getBoolean(KernelProgramBuilder.NO_RETURN_DISCOVERY, true),
+                "Ghidra's no-return guessing is off for a kernel, as for our loader's programs");
         Map<String, Long> nm = k.firstAddresses();
         Function f = p.getFunctionManager().getFunctionAt(p.getAddressFactory().getDefaultAddressSpace().getAddress(nm.get("start_kernel")));
         assertNotNull(f, "start_kernel function");
