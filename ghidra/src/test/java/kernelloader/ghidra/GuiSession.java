@@ -134,7 +134,8 @@ public final class GuiSession {
         // File -> Import File...: the chooser, the file, "Select File To Import"
         DockingActionIf importAction = onSwing(() -> tool.getAllActions().stream()
                 .filter(a -> a.getName().equals("Import File") && a.getMenuBarData() != null).findFirst().orElseThrow());
-        Swing.runLater(() -> importAction.actionPerformed(tool.getDefaultToolContext()));
+        docking.ActionContext context = defaultContext(tool);
+        Swing.runLater(() -> importAction.actionPerformed(context));
         GhidraFileChooser chooser = waitFor("the file chooser", () -> (GhidraFileChooser) dialog(d -> d instanceof GhidraFileChooser));
         onSwing(() -> {
             chooser.setSelectedFile(kernel.toFile());
@@ -189,6 +190,15 @@ public final class GuiSession {
             seen.put("start_kernel", sk.isEmpty() ? null : sk.get(0).getAddress().getOffset());
         } finally {
             p.release(consumer);
+        }
+    }
+
+    /** The tool's context with nothing selected (10.x: getDefaultToolContext(); 11+: a DefaultActionContext). */
+    private static docking.ActionContext defaultContext(FrontEndTool tool) throws ReflectiveOperationException {
+        try {
+            return (docking.ActionContext) tool.getClass().getMethod("getDefaultToolContext").invoke(tool);
+        } catch (NoSuchMethodException e) {
+            return (docking.ActionContext) Class.forName("docking.DefaultActionContext").getConstructor().newInstance();
         }
     }
 
