@@ -71,7 +71,7 @@ final class ImportCommand implements Callable<Integer> {
         ProgramImporter.Settings settings = new ProgramImporter.Settings(overrides.options().withRelocations(!noRelocations), !noBtf,
                 !noFunctions, analyze, overwrite);
         if (name != null && files.size() > 1) throw new KernelFormatException("--name names one program: give one FILE with it");
-        for (Path f : files) if (!Files.isRegularFile(f)) throw new KernelFormatException(f + ": no such file");
+        for (Path f : files) kernelloader.image.InputFile.check(f);
         ProgramImporter importer = ProgramImporter.find();
         if (project.startsWith("ghidra:")) {
             importer.importIntoRepository(files, project, user, keystore, commit, settings);

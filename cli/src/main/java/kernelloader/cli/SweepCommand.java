@@ -49,10 +49,11 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = {"-j", "--jobs"}, paramLabel = "N", description = "files read at once (default: cores, at most 4)")
     int jobs = Math.min(4, Runtime.getRuntime().availableProcessors());
 
-    @Option(names = "--kallsyms-dir", paramLabel = "DIR", description = "also write each kernel's /proc/kallsyms listing to DIR/<file>.kallsyms")
+    @Option(names = "--kallsyms-dir", paramLabel = "DIR", description = "also write each kernel's /proc/kallsyms listing to"
+            + " DIR/<path>.kallsyms (<path>: the file's path under the PATH swept, folders kept; with several PATHs, under each one's name)")
     Path kallsymsDir;
 
-    @Option(names = "--symvers-dir", paramLabel = "DIR", description = "also write each kernel's Module.symvers lines to DIR/<file>.symvers")
+    @Option(names = "--symvers-dir", paramLabel = "DIR", description = "also write each kernel's Module.symvers lines to DIR/<path>.symvers")
     Path symversDir;
 
     @Option(names = "--progress", description = "say on stderr which file is done, as it happens (default: when stderr is a terminal)")
@@ -65,6 +66,8 @@ final class SweepCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (jobs < 1) throw new KernelFormatException("--jobs must be 1 or more");
         List<Path> files = new ArrayList<>();
+        List<Path> names = new ArrayList<>();   // each file's output name, in the order of files
+        java.util.Set<Path> taken = new java.util.HashSet<>();
         for (Path p : paths) {
             if (Files.isDirectory(p)) {
                 List<Path> found = new ArrayList<>();
@@ -83,11 +86,17 @@ final class SweepCommand implements Callable<Integer> {
                     }
                 });
                 found.sort(null);
+                for (Path f : found) {
+                    Path rel = p.relativize(f);
+                    Path under = paths.size() > 1 && p.toAbsolutePath().normalize().getFileName() != null
+                            ? Path.of(p.toAbsolutePath().normalize().getFileName().toString()).resolve(rel) : rel;
+                    names.add(unique(under, taken));
+                }
                 files.addAll(found);
-            } else if (Files.isRegularFile(p)) {
-                files.add(p);
             } else {
-                throw new KernelFormatException(p + ": no such file or directory");
+                kernelloader.image.InputFile.check(p);
+                files.add(p);
+                names.add(unique(p.getFileName(), taken));
             }
         }
         for (Path d : new Path[] {kallsymsDir, symversDir}) if (d != null) Files.createDirectories(d);
@@ -103,13 +112,16 @@ final class SweepCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         try {
             List<Future<Map<String, Object>>> results = new ArrayList<>();
-            for (Path f : files) results.add(pool.submit(() -> one(f)));
+            for (int i = 0; i < files.size(); i++) {
+                Path f = files.get(i), name = names.get(i);
+                results.add(pool.submit(() -> one(f, name)));
+            }
             for (Future<Map<String, Object>> fu : results) {
                 Map<String, Object> r = fu.get();
                 done++;
                 if (Boolean.TRUE.equals(r.get("kernel"))) kernels++;
                 System.out.println(json ? gson.toJson(r) : text(r));
-                if (say) err.printf("kallsyms: [%d/%d] %s%n", done, files.size(), r.get("file"));
+                if (say) err.printf("kallsyms: [%d/%d] %s%n", done, files.size(), printable(String.valueOf(r.get("file"))));
             }
         } finally {
             pool.shutdownNow();
@@ -119,22 +131,61 @@ final class SweepCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * {@code name}, or {@code name~2}, {@code name~3}... when another file of the sweep took it
+     * already (two PATHs of the same name, or a file given twice): outputs never overwrite each other.
+     */
+    static Path unique(Path name, java.util.Set<Path> taken) {
+        Path n = name;
+        for (int i = 2; !taken.add(n); i++) n = name.resolveSibling(name.getFileName() + "~" + i);
+        return n;
+    }
+
+    /** A file name fit for one line: backslash, control characters and DEL escaped as C does (\n, \t, \x7f). */
+    static String printable(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        for (char c : s.toCharArray()) {
+            if (c == '\\') b.append("\\\\");
+            else if (c == '\n') b.append("\\n");
+            else if (c == '\t') b.append("\\t");
+            else if (c == '\r') b.append("\\r");
+            else if (c < 0x20 || c == 0x7f) b.append(String.format("\\x%02x", (int) c));
+            else b.append(c);
+        }
+        return b.toString();
+    }
+
+    /** Where this file's listing goes under {@code dir}: its name there, with {@code suffix}. */
+    private static Path outputIn(Path dir, Path name, String suffix) throws IOException {
+        Path out = dir.resolve(name.toString() + suffix).normalize();
+        if (!out.startsWith(dir.normalize())) throw new IOException(name + ": a name that leads out of " + dir);
+        Files.createDirectories(out.getParent());
+        return out;
+    }
+
     /** What one file is; never throws: a file that is not a kernel is a result too. */
-    private Map<String, Object> one(Path f) {
+    private Map<String, Object> one(Path f, Path name) {
         long t0 = System.nanoTime();
         Map<String, Object> r;
         try {
             Kernel k = Kernel.read(f, KernelOptions.DEFAULT);
             r = KernelReport.summary(k);
+            // each written whole or not at all (Output), at a name no other file of the sweep has
             if (k.kallsyms().present() && kallsymsDir != null) {
-                try (Writer w = Files.newBufferedWriter(kallsymsDir.resolve(f.getFileName() + ".kallsyms"), StandardCharsets.ISO_8859_1)) {
+                Output.write(outputIn(kallsymsDir, name, ".kallsyms"), o -> {
+                    Writer w = new java.io.BufferedWriter(new java.io.OutputStreamWriter(o, StandardCharsets.ISO_8859_1));
                     KernelOutputs.procKallsyms(k, w);
-                }
+                    w.flush();
+                });
+                r.put("kallsyms_file", outputIn(kallsymsDir, name, ".kallsyms").toString());
             }
             if (k.exports().present() && symversDir != null) {
-                try (Writer w = Files.newBufferedWriter(symversDir.resolve(f.getFileName() + ".symvers"), StandardCharsets.ISO_8859_1)) {
+                Output.write(outputIn(symversDir, name, ".symvers"), o -> {
+                    Writer w = new java.io.BufferedWriter(new java.io.OutputStreamWriter(o, StandardCharsets.ISO_8859_1));
                     KernelOutputs.moduleSymvers(k, w);
-                }
+                    w.flush();
+                });
+                r.put("symvers_file", outputIn(symversDir, name, ".symvers").toString());
             }
         } catch (KernelFormatException | IOException e) {
             r = notAKernel(f, String.valueOf(e.getMessage()));
@@ -163,10 +214,11 @@ final class SweepCommand implements Callable<Integer> {
 
     @SuppressWarnings("unchecked")
     private static String text(Map<String, Object> r) {
-        if (!Boolean.TRUE.equals(r.get("kernel"))) return r.get("file") + ": not read: " + r.get("error");
+        String file = printable(String.valueOf(r.get("file")));
+        if (!Boolean.TRUE.equals(r.get("kernel"))) return file + ": not read: " + r.get("error");
         Map<String, Object> exports = (Map<String, Object>) r.get("exports"), btf = (Map<String, Object>) r.get("btf");
         return String.format("%s: Linux %s, %s %s-bit %s-endian, base %s, %s symbols, %s exports (CRCs: %s), %s",
-                r.get("file"), r.get("kernel_version"), r.get("arch"), r.get("bits"), r.get("endian"), r.get("base_address"),
+                file, r.get("kernel_version"), r.get("arch"), r.get("bits"), r.get("endian"), r.get("base_address"),
                 r.get("symbols"), exports.get("count"), exports.getOrDefault("crcs", "-"),
                 Boolean.TRUE.equals(btf.get("present")) ? btf.get("types") + " BTF types" : "no BTF");
     }

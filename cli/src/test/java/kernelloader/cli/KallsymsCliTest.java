@@ -337,9 +337,39 @@ class KallsymsCliTest {
         assertTrue(r.err().contains("kallsyms: 5 files, 3 kernels"), r.err());
         // the Module.symvers of each kernel, as Debian ships it (order aside)
         assertEquals(new TreeSet<>(Files.readAllLines(Corpus.kernel("bullseye-armhf-armmp").dir.resolve("Module.symvers"))),
-                new TreeSet<>(Files.readAllLines(symvers.resolve("zImage.symvers"))));
+                new TreeSet<>(Files.readAllLines(symvers.resolve("firmware/zImage.symvers"))));
         // in path order (each directory walked in name order), whatever order the jobs finished in
         assertTrue(lines[0].contains("firmware/Image") && lines[1].contains("nested/rootfs.bin") && lines[2].contains("nested/vmlinuz")
                 && lines[3].contains("firmware/zImage") && lines[4].contains("/empty"), r.out());
+    }
+
+    @Test
+    void sweepOutputsNeverCollideAndNamesStayOnOneLine() throws Exception {
+        Path dir = TestFiles.tempDir("sweep-names");
+        Path kernel = Corpus.kernel("bullseye-armhf-armmp").image();
+        Files.createDirectories(dir.resolve("fw/a"));
+        Files.createDirectories(dir.resolve("fw/b"));
+        Files.copy(kernel, dir.resolve("fw/a/vmlinuz"));
+        Files.copy(kernel, dir.resolve("fw/b/vmlinuz"));
+        Files.copy(kernel, dir.resolve("fw/two\nlines"));
+        Path out = dir.resolve("lists");
+
+        // a directory PATH and a file PATH: the directory's files under its name, the file by its own
+        Run r = run("sweep", "--kallsyms-dir", out.toString(), dir.resolve("fw").toString(), dir.resolve("fw/a/vmlinuz").toString());
+        assertEquals(0, r.code(), r.err());
+        String expected = run("list", kernel.toString()).out();
+        for (String name : List.of("fw/a/vmlinuz.kallsyms", "fw/b/vmlinuz.kallsyms", "fw/two\nlines.kallsyms", "vmlinuz.kallsyms")) {
+            assertEquals(expected, Files.readString(out.resolve(name)), name);
+        }
+        String[] lines = r.out().split("\n");
+        assertEquals(4, lines.length, "one line per file, whatever its name holds:\n" + r.out());
+        assertTrue(r.out().contains("fw/two\\nlines: Linux 5.10"), r.out());
+
+        // several PATHs of one name: each under its own
+        Path out2 = dir.resolve("lists2");
+        r = run("sweep", "--kallsyms-dir", out2.toString(), dir.resolve("fw/a").toString(), dir.resolve("fw/b").toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(expected, Files.readString(out2.resolve("a/vmlinuz.kallsyms")));
+        assertEquals(expected, Files.readString(out2.resolve("b/vmlinuz.kallsyms")));
     }
 }

@@ -107,8 +107,7 @@ public final class Kernel {
      */
     public static Kernel read(Path file, KernelOptions options) throws IOException, KernelFormatException {
         long t0 = System.nanoTime();
-        if (!Files.isRegularFile(file)) throw new KernelFormatException(file + ": no such file");
-        if (!Files.isReadable(file)) throw new KernelFormatException(file + ": not readable (permissions)");
+        kernelloader.image.InputFile.check(file);
         long size = Files.size(file);
         if (size > MAX_FILE) throw new KernelFormatException(file + ": " + size + " bytes is larger than any kernel image (limit 2 GiB)");
         byte[] data = Files.readAllBytes(file);

@@ -1,0 +1,67 @@
+package kernelloader.image;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+
+/**
+ * Whether a path names a file of bytes we can read, and if not, what it is instead: a
+ * directory, a named pipe, a device such as /dev/zero (endless, or a disk: copy what you need
+ * with dd first) are each said as what they are, not as "no such file".
+ */
+public final class InputFile {
+    private InputFile() {}
+
+    /** Throws one sentence naming what {@code file} is when it is not a readable regular file. */
+    public static void check(Path file) throws KernelFormatException {
+        String why = whyNot(file);
+        if (why != null) throw new KernelFormatException(file + ": " + why);
+    }
+
+    /** Null for a readable regular file (through symbolic links), else what it is. */
+    public static String whyNot(Path file) {
+        BasicFileAttributes a;
+        try {
+            a = Files.readAttributes(file, BasicFileAttributes.class);
+        } catch (IOException e) {
+            if (Files.isSymbolicLink(file)) return "a symbolic link to nothing (" + target(file) + ")";
+            return Files.exists(file, LinkOption.NOFOLLOW_LINKS) ? "cannot be looked at (" + e.getMessage() + ")" : "no such file";
+        }
+        if (a.isDirectory()) return "a directory, not a file (sweep reads every file under a directory)";
+        if (a.isOther()) {
+            String kind = kind(file);
+            return kind.equals("fifo") ? "a named pipe (FIFO), not a file: give - and redirect it to read it as standard input"
+                    : kind.equals("block") || kind.equals("char")
+                            ? "a device, not a file (copy what you need from it with dd first)"
+                            : "not a regular file (" + kind + ")";
+        }
+        if (!Files.isReadable(file)) return "not readable (permissions)";
+        return null;
+    }
+
+    private static String kind(Path file) {
+        try {
+            Object mode = Files.getAttribute(file, "unix:mode");
+            int m = ((Integer) mode) & 0170000;
+            return switch (m) {
+                case 0010000 -> "fifo";
+                case 0020000 -> "char";
+                case 0060000 -> "block";
+                case 0140000 -> "socket";
+                default -> "special file";
+            };
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
+            return "special file";
+        }
+    }
+
+    private static String target(Path link) {
+        try {
+            return "-> " + Files.readSymbolicLink(link);
+        } catch (IOException e) {
+            return "unreadable";
+        }
+    }
+}
