@@ -132,6 +132,11 @@ public final class ImageUnwrapper {
                 out.add(p);
             } catch (KernelFormatException e) {
                 attempts.add(where + " + 0x" + Integer.toHexString(offset) + ": " + e.getMessage());
+            } catch (RuntimeException e) {
+                // a parser's own fault on a header it did not check: recorded as one attempt, the
+                // search goes on with the other formats
+                attempts.add(where + " + 0x" + Integer.toHexString(offset) + ": " + c.getClass().getSimpleName()
+                        + " header not read (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")");
             }
         }
         return out;

@@ -20,6 +20,15 @@ public final class FitImage implements Container {
         if (!v.fits(offset, 40) || v.u32(offset) != FDT_MAGIC) return null;
         long total = v.u32(offset + 4), structOff = v.u32(offset + 8), stringsOff = v.u32(offset + 12);
         Headers.within(v, "FIT device tree", offset, total);
+        // each offset is checked against the tree's own size: a lying one is named, never followed
+        if (structOff < 40 || structOff >= total) {
+            throw new KernelFormatException("FIT: off_dt_struct 0x" + Long.toHexString(structOff) + " lies outside the tree (totalsize 0x"
+                    + Long.toHexString(total) + ")");
+        }
+        if (stringsOff >= total) {
+            throw new KernelFormatException("FIT: off_dt_strings 0x" + Long.toHexString(stringsOff) + " lies outside the tree (totalsize 0x"
+                    + Long.toHexString(total) + ")");
+        }
         int p = (int) (offset + structOff);
         int end = (int) (offset + total);
         int depth = 0;
@@ -49,7 +58,10 @@ public final class FitImage implements Container {
                 if (inImages && depth == imagesDepth + 1 && isKernel) {
                     if (data < 0 && extOffset >= 0) {
                         // external data sits after the tree, offset counted from its end (aligned to 4)
-                        data = (int) (offset + ((total + 3) & ~3) + extOffset);
+                        long at = offset + ((total + 3) & ~3) + extOffset;
+                        Headers.within(v, "FIT kernel data (data-offset 0x" + Long.toHexString(extOffset) + ", data-size " + extSize + ")",
+                                at, extSize);
+                        data = (int) at;
                         dataLen = (int) extSize;
                     }
                     if (data >= 0) {
@@ -60,18 +72,25 @@ public final class FitImage implements Container {
                 if (inImages && depth == imagesDepth) inImages = false;
                 depth--;
             } else if (token == PROP) {
-                int len = v.s32(p), nameOff = v.s32(p + 4);
+                if (p + 8 > end) throw new KernelFormatException("FIT: a property header at 0x" + Integer.toHexString(p) + " runs past the tree");
+                long len = v.u32(p), nameOff = v.u32(p + 4);
                 p += 8;
-                if (len < 0 || p + len > end) throw new KernelFormatException("FIT: property runs past the tree");
+                if (p + len > end) throw new KernelFormatException("FIT: a property's len 0x" + Long.toHexString(len) + " at 0x"
+                        + Integer.toHexString(p - 8) + " runs past the tree");
+                if (stringsOff + nameOff >= total) {
+                    throw new KernelFormatException("FIT: a property's nameoff 0x" + Long.toHexString(nameOff) + " at 0x"
+                            + Integer.toHexString(p - 8) + " lies past the strings block (off_dt_strings 0x" + Long.toHexString(stringsOff)
+                            + ", totalsize 0x" + Long.toHexString(total) + ")");
+                }
                 String prop = Headers.cString(v, (int) (offset + stringsOff + nameOff), 64);
                 if (inImages && depth == imagesDepth + 1) {
                     switch (prop) {
-                        case "type" -> isKernel = Headers.cString(v, p, len).startsWith("kernel");
-                        case "compression" -> compression = Headers.cString(v, p, len);
-                        case "data" -> { data = p; dataLen = len; }
-                        case "data-offset" -> extOffset = v.u32(p);
-                        case "data-position" -> extOffset = v.u32(p) - ((total + 3) & ~3);
-                        case "data-size" -> extSize = v.u32(p);
+                        case "type" -> isKernel = Headers.cString(v, p, (int) len).startsWith("kernel");
+                        case "compression" -> compression = Headers.cString(v, p, (int) len);
+                        case "data" -> { data = p; dataLen = (int) len; }
+                        case "data-offset" -> extOffset = len < 4 ? -1 : v.u32(p);
+                        case "data-position" -> extOffset = len < 4 ? -1 : v.u32(p) - ((total + 3) & ~3);
+                        case "data-size" -> extSize = len < 4 ? -1 : v.u32(p);
                         default -> { }
                     }
                 }

@@ -39,8 +39,10 @@ public final class UImage implements Container {
             // multi-file image: a zero-terminated list of u32 sizes, the kernel first
             int p = payload;
             while (v.fits(p, 4) && v.u32(p) != 0 && p - payload < 4 * 64) p += 4;
+            if (!v.fits(payload, 4)) throw new KernelFormatException("uImage: a multi-file image whose size list runs past the end of the file");
             length = v.u32(payload);
             payload = p + 4;
+            Headers.within(v, "uImage multi-file image's first file (the size list's first entry, " + length + " bytes)", payload, length);
         }
         Headers.within(v, "uImage payload", payload, length);
         return Peeled.wrapping("uImage", offset,
