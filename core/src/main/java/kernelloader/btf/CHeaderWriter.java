@@ -40,6 +40,7 @@ public final class CHeaderWriter {
     private final String[] names;
     private final byte[] state;        // composites and typedefs: 0 not written, 1 being written, 2 written
     private final boolean[] declared;  // a named struct/union has a forward declaration or its definition out
+    private final int[] definitionOf;  // a FWD: the struct/union of its name, or 0 where BTF defines none
     private final Map<Integer, Integer> anonEnumTypedef = new HashMap<>();
     private final long[] alignCache;
     private int depth;
@@ -52,6 +53,7 @@ public final class CHeaderWriter {
         this.names = new String[n];
         this.state = new byte[n];
         this.declared = new boolean[n];
+        this.definitionOf = new int[n];
         this.alignCache = new long[n];
     }
 
@@ -183,6 +185,7 @@ public final class CHeaderWriter {
                 // a forward declaration names the definition of that name, if there is one
                 Integer def = firstTag.get(tagKey(t));
                 names[id] = def != null ? names[def] : unique(tags, t.name());
+                if (def != null && k == BtfKind.FWD) definitionOf[id] = def;
             } else if (k == BtfKind.TYPEDEF) {
                 names[id] = unique(idents, t.name());
             }
@@ -249,8 +252,18 @@ public final class CHeaderWriter {
                         declared[id] = true;
                     }
                     break;
-                case FWD:
+                case FWD: {
+                    // a pointer to a type BTF knows here only by name (another file's view of a
+                    // struct): declared before its first use, or gcc would take a first mention
+                    // inside a parameter list for a new type local to that prototype
+                    int target = definitionOf[id] != 0 ? definitionOf[id] : id;
+                    if (!t.anonymous() && !declared[target] && state[target] != 2) {
+                        out.write((t.forwardUnion() ? "union " : "struct ") + names[id] + ";\n\n");
+                        declared[target] = true;
+                        declared[id] = true;
+                    }
                     break;
+                }
                 case FUNC_PROTO:
                     require(t.type(), false);
                     for (BtfType.Param p : t.params()) require(p.type(), false);
@@ -291,6 +304,13 @@ public final class CHeaderWriter {
     }
 
     private void emitComposite(int id) throws IOException, KernelFormatException {
+        if (state[id] == 1) {
+            // asked for by value while its own definition is being written: a struct that holds
+            // itself, directly or through others; no C type can, and a header with it would not compile
+            BtfType t = btf.type(id);
+            throw new KernelFormatException("BTF: " + (t.kind() == BtfKind.UNION ? "union " : "struct ") + names[id] + " (type " + id
+                    + ") holds itself by value, through its members' types: no C header can declare it");
+        }
         if (state[id] != 0) return;
         state[id] = 1;
         BtfType t = btf.type(id);

@@ -211,6 +211,19 @@ class BtfTest {
         assertTrue(e.getMessage().contains("nests deeper than"), e.getMessage());
     }
 
+    @Test
+    void structsHoldingEachOtherByValueAreRefused() throws Exception {
+        // a hostile blob: struct a { struct b b; }; struct b { struct a a; }; no header can say it
+        BtfBuilder b = new BtfBuilder(ByteOrder.LITTLE_ENDIAN);
+        int a = b.lastId() + 1;
+        b.composite(BtfKind.STRUCT, "a", 8, "b", a + 1, 0, 0);
+        b.composite(BtfKind.STRUCT, "b", 8, "a", a, 0, 0);
+        byte[] blob = b.build();
+        Btf btf = Btf.parse(blob, blob.length, 0, Long.MAX_VALUE);
+        KernelFormatException e = assertThrows(KernelFormatException.class, () -> CHeaderWriter.write(btf, new StringWriter()));
+        assertEquals("BTF: struct a (type 1) holds itself by value, through its members' types: no C header can declare it", e.getMessage());
+    }
+
     private static String message(byte[] blob) {
         return assertThrows(KernelFormatException.class, () -> Btf.parse(blob, blob.length, 0, blob.length)).getMessage();
     }
