@@ -107,10 +107,12 @@ final class KernelSearch {
         KernelImage[] embeddedIn = {null};
         long t0 = System.nanoTime();
         ImageUnwrapper.Result<KallsymsTable> r = null;
-        for (KallsymsFinder.Names names : KallsymsFinder.Names.values()) {
-            r = ImageUnwrapper.search(data, length, img -> {
-                if (deepest[0] == null || img.layers().size() > deepest[0].layers().size()) deepest[0] = img;
-                if (names == KallsymsFinder.Names.COMPRESSED && layers.size() < MAX_FALLBACK_LAYERS) layers.add(img);
+        // one pass over the file's layers (each decoded once), every name encoding tried on each:
+        // the kernel's compressed names first, then OpenWrt's uncompressed ones
+        r = ImageUnwrapper.search(data, length, img -> {
+            if (deepest[0] == null || img.layers().size() > deepest[0].layers().size()) deepest[0] = img;
+            if (layers.size() < MAX_FALLBACK_LAYERS) layers.add(img);
+            for (KallsymsFinder.Names names : KallsymsFinder.Names.values()) {
                 long s = System.nanoTime();
                 KallsymsFinder.Outcome o = KallsymsFinder.find(img, options.hints(), names, t -> {
                     // every reading is checked by content before anything is printed or loaded
@@ -146,10 +148,10 @@ final class KernelSearch {
                 });
                 searchNanos[0] += System.nanoTime() - s;
                 for (String why : o.rejected()) rejected.add(img.describeLayers() + ": " + why);
-                return o.table();
-            });
-            if (r.value() != null) break;
-        }
+                if (o.table() != null) return o.table();
+            }
+            return null;
+        });
         long t1 = System.nanoTime();
         d.time("unwrap", t1 - t0 - searchNanos[0]);
         d.time("kallsyms", searchNanos[0]);
