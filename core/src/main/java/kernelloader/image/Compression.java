@@ -49,6 +49,16 @@ public enum Compression {
     }
 
     /**
+     * Whether a stream of this kind can start with the bytes {@code b0 b1}: a quicker reject
+     * (every magic is two bytes or more; an LZMA header is its properties byte, then a
+     * dictionary size whose low byte the search wants zero: 64 KiB or more).
+     */
+    public boolean mayStartWith(int b0, int b1) {
+        if (this == LZMA) return lzmaProperties(b0 & 0xff) && (b1 & 0xff) == 0;
+        return magic[0] == (byte) b0 && (magic.length < 2 || magic[1] == (byte) b1);
+    }
+
+    /**
      * The LZMA properties bytes ((pb * 5 + lp) * 9 + lc) searched for: 0x5d (lc 3, lp 0, pb 2),
      * what the kernel's own lzma -9 writes, and 0x6d (lc 1, lp 2, pb 2), what OpenWrt's builds
      * write. An LZMA header has no magic: every further value taken makes more of a kernel's

@@ -16,6 +16,8 @@ import kernelloader.image.ByteView;
 final class UncompressedNames {
     /** A run shorter than this is not a kernel's symbol table (and would not have markers). */
     private static final int MIN_RUN = 512;
+    /** The bytes MIN_RUN entries span at least: a length byte, a type, one name byte each. */
+    private static final int MIN_SPAN = MIN_RUN * 3;
     private static final boolean[] TYPE = new boolean[256];
     private static final boolean[] NAME = new boolean[256];
     static {
@@ -30,7 +32,20 @@ final class UncompressedNames {
         byte[][] identity = new byte[256][];
         for (int i = 0; i < 256; i++) identity[i] = new byte[] {(byte) i};
         int p = 0;
+        // Every byte of a run is a length (2..0x7f), a type letter or a printable name byte, so
+        // all lie in 0x02..0x7f, and MIN_RUN entries of 3 bytes or more span MIN_SPAN such bytes:
+        // only where that many stand in a row can a run start (random bytes: nowhere)
+        int spanEnd = 0;
         while (p < length && found.isEmpty()) {
+            if (p >= spanEnd) {
+                while (p < length && !inRun(data[p])) p++;
+                spanEnd = p;
+                while (spanEnd < length && inRun(data[spanEnd])) spanEnd++;
+            }
+            if (spanEnd - p < MIN_SPAN) {
+                p = spanEnd;
+                continue;
+            }
             int[] run = run(data, length, p);
             if (run[1] < MIN_RUN) {
                 p++;
@@ -41,6 +56,10 @@ final class UncompressedNames {
             p = run[0];
         }
         return found;
+    }
+
+    private static boolean inRun(byte b) {
+        return b >= 0x02;   // 0x02..0x7f: a signed byte at or above 2
     }
 
     /** From {@code p}: {end of the run of valid entries, number of entries}. */

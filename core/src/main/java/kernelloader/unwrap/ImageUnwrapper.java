@@ -188,10 +188,10 @@ public final class ImageUnwrapper {
         while (pos < length && decodes < MAX_ATTEMPTS && visits <= MAX_VISITS) {
             int at = -1;
             Compression c = null;
-            for (int i = pos; i < length; i++) {
-                // most bytes start nothing: one table look-up (LZMA, whose first byte is common,
-                // also wants a zero next: a dictionary of 64 KiB or more)
-                if (!FIRST_BYTE[data[i] & 0xff] && !(LZMA_FIRST[data[i] & 0xff] && i + 1 < length && data[i + 1] == 0)) continue;
+            // the last byte starts nothing: every magic and header is two bytes or more
+            for (int i = pos; i + 1 < length; i++) {
+                // most byte pairs start nothing: one look-up in a table of the pairs that may
+                if (!FIRST_TWO[(data[i] & 0xff) << 8 | (data[i + 1] & 0xff)]) continue;
                 c = compressionAt(data, length, i);
                 // (containers at offset 0 were peeled already)
                 if (c != null || (i > 0 && containerMagicAt(data, length, i))) {
@@ -227,17 +227,15 @@ public final class ImageUnwrapper {
         }
     }
 
-    /** The bytes a compressed stream or a scanned container magic can start with. */
-    private static final boolean[] FIRST_BYTE = new boolean[256];
-    private static final boolean[] LZMA_FIRST = new boolean[256];
+    /** The byte pairs (first << 8 | second) a compressed stream or a scanned container magic can start with. */
+    private static final boolean[] FIRST_TWO = new boolean[1 << 16];
     static {
-        for (int b = 0; b < 256; b++) {
-            for (Compression c : Compression.values()) {
-                if (c == Compression.LZMA) LZMA_FIRST[b] = c.mayStartWith(b);
-                else FIRST_BYTE[b] |= c.mayStartWith(b);
+        for (int b0 = 0; b0 < 256; b0++) {
+            for (int b1 = 0; b1 < 256; b1++) {
+                for (Compression c : Compression.values()) FIRST_TWO[b0 << 8 | b1] |= c.mayStartWith(b0, b1);
             }
         }
-        for (byte[] m : Containers.SCANNED_MAGICS) FIRST_BYTE[m[0] & 0xff] = true;
+        for (byte[] m : Containers.SCANNED_MAGICS) FIRST_TWO[(m[0] & 0xff) << 8 | (m[1] & 0xff)] = true;
     }
 
     private static boolean containerMagicAt(byte[] data, int length, int i) {
