@@ -31,31 +31,46 @@ final class UncompressedNames {
         List<KallsymsFinder.Located> found = new ArrayList<>();
         byte[][] identity = new byte[256][];
         for (int i = 0; i < 256; i++) identity[i] = new byte[] {(byte) i};
-        int p = 0;
         // Every byte of a run is a length (2..0x7f), a type letter or a printable name byte, so
         // all lie in 0x02..0x7f, and MIN_RUN entries of 3 bytes or more span MIN_SPAN such bytes:
         // only where that many stand in a row can a run start (random bytes: nowhere)
-        int spanEnd = 0;
+        int p = 0;
         while (p < length && found.isEmpty()) {
-            if (p >= spanEnd) {
-                while (p < length && !inRun(data[p])) p++;
-                spanEnd = p;
-                while (spanEnd < length && inRun(data[spanEnd])) spanEnd++;
+            int span = spanFrom(data, length, p);
+            if (span < 0) break;
+            int spanEnd = span + MIN_SPAN;
+            while (spanEnd < length && inRun(data[spanEnd])) spanEnd++;
+            p = span;
+            while (p + MIN_SPAN <= spanEnd && found.isEmpty()) {
+                int[] run = run(data, length, p);
+                if (run[1] < MIN_RUN) {
+                    p++;
+                    continue;
+                }
+                KallsymsFinder.Located loc = withMarkers(data, length, run[0], identity);
+                if (loc != null) found.add(loc);
+                p = run[0];
             }
-            if (spanEnd - p < MIN_SPAN) {
-                p = spanEnd;
-                continue;
-            }
-            int[] run = run(data, length, p);
-            if (run[1] < MIN_RUN) {
-                p++;
-                continue;
-            }
-            KallsymsFinder.Located loc = withMarkers(data, length, run[0], identity);
-            if (loc != null) found.add(loc);
-            p = run[0];
+            p = Math.max(p, spanEnd);
         }
         return found;
+    }
+
+    /**
+     * The first position at or after {@code from} where MIN_SPAN bytes in 0x02..0x7f stand in a
+     * row, or -1. It looks at the last byte of each window first and back from there, so a
+     * byte out of range skips every window that holds it: on random bytes a look every few
+     * hundred bytes, not one per byte.
+     */
+    private static int spanFrom(byte[] data, int length, int from) {
+        int p = from;
+        while (p + MIN_SPAN <= length) {
+            int k = p + MIN_SPAN - 1;
+            while (k >= p && inRun(data[k])) k--;
+            if (k < p) return p;
+            p = k + 1;
+        }
+        return -1;
     }
 
     private static boolean inRun(byte b) {
