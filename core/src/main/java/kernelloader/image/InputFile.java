@@ -43,6 +43,8 @@ public final class InputFile {
 
     private static String kind(Path file) {
         try {
+            // the file type bits of st_mode, where the file system has the "unix" view (Linux)
+            if (!file.getFileSystem().supportedFileAttributeViews().contains("unix")) return "special file";
             Object mode = Files.getAttribute(file, "unix:mode");
             int m = ((Integer) mode) & 0170000;
             return switch (m) {
@@ -52,7 +54,7 @@ public final class InputFile {
                 case 0140000 -> "socket";
                 default -> "special file";
             };
-        } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
+        } catch (IOException e) {
             return "special file";
         }
     }
