@@ -3,6 +3,8 @@ package kernelloader.image;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
 
 import org.apache.commons.compress.compressors.bzip2.BZip2CompressorInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
@@ -49,13 +51,27 @@ public enum Compression {
     }
 
     /**
-     * Whether a stream of this kind can start with the bytes {@code b0 b1}: a quicker reject
-     * (every magic is two bytes or more; an LZMA header is its properties byte, then a
-     * dictionary size whose low byte the search wants zero: 64 KiB or more).
+     * The beginnings a stream of this kind can have, each told by two byte pairs that are not
+     * runs of zeros: its magic's first three bytes (pairs 0-1 and 1-2); for an LZMA header, its
+     * properties byte and the four bytes of each dictionary size {@link #startsAt} takes (pairs
+     * 0-1 and 3-4: the dictionary's low bytes are zero, its high ones never both). The scan
+     * looks at every second byte pair, so every stream must be told by a pair at an even and
+     * one at an odd distance from its start.
      */
-    public boolean mayStartWith(int b0, int b1) {
-        if (this == LZMA) return lzmaProperties(b0 & 0xff) && (b1 & 0xff) == 0;
-        return magic[0] == (byte) b0 && (magic.length < 2 || magic[1] == (byte) b1);
+    public List<byte[]> prefixes() {
+        if (this != LZMA) return List.of(new byte[] {magic[0], magic[1], magic[2]});
+        List<byte[]> out = new ArrayList<>();
+        for (int props : new int[] {0x5d, 0x6d}) {
+            for (int n = 15; n <= 30; n++) {
+                for (long dict : new long[] {1L << n, 3L << (n - 1)}) {
+                    if (dict < (1 << 16) || dict > (1L << 30)) continue;
+                    // 0x5d: the dictionary's second byte is zero too (see startsAt)
+                    if (props == 0x5d && ((dict >> 8) & 0xff) != 0) continue;
+                    out.add(new byte[] {(byte) props, (byte) dict, (byte) (dict >> 8), (byte) (dict >> 16), (byte) (dict >> 24)});
+                }
+            }
+        }
+        return out;
     }
 
     /**

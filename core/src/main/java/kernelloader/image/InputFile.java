@@ -1,9 +1,13 @@
 package kernelloader.image;
 
+import java.io.EOFException;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 
 /**
@@ -39,6 +43,30 @@ public final class InputFile {
         }
         if (!Files.isReadable(file)) return "not readable (permissions)";
         return null;
+    }
+
+    /** Bytes read at once: what the channel's temporary direct buffer holds (see {@link #read}). */
+    private static final int CHUNK = 8 << 20;
+
+    /**
+     * The bytes of {@code file} from {@code from} to its end, in one array of exactly that size
+     * and nothing else: Files.readAllBytes asks the channel for the whole file in one read,
+     * which the JDK serves through a temporary direct buffer of the same size (a 2 GB file
+     * cost 4 GB), so the file is read in chunks instead.
+     */
+    public static byte[] read(Path file, long from, long size) throws IOException {
+        byte[] data = new byte[Math.toIntExact(size - from)];
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long pos = from;
+            int off = 0;
+            while (off < data.length) {
+                int n = ch.read(ByteBuffer.wrap(data, off, Math.min(CHUNK, data.length - off)), pos);
+                if (n < 0) throw new EOFException(file + ": shorter than its size said (" + (from + off) + " of " + size + " bytes read)");
+                off += n;
+                pos += n;
+            }
+        }
+        return data;
     }
 
     private static String kind(Path file) {

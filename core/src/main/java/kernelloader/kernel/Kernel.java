@@ -109,9 +109,18 @@ public final class Kernel {
         long t0 = System.nanoTime();
         kernelloader.image.InputFile.check(file);
         long size = Files.size(file);
-        if (size > MAX_FILE) throw new KernelFormatException(file + ": " + size + " bytes is larger than any kernel image (limit 2 GiB)");
-        byte[] data = Files.readAllBytes(file);
-        return read(file.toString(), data, data.length, options, System.nanoTime() - t0);
+        if (options.fileOffset() >= size && options.fileOffset() > 0) {
+            throw new KernelFormatException(file + ": file offset 0x" + Long.toHexString(options.fileOffset())
+                    + " is outside the file (" + size + " bytes)");
+        }
+        if (size - options.fileOffset() > MAX_FILE) {
+            throw new KernelFormatException(file + ": " + (size - options.fileOffset()) + " bytes"
+                    + (options.fileOffset() > 0 ? " from the file offset on" : "") + " is more than is searched at once (limit 2 GiB);"
+                    + " give the offset of the part that holds the kernel (--file-offset), or cut it out with dd");
+        }
+        // only the bytes from the offset on are read: the rest would be copied away at once
+        byte[] data = kernelloader.image.InputFile.read(file, options.fileOffset(), size);
+        return search(file.toString(), data, data.length, options, System.nanoTime() - t0);
     }
 
     /** The kernel in the first {@code length} bytes of {@code data} (a file already read, stdin, a Ghidra ByteProvider). */
@@ -121,8 +130,6 @@ public final class Kernel {
 
     private static Kernel read(String source, byte[] data, int length, KernelOptions options, long readNanos)
             throws KernelFormatException {
-        Diagnostics.Recorder d = new Diagnostics.Recorder();
-        if (readNanos >= 0) d.time("read", readNanos);
         if (options.fileOffset() > 0) {
             if (options.fileOffset() >= length) {
                 throw new KernelFormatException(source + ": file offset 0x" + Long.toHexString(options.fileOffset())
@@ -131,6 +138,14 @@ public final class Kernel {
             data = Arrays.copyOfRange(data, (int) options.fileOffset(), length);
             length = data.length;
         }
+        return search(source, data, length, options, readNanos);
+    }
+
+    /** The search over bytes that start where the kernel image does (the file offset already cut off). */
+    private static Kernel search(String source, byte[] data, int length, KernelOptions options, long readNanos)
+            throws KernelFormatException {
+        Diagnostics.Recorder d = new Diagnostics.Recorder();
+        if (readNanos >= 0) d.time("read", readNanos);
         return KernelSearch.inFile(source, data, length, options, d);
     }
 

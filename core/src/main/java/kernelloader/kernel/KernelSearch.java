@@ -5,7 +5,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import kernelloader.image.ElfProgramHeader;
@@ -159,6 +161,8 @@ final class KernelSearch {
         d.rejected(rejected);
         if (embedded[0] >= 0) return peelEmbedded(source, embeddedIn[0], embedded[0], options, d, rejected);
         SymbolFile symbols = options.symbols() == null ? null : SymbolFile.read(Path.of(options.symbols()));
+        // the fallbacks and what unpack writes both ask each layer for its banner: searched once
+        Map<KernelImage, String> banners = new IdentityHashMap<>();
         if (r.value() != null) {
             Reading reading = accepted[0];
             if (symbols != null) {
@@ -174,24 +178,25 @@ final class KernelSearch {
         // a kallsyms table the image's content contradicts is refused, not replaced by the
         // exports: only a kernel without a readable table falls back (a user's symbols file may)
         if (skipped.isEmpty() && (refusedByContent[0] == 0 || symbols != null)) {
-            Kernel k = fallback(source, length, options, d, layers, symbols, rejected);
+            Kernel k = fallback(source, length, options, d, layers, symbols, rejected, banners);
             if (k != null) return k;
         }
         String why = !skipped.isEmpty()
                 ? source + ": kallsyms table " + table + " asked for, but only " + skipped.size() + " found: " + String.join("; ", skipped)
                 : symbols != null ? source + ": no layer fits " + symbols.describe() + " (" + String.join("; ", rejected.subList(Math.max(0, rejected.size() - 2), rejected.size())) + ")"
                 : failure(source, length, r.attempts(), rejected);
-        return new Kernel(source, length, options, innermost(layers, deepest[0], data, length), Facet.absent(why), null, null, data, d);
+        return new Kernel(source, length, options, innermost(layers, deepest[0], data, length, banners), Facet.absent(why), null, null, data, d);
     }
 
     /**
      * What `unpack` writes of a file without kallsyms: the deepest layer that states a Linux
      * banner (not the gzip of an embedded .config inside it), else the deepest layer.
      */
-    private static KernelImage innermost(List<KernelImage> layers, KernelImage deepest, byte[] data, int length) {
+    private static KernelImage innermost(List<KernelImage> layers, KernelImage deepest, byte[] data, int length,
+                                         Map<KernelImage, String> banners) {
         KernelImage best = null;
         for (KernelImage img : layers) {
-            if ((best == null || img.layers().size() > best.layers().size()) && Kernel.versionBanner(img) != null) best = img;
+            if ((best == null || img.layers().size() > best.layers().size()) && banner(img, banners) != null) best = img;
         }
         if (best != null) return best;
         return deepest != null ? deepest : new KernelImage(data, length, List.of(), null);
@@ -258,7 +263,8 @@ final class KernelSearch {
      * built without CONFIG_KALLSYMS). Null when neither gives a table the checks accept.
      */
     private static Kernel fallback(String source, int length, KernelOptions options, Diagnostics.Recorder d,
-                                   List<KernelImage> layers, SymbolFile symbols, List<String> rejected) {
+                                   List<KernelImage> layers, SymbolFile symbols, List<String> rejected,
+                                   Map<KernelImage, String> banners) {
         long t0 = System.nanoTime();
         try {
             for (KernelImage img : layers) {
@@ -268,7 +274,7 @@ final class KernelSearch {
                             : new ByteOrder[] {ByteOrder.LITTLE_ENDIAN, ByteOrder.BIG_ENDIAN}) {
                         for (KallsymsTable t : symbols.tables(order)) tries.add(() -> t);
                     }
-                } else if (Kernel.versionBanner(img) != null) {
+                } else if (banner(img, banners) != null) {
                     tries.addAll(ExportsAsSymbols.attempts(img, options.bits(), options.base()));
                 }
                 for (ExportsAsSymbols.Attempt a : tries) {
@@ -294,6 +300,15 @@ final class KernelSearch {
         } finally {
             d.time(symbols != null ? "symbols file" : "exports fallback", System.nanoTime() - t0);
         }
+    }
+
+    /** The banner of {@code img}, searched for at most once per search ("" in the memo: none). */
+    private static String banner(KernelImage img, Map<KernelImage, String> memo) {
+        String b = memo.computeIfAbsent(img, i -> {
+            String v = Kernel.versionBanner(i);
+            return v == null ? "" : v;
+        });
+        return b.isEmpty() ? null : b;
     }
 
     /** One line saying what was tried, so a user knows why no table came out. */

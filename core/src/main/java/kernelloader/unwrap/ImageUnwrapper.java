@@ -188,15 +188,27 @@ public final class ImageUnwrapper {
         while (pos < length && decodes < MAX_ATTEMPTS && visits <= MAX_VISITS) {
             int at = -1;
             Compression c = null;
-            // the last byte starts nothing: every magic and header is two bytes or more
-            for (int i = pos; i + 1 < length; i++) {
-                // most byte pairs start nothing: one look-up in a table of the pairs that may
-                if (!FIRST_TWO[(data[i] & 0xff) << 8 | (data[i + 1] & 0xff)]) continue;
-                c = compressionAt(data, length, i);
-                // (containers at offset 0 were peeled already)
-                if (c != null || (i > 0 && containerMagicAt(data, length, i))) {
-                    at = i;
-                    break;
+            // every stream and scanned container is told by a byte pair at an even and one at
+            // an odd distance from its start (Compression.prefixes), at most 3 bytes in: so every
+            // second pair is looked up, other bytes are never read, and at a pair in the table
+            // the starts it may belong to are tried in file order
+            byte[] pairs = PAIRS;
+            for (int i = pos; i + 1 < length && at < 0; i += 2) {
+                // four pairs at a time where none is in the table (nearly everywhere)
+                if (i + 8 < length && (pairs[(data[i] & 0xff) << 8 | (data[i + 1] & 0xff)]
+                        | pairs[(data[i + 2] & 0xff) << 8 | (data[i + 3] & 0xff)]
+                        | pairs[(data[i + 4] & 0xff) << 8 | (data[i + 5] & 0xff)]
+                        | pairs[(data[i + 6] & 0xff) << 8 | (data[i + 7] & 0xff)]) == 0) {
+                    i += 6;
+                    continue;
+                }
+                if (pairs[(data[i] & 0xff) << 8 | (data[i + 1] & 0xff)] == 0) continue;
+                // a start more than 3 bytes back was told by an earlier pair
+                for (int s = Math.max(pos, i - MAX_PAIR_OFFSET); s <= i && at < 0; s++) {
+                    if (!STARTS[data[s] & 0xff]) continue;
+                    c = compressionAt(data, length, s);
+                    // (containers at offset 0 were peeled already)
+                    if (c != null || (s > 0 && containerMagicAt(data, length, s))) at = s;
                 }
             }
             if (at < 0) break;
@@ -227,15 +239,27 @@ public final class ImageUnwrapper {
         }
     }
 
-    /** The byte pairs (first << 8 | second) a compressed stream or a scanned container magic can start with. */
-    private static final boolean[] FIRST_TWO = new boolean[1 << 16];
+    /** How far into a prefix its odd-distance pair may start (LZMA's dictionary bytes 3-4). */
+    private static final int MAX_PAIR_OFFSET = 3;
+    /**
+     * The byte pairs (first << 8 | second) that tell a compressed stream or a scanned
+     * container magic (non-zero: this pair may lie 0 to 3 bytes into one), and the bytes such a
+     * prefix starts with.
+     */
+    private static final byte[] PAIRS = new byte[1 << 16];
+    private static final boolean[] STARTS = new boolean[256];
     static {
-        for (int b0 = 0; b0 < 256; b0++) {
-            for (int b1 = 0; b1 < 256; b1++) {
-                for (Compression c : Compression.values()) FIRST_TWO[b0 << 8 | b1] |= c.mayStartWith(b0, b1);
-            }
+        List<byte[]> prefixes = new ArrayList<>();
+        for (Compression c : Compression.values()) prefixes.addAll(c.prefixes());
+        for (byte[] m : Containers.SCANNED_MAGICS) prefixes.add(Arrays.copyOf(m, 3));
+        for (byte[] p : prefixes) {
+            // the pair at distance 0, and the one at distance 1 (3 for a five-byte prefix)
+            int odd = p.length == 3 ? 1 : 3;
+            PAIRS[(p[0] & 0xff) << 8 | (p[1] & 0xff)] = 1;
+            PAIRS[(p[odd] & 0xff) << 8 | (p[odd + 1] & 0xff)] = 1;
+            STARTS[p[0] & 0xff] = true;
         }
-        for (byte[] m : Containers.SCANNED_MAGICS) FIRST_TWO[(m[0] & 0xff) << 8 | (m[1] & 0xff)] = true;
+        if (PAIRS[0] != 0) throw new AssertionError("a prefix told by a pair of zeros would make every run of zeros a candidate");
     }
 
     private static boolean containerMagicAt(byte[] data, int length, int i) {
