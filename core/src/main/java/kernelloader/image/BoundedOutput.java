@@ -11,9 +11,17 @@ import java.util.List;
  * <p>Output is gathered in 1 MiB chunks and joined once into an array of exactly its size: a
  * doubling buffer would hold up to three times the output at its last growth and keep twice
  * it afterwards, and a decoded kernel is tens of MB.
+ *
+ * <p>Past {@link #FREE} bytes, output may grow only with the input consumed: a stream that has
+ * produced more than {@link #RATIO} times the bytes it read is a bomb (a kernel compresses 3 to
+ * 6 times; zeros 1000 times), and stops there, whatever the cap its place in the file allows.
  */
 final class BoundedOutput {
     private static final int CHUNK = 1 << 20;
+    /** Output produced before the ratio is looked at: any real kernel's start, whatever it holds. */
+    static final long FREE = 32L << 20;
+    /** Largest ratio of output to input consumed past {@link #FREE}. */
+    static final long RATIO = 32;
 
     private final long limit;
     private final List<byte[]> chunks = new ArrayList<>();
@@ -21,18 +29,27 @@ final class BoundedOutput {
     private int used;
     private long size;
     private boolean limitReached;
+    private boolean ratioExceeded;
     private byte[] joined;
 
     BoundedOutput(long limit) {
         this.limit = Math.min(limit, Integer.MAX_VALUE - 64);
     }
 
-    void readFrom(InputStream in) throws IOException {
+    /**
+     * Reads {@code in} to its end, the limit, or the ratio; {@code source} is what it decodes,
+     * {@code sourceStart} that source's {@code available()} before the first read.
+     */
+    void readFrom(InputStream in, InputStream source, long sourceStart) throws IOException {
         while (true) {
             if (current == null || used == current.length) {
                 if (size >= limit) {
                     limitReached = in.read() >= 0;
                     return;
+                }
+                if (size >= FREE && size > RATIO * (sourceStart - source.available())) {
+                    ratioExceeded = in.read() >= 0;
+                    if (ratioExceeded) return;
                 }
                 current = new byte[(int) Math.min(CHUNK, limit - size)];
                 chunks.add(current);
@@ -63,4 +80,5 @@ final class BoundedOutput {
 
     int size() { return (int) size; }
     boolean limitReached() { return limitReached; }
+    boolean ratioExceeded() { return ratioExceeded; }
 }

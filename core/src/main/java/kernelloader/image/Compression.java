@@ -201,7 +201,7 @@ public enum Compression {
         String error = null;
         ByteArrayInputStream source = new ByteArrayInputStream(data, offset, length - offset);
         try (InputStream in = open(source)) {
-            out.readFrom(in);
+            out.readFrom(in, source, length - offset);
         } catch (IOException | RuntimeException | OutOfMemoryError e) {
             // The libraries signal corrupt data with IOException, and some with runtime
             // exceptions (bad table indexes); either way this stream ends here.
@@ -212,6 +212,10 @@ public enum Compression {
         }
         if (out.limitReached()) {
             error = "output exceeds the limit of " + limit + " bytes (decompression bomb?)";
+        } else if (out.ratioExceeded()) {
+            int read = (length - offset) - source.available();
+            error = "output of " + out.size() + " bytes from " + read + " bytes of stream, more than " + BoundedOutput.RATIO
+                    + " times as many (a decompression bomb; a kernel compresses 3 to 6 times)";
         }
         int consumed = (length - offset) - source.available();
         return new Decoded(this, offset, consumed, out.array(), out.size(), error);

@@ -49,24 +49,30 @@ public final class InputFile {
     private static final int CHUNK = 8 << 20;
 
     /**
-     * The bytes of {@code file} from {@code from} to its end, in one array of exactly that size
+     * The bytes of {@code file} from {@code from} to {@code end}, in one array of exactly that size
      * and nothing else: Files.readAllBytes asks the channel for the whole file in one read,
      * which the JDK serves through a temporary direct buffer of the same size (a 2 GB file
      * cost 4 GB), so the file is read in chunks instead.
      */
-    public static byte[] read(Path file, long from, long size) throws IOException {
-        byte[] data = new byte[Math.toIntExact(size - from)];
+    public static byte[] read(Path file, long from, long end) throws IOException {
+        byte[] data = new byte[Math.toIntExact(end - from)];
+        read(file, from, end, data);
+        return data;
+    }
+
+    /** The bytes of {@code file} from {@code from} to {@code end} into the start of {@code data}. */
+    public static void read(Path file, long from, long end, byte[] data) throws IOException {
+        int length = Math.toIntExact(end - from);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long pos = from;
             int off = 0;
-            while (off < data.length) {
-                int n = ch.read(ByteBuffer.wrap(data, off, Math.min(CHUNK, data.length - off)), pos);
-                if (n < 0) throw new EOFException(file + ": shorter than its size said (" + (from + off) + " of " + size + " bytes read)");
+            while (off < length) {
+                int n = ch.read(ByteBuffer.wrap(data, off, Math.min(CHUNK, length - off)), pos);
+                if (n < 0) throw new EOFException(file + ": shorter than its size said (it ended at " + (from + off) + " bytes, before " + end + ")");
                 off += n;
                 pos += n;
             }
         }
-        return data;
     }
 
     private static String kind(Path file) {

@@ -113,11 +113,8 @@ public final class Kernel {
             throw new KernelFormatException(file + ": file offset 0x" + Long.toHexString(options.fileOffset())
                     + " is outside the file (" + size + " bytes)");
         }
-        if (size - options.fileOffset() > MAX_FILE) {
-            throw new KernelFormatException(file + ": " + (size - options.fileOffset()) + " bytes"
-                    + (options.fileOffset() > 0 ? " from the file offset on" : "") + " is more than is searched at once (limit 2 GiB);"
-                    + " give the offset of the part that holds the kernel (--file-offset), or cut it out with dd");
-        }
+        // a whole eMMC or flash dump: searched in windows of 1 GiB
+        if (size - options.fileOffset() > MAX_FILE) return FileWindows.search(file, size, options);
         // only the bytes from the offset on are read: the rest would be copied away at once
         byte[] data = kernelloader.image.InputFile.read(file, options.fileOffset(), size);
         return search(file.toString(), data, data.length, options, System.nanoTime() - t0);
@@ -126,6 +123,14 @@ public final class Kernel {
     /** The kernel in the first {@code length} bytes of {@code data} (a file already read, stdin, a Ghidra ByteProvider). */
     public static Kernel read(String source, byte[] data, int length, KernelOptions options) throws KernelFormatException {
         return read(source, data, length, options, -1);
+    }
+
+    /**
+     * The kernel in the first {@code length} bytes of {@code data}, which are a file's bytes
+     * from {@code options}' file offset on (a Ghidra ByteProvider read from there).
+     */
+    public static Kernel readFromOffset(String source, byte[] data, int length, KernelOptions options) throws KernelFormatException {
+        return search(source, data, length, options, -1);
     }
 
     private static Kernel read(String source, byte[] data, int length, KernelOptions options, long readNanos)
@@ -334,6 +339,16 @@ public final class Kernel {
 
     /** This kernel with {@code outer} layers before its own (what it was cut out of). */
     Kernel under(List<Layer> outer) {
+        return under(outer, fileSize);
+    }
+
+    /** This kernel with another kallsyms facet (a reason that covers more than its own search), from a file of {@code fileSize} bytes. */
+    Kernel withKallsyms(Facet<KallsymsTable> k, long fileSize) {
+        return new Kernel(source, fileSize, options, image, k, givenLayout, reading, unsearchedFile, diagnostics);
+    }
+
+    /** This kernel with {@code outer} layers before its own, read from a file of {@code fileSize} bytes. */
+    Kernel under(List<Layer> outer, long fileSize) {
         List<Layer> all = new ArrayList<>(outer);
         all.addAll(image.layers());
         KernelImage img = new KernelImage(image.data(), image.length(), all, image.elf());

@@ -119,7 +119,21 @@ class BadInputTest {
         Path bomb = TestFiles.tempDir("bomb").resolve("zeros.zst");
         TestFiles.sh("head -c 3G /dev/zero | zstd -3 -q -c > " + bomb);
         byte[] data = Files.readAllBytes(bomb);
-        String msg = failure("bomb.zst", data, 1L << 30);
-        assertTrue(msg.contains("exceeds the limit"), msg);
+        // stopped by the ratio of output to input once past its first 32 MiB, not at the cap
+        // its place in the file allows (1.5 GiB): the chunks and the joined output, 64 MiB
+        String msg = failure("bomb.zst", data, 256L << 20);
+        assertTrue(msg.contains("zstd stream at raw + 0x0: 33554432 bytes (output of 33554432 bytes from "), msg);
+        assertTrue(msg.contains("a decompression bomb"), msg);
+    }
+
+    @Test
+    void manyBombsCostTheirRatioEach() throws Exception {
+        // 40 gzip members of 96 MiB of zeros, one after another (93 KiB each): each is decoded
+        // to 32 MiB and searched, no more
+        Path bombs = TestFiles.tempDir("bombs").resolve("members.gz");
+        TestFiles.sh("for i in $(seq 40); do head -c 96M /dev/zero | gzip -1 -c; done > " + bombs);
+        byte[] data = Files.readAllBytes(bombs);
+        String msg = failure("members.gz", data, 4L << 30);
+        assertTrue(msg.contains("gzip stream at raw + 0x0: 33554432 bytes (output of 33554432 bytes from "), msg);
     }
 }

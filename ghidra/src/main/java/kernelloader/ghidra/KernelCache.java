@@ -51,9 +51,19 @@ final class KernelCache {
         boolean same = k != null ? k.equals(key) : keyProvider.get() == provider;
         if (same && kernel != null && kernel.options().readsLike(options)) return kernel;
         long length = provider.length();
-        if (length > Kernel.MAX_FILE) throw new KernelFormatException(provider.getName() + ": larger than any kernel (2 GiB)");
-        byte[] data = provider.readBytes(0, length);
-        Kernel read = Kernel.read(provider.getName(), data, data.length, options);
+        long from = options.fileOffset();
+        if (from > 0 && from >= length) {
+            throw new KernelFormatException(provider.getName() + ": file offset 0x" + Long.toHexString(from)
+                    + " is outside the file (" + length + " bytes)");
+        }
+        if (length - from > Kernel.MAX_FILE) {
+            throw new KernelFormatException(provider.getName() + ": " + (length - from) + " bytes"
+                    + (from > 0 ? " from the file offset on" : "") + ", more than Ghidra's import reads at once (2 GiB): give the"
+                    + " file offset where the kernel lies (./kallsyms info FILE finds it, as its window layer) or cut it out with dd");
+        }
+        // only the bytes from the file offset on: the rest would be copied away at once
+        byte[] data = provider.readBytes(from, length - from);
+        Kernel read = Kernel.readFromOffset(provider.getName(), data, data.length, options);
         if (read.kallsyms().present()) {
             kernel = read;
             key = k;
