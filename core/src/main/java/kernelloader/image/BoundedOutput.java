@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongSupplier;
 
 /**
  * An output buffer with a hard cap, so no input can make us allocate without bound.
@@ -36,18 +37,15 @@ final class BoundedOutput {
         this.limit = Math.min(limit, Integer.MAX_VALUE - 64);
     }
 
-    /**
-     * Reads {@code in} to its end, the limit, or the ratio; {@code source} is what it decodes,
-     * {@code sourceStart} that source's {@code available()} before the first read.
-     */
-    void readFrom(InputStream in, InputStream source, long sourceStart) throws IOException {
+    /** Reads {@code in} to its end, the limit, or the ratio; {@code consumed} tells how much of its input it has read. */
+    void readFrom(InputStream in, LongSupplier consumed) throws IOException {
         while (true) {
             if (current == null || used == current.length) {
                 if (size >= limit) {
                     limitReached = in.read() >= 0;
                     return;
                 }
-                if (size >= FREE && size > RATIO * (sourceStart - source.available())) {
+                if (size >= FREE && size > RATIO * consumed.getAsLong()) {
                     ratioExceeded = in.read() >= 0;
                     if (ratioExceeded) return;
                 }

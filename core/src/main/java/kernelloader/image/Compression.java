@@ -197,11 +197,23 @@ public enum Compression {
      */
     public Decoded decode(byte[] data, int offset, int length, long limit) {
         if (this == ZSTD) length = ZstdFrame.end(data, offset, length);
+        if (this == XZ) {
+            // the system's xz where there is one (liblzma: twice xz-java's speed); anything but
+            // a whole stream decoded cleanly is decoded again by xz-java, for its exact account
+            Decoded d = SystemXz.decode(data, offset, length, limit);
+            if (d != null) return d;
+        }
+        return decodeInJava(data, offset, length, limit);
+    }
+
+    /** {@link #decode} with the Java libraries alone. */
+    Decoded decodeInJava(byte[] data, int offset, int length, long limit) {
         BoundedOutput out = new BoundedOutput(limit);
         String error = null;
         ByteArrayInputStream source = new ByteArrayInputStream(data, offset, length - offset);
+        int available = length - offset;
         try (InputStream in = open(source)) {
-            out.readFrom(in, source, length - offset);
+            out.readFrom(in, () -> available - source.available());
         } catch (IOException | RuntimeException | OutOfMemoryError e) {
             // The libraries signal corrupt data with IOException, and some with runtime
             // exceptions (bad table indexes); either way this stream ends here.
