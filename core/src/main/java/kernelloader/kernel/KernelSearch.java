@@ -321,6 +321,10 @@ final class KernelSearch {
             sb.append(", and ").append(attempts.size()).append(" embedded stream(s): ");
             sb.append(String.join("; ", attempts.subList(0, Math.min(4, attempts.size()))));
             if (attempts.size() > 4) sb.append("; ...");
+            // where the search gave up, if it did: a bound reached says how far it got
+            for (String a : attempts.subList(Math.min(4, attempts.size()), attempts.size())) {
+                if (a.startsWith("stopped: ")) sb.append("; ").append(a);
+            }
         }
         if (!rejected.isEmpty()) {
             sb.append("; candidate tables rejected: ").append(String.join("; ", rejected.subList(0, Math.min(3, rejected.size()))));

@@ -53,6 +53,7 @@ public final class ImageUnwrapper {
     private int visits;
     private boolean visitsReported;
     private boolean depthReported;
+    private boolean attemptsReported;
 
     public static <T> Result<T> search(byte[] file, int length, Probe<T> probe) {
         ImageUnwrapper u = new ImageUnwrapper();
@@ -162,6 +163,7 @@ public final class ImageUnwrapper {
         if (left < MIN_KERNEL) {
             attempts.add("stopped: " + (MAX_DECODED_TOTAL >> 20) + " MiB decoded in all (many streams or bombs)");
             decodes = MAX_ATTEMPTS;   // ends every scan: nothing more will be decoded
+            attemptsReported = true;  // (said above, with its own reason)
             return null;
         }
         decodes++;
@@ -225,6 +227,12 @@ public final class ImageUnwrapper {
             // Magic-looking bytes inside a stream that decoded are its data, not new streams:
             // skip what the decoder consumed (less a little for decoders that read ahead).
             pos = child != null ? Math.max(at + 1, at + lastConsumed - 4096) : at + 1;
+        }
+        if (pos < length && decodes >= MAX_ATTEMPTS && !attemptsReported) {
+            // how far the search got: what lies after this was not looked at
+            attempts.add("stopped: " + MAX_ATTEMPTS + " streams tried, at " + img.describeLayers() + " + 0x" + Integer.toHexString(pos)
+                    + " of 0x" + Integer.toHexString(length));
+            attemptsReported = true;
         }
         return false;
     }

@@ -48,11 +48,15 @@ class FuzzRegressionTest {
     @Test
     void theSeedsAreValidInputs() throws Exception {
         List<Path> seeds = inputs().stream().filter(p -> p.startsWith(FUZZ.resolve("seeds"))).toList();
-        assertTrue(seeds.size() >= 13, "seeds: " + seeds);
+        assertTrue(seeds.size() >= 18, "seeds: " + seeds);
         for (Path p : seeds) {
             byte[] in = Files.readAllBytes(p);
             byte[] data = Arrays.copyOfRange(in, 1, in.length);
-            if ((in[0] & 5) == 4) {
+            if ((in[0] & 0x0f) == 8) {
+                byte[] file = Shapes.build(data);
+                assertTrue(file.length > data.length, p.toString());
+                assertTrue(Kernel.read(p.toString(), file, file.length, KernelOptions.DEFAULT).kallsyms().get().size() == 700, p.toString());
+            } else if ((in[0] & 5) == 4) {
                 assertNotNull(BtfLocator.find(new KernelImage(data, data.length, List.of(), null),
                         null, null).found(), p.toString());
             } else if ((in[0] & 1) == 0) {

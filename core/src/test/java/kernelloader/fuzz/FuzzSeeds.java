@@ -44,10 +44,24 @@ public final class FuzzSeeds {
         write(out.resolve("file-bootimg-v2-gzip"), Files.readAllBytes(tmp.resolve("boot.img")));
         TestFiles.sh("mkimage -q -A arm -O linux -T kernel -C gzip -a 0x80008000 -e 0x80008000 -n fuzz -d " + gz + " " + tmp.resolve("uImage"));
         write(out.resolve("file-uimage-gzip"), Files.readAllBytes(tmp.resolve("uImage")));
+        // shaped: small recipes for large inputs (Shapes): the gzip seed 40 times as members
+        // behind 15 MiB of 0xff, the kernel in 7 nested uImages, and at the end of 15 MiB of
+        // zeros (gzip streams nested in gzip streams are the fuzzer's to reach: a seed's small
+        // kernel compresses to less than a decoded stream must hold to be searched)
+        byte[] gzipped = Files.readAllBytes(gz);
+        write(out.resolve("shaped-40-gzip-members-after-ff"), concat(new byte[] {39, 0, 15, 1}, gzipped), (byte) 8);
+        write(out.resolve("shaped-7-nested-uimages"), concat(new byte[] {0, 7, 0, 0}, armhf), (byte) 8);
+        write(out.resolve("shaped-kernel-after-15MiB-zeros"), concat(new byte[] {0, 0, 15, 0}, armhf), (byte) 8);
         write(out.resolve("memory-prel32-crcs"), SeedTables.prel32WithCrcs(), (byte) 1);
         write(out.resolve("memory-absolute-flags-be"), SeedTables.absoluteFlagsBigEndian(), (byte) 3);
         write(out.resolve("btf-every-kind-le"), BtfBuilder.everyKind(ByteOrder.LITTLE_ENDIAN), (byte) 4);
         write(out.resolve("btf-every-kind-be"), BtfBuilder.everyKind(ByteOrder.BIG_ENDIAN), (byte) 4);
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     private static void write(Path f, byte[] data) throws IOException {

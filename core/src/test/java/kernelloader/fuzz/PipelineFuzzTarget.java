@@ -34,7 +34,9 @@ import kernelloader.layout.MemoryRegion;
  * <p>The first byte picks what the rest is: even, a file (the pipeline from the top, BTF
  * included); odd, the memory of a 64-bit kernel at a fixed address (the export-table search
  * alone, which behind the pipeline is only reached by inputs holding a valid kallsyms table);
- * even with bit 2 set, bytes holding a BTF blob somewhere (search, parse, raw dump, C header).
+ * even with bit 2 set, bytes holding a BTF blob somewhere (search, parse, raw dump, C header);
+ * 8 in the low four bits, a recipe for a large, repeated or nested file ({@link Shapes}) given to
+ * the pipeline.
  */
 public final class PipelineFuzzTarget {
     static final long BASE = 0xffffffc010000000L;
@@ -45,11 +47,21 @@ public final class PipelineFuzzTarget {
         if (input.length == 0) return;
         byte[] data = Arrays.copyOfRange(input, 1, input.length);
         try {
-            if ((input[0] & 5) == 4) btf(data);
+            if ((input[0] & 0x0f) == 8) pipeline(shaped(data));
+            else if ((input[0] & 5) == 4) btf(data);
             else if ((input[0] & 1) == 0) pipeline(data);
             else exports(data, (input[0] & 2) != 0 ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
         } catch (KernelFormatException e) {
             oneLine(e);
+        }
+    }
+
+    /** A large, repeated or nested file built from {@code recipe} ({@link Shapes}). */
+    private static byte[] shaped(byte[] recipe) {
+        try {
+            return Shapes.build(recipe);
+        } catch (IOException e) {
+            throw new IllegalStateException("building in memory failed", e);
         }
     }
 

@@ -127,6 +127,16 @@ class BadInputTest {
     }
 
     @Test
+    void aSearchThatGivesUpSaysHowFarItGot() throws Exception {
+        // 120 small gzip members: the search tries 96 streams, then says where it stopped
+        Path many = TestFiles.tempDir("many").resolve("members.gz");
+        TestFiles.sh("for i in $(seq 120); do head -c 1000 /dev/urandom | gzip -c; done > " + many);
+        byte[] data = Files.readAllBytes(many);
+        String msg = failure("members.gz", data, 256L << 20);
+        assertTrue(msg.matches(".*; stopped: 96 streams tried, at raw \\+ 0x[0-9a-f]+ of 0x" + Integer.toHexString(data.length) + "; .*"), msg);
+    }
+
+    @Test
     void manyBombsCostTheirRatioEach() throws Exception {
         // 40 gzip members of 96 MiB of zeros, one after another (93 KiB each): each is decoded
         // to 32 MiB and searched, no more
