@@ -19,8 +19,13 @@ import kernelloader.image.ByteView;
 public final class StringPointers {
     private StringPointers() {}
 
-    /** Scans begun ahead of need, by image: at most a few images are searched at once. */
-    private static final Map<byte[], Future<long[]>> AHEAD = Collections.synchronizedMap(new WeakHashMap<>());
+    /**
+     * Scans begun ahead of need or done, by image (the array, and the length scanned of it): every
+     * table found in one image (a flash dump holding several kernels) votes with the same scan.
+     */
+    private static final Map<byte[], Scan> SCANS = Collections.synchronizedMap(new WeakHashMap<>());
+
+    private record Scan(int length, Future<long[]> starts) {}
 
     /**
      * Starts finding the string starts of {@code data[0..length)} on another thread: the kallsyms
@@ -28,23 +33,40 @@ public final class StringPointers {
      * while the table is decoded, and the base vote that follows finds it done.
      */
     public static void prefetch(byte[] data, int length) {
-        AHEAD.computeIfAbsent(data, d -> CompletableFuture.supplyAsync(() -> scan(d, length)));
+        SCANS.computeIfAbsent(data, d -> new Scan(length, CompletableFuture.supplyAsync(() -> scan(d, length))));
+    }
+
+    /**
+     * Forgets what was found in {@code data}, whose bytes are about to change (an array reused
+     * for the next window of a large file), once a scan still running on it has ended.
+     */
+    public static void forget(byte[] data) {
+        Scan s = SCANS.remove(data);
+        if (s == null) return;
+        try {
+            s.starts().get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            // nothing kept either way
+        }
     }
 
     /** File offsets where a printable string of at least 4 characters starts after a NUL. */
     static long[] stringStarts(ByteView v) {
-        Future<long[]> ahead = AHEAD.remove(v.array());
-        if (ahead != null) {
+        Scan s = SCANS.get(v.array());
+        if (s != null && s.length() == v.length()) {
             try {
-                long[] r = ahead.get();
-                if (r.length == 0 || r[r.length - 1] < v.length()) return r;
+                return s.starts().get();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (ExecutionException e) {
                 // scanned again below
             }
         }
-        return scan(v.array(), v.length());
+        long[] r = scan(v.array(), v.length());
+        SCANS.put(v.array(), new Scan(v.length(), CompletableFuture.completedFuture(r)));
+        return r;
     }
 
     private static long[] scan(byte[] d, int n) {

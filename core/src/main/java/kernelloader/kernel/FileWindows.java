@@ -43,6 +43,8 @@ final class FileWindows {
             long start = Math.min(options.fileOffset() + i * step, size - length);
             long end = start + length;
             long t0 = System.nanoTime();
+            // what was found in the last window's bytes is forgotten before they are overwritten
+            kernelloader.evidence.StringPointers.forget(data);
             InputFile.read(file, start, end, data);
             Diagnostics.Recorder d = new Diagnostics.Recorder();
             d.time("read", System.nanoTime() - t0);
