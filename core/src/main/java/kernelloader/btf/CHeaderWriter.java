@@ -98,7 +98,8 @@ public final class CHeaderWriter {
     private void writeAll() throws IOException, KernelFormatException {
         assignNames();
         out.write("#ifndef __VMLINUX_H__\n#define __VMLINUX_H__\n\n");
-        out.write("#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n"
+        // clang's alone (BPF CO-RE): other compilers warn of a pragma they do not know (gcc -Wall)
+        out.write("#if !defined(BPF_NO_PRESERVE_ACCESS_INDEX) && defined(__clang__)\n"
                 + "#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n#endif\n\n");
         writeIntFallbacks();
         // typedefs of an anonymous enum define it in place; every other enum stands alone
@@ -134,7 +135,7 @@ public final class CHeaderWriter {
                 emitComposite(id);
             }
         }
-        out.write("#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop\n#endif\n\n#endif /* __VMLINUX_H__ */\n");
+        out.write("#if !defined(BPF_NO_PRESERVE_ACCESS_INDEX) && defined(__clang__)\n#pragma clang attribute pop\n#endif\n\n#endif /* __VMLINUX_H__ */\n");
         out.flush();
     }
 
@@ -348,10 +349,14 @@ public final class CHeaderWriter {
 
     /** "struct name {...}" or "union {...}", with padding and packing that give the kernel's layout. */
     private String compositeBody(BtfType t, int indent) throws KernelFormatException {
+        return compositeBody(t, indent, !t.anonymous());
+    }
+
+    private String compositeBody(BtfType t, int indent, boolean named) throws KernelFormatException {
         StringBuilder sb = new StringBuilder();
         boolean union = t.kind() == BtfKind.UNION;
         sb.append(union ? "union " : "struct ");
-        if (!t.anonymous()) sb.append(names[t.id()]).append(' ');
+        if (named) sb.append(names[t.id()]).append(' ');
         sb.append('{');
         int bodyStart = sb.length();
         sb.append('\n');
@@ -363,7 +368,17 @@ public final class CHeaderWriter {
                 long natural = naturalOffset(pos, m, packed);
                 if (m.bitOffset() > natural) pad(sb, indent + 1, pos, m.bitOffset());
             }
-            tabs(sb, indent + 1).append(declaration(m.type(), m.name(), indent + 1));
+            BtfType embedded = m.name().isEmpty() ? embeddedByName(m.type()) : null;
+            if (embedded != null) {
+                // "struct aes_enckey;" as a member: a named struct embedded the way -fms-extensions
+                // (the kernel's build since 6.19) allows; plain C reads it as declaring nothing,
+                // so its members are written out in an anonymous struct of the same layout
+                tabs(sb, indent + 1).append("/* ").append(embedded.kind() == BtfKind.UNION ? "union " : "struct ")
+                        .append(names[embedded.id()]).append(", embedded */\n");
+                tabs(sb, indent + 1).append(compositeBody(embedded, indent + 1, false));
+            } else {
+                tabs(sb, indent + 1).append(declaration(m.type(), m.name(), indent + 1));
+            }
             if (m.bitfieldSize() != 0) sb.append(": ").append(m.bitfieldSize());
             sb.append(";\n");
             long end = m.bitOffset() + (m.bitfieldSize() != 0 ? m.bitfieldSize() : size);
@@ -387,6 +402,20 @@ public final class CHeaderWriter {
         sb.append('}');
         if (packed) sb.append(" __attribute__((packed))");
         return sb.toString();
+    }
+
+    /** The named struct or union an unnamed member of type {@code id} is (through typedefs), or null. */
+    private BtfType embeddedByName(int id) {
+        for (int i = 0; i < 64; i++) {
+            BtfType t = btf.type(id);
+            if (t == null) return null;
+            if (t.kind() == BtfKind.TYPEDEF) {
+                id = t.type();
+                continue;
+            }
+            return (t.kind() == BtfKind.STRUCT || t.kind() == BtfKind.UNION) && !t.anonymous() ? t : null;
+        }
+        return null;
     }
 
     /** Where the compiler would put member {@code m} after {@code pos} bits of a struct. */
@@ -513,7 +542,10 @@ public final class CHeaderWriter {
                     if (target != null && target.kind() == BtfKind.PTR) return declaration(t.type(), inner.isEmpty() ? q : q + " " + inner, indent);
                     if (target != null && target.kind() == BtfKind.FUNC_PROTO) return declaration(t.type(), inner, indent);
                     if (t.kind() == BtfKind.RESTRICT) return declaration(t.type(), inner, indent);
-                    return q + " " + declaration(t.type(), inner, indent);
+                    // a const array of const elements (gcc's own BTF writes those) is one const in C:
+                    // "const const char name[16]" draws gcc's duplicate-decl-specifier warning
+                    String rest = declaration(t.type(), inner, indent);
+                    return rest.startsWith(q + " ") ? rest : q + " " + rest;
                 }
                 case TYPE_TAG:
                     return declaration(t.type(), inner, indent);
