@@ -164,7 +164,39 @@ final class SweepCommand implements Callable<Integer> {
     }
 
     /** What one file is; never throws: a file that is not a kernel is a result too. */
+    /**
+     * Memory the files being read may take at once, in MiB: a file is held whole (a larger one
+     * by windows of 1.25 GiB) with its decoded streams, so big dumps are read one or two at a
+     * time however many jobs there are, and small files all in parallel.
+     */
+    private final java.util.concurrent.Semaphore memory = new java.util.concurrent.Semaphore(budgetMiB());
+
+    private static int budgetMiB() {
+        return (int) Math.max(512, Runtime.getRuntime().maxMemory() / (1 << 20) * 3 / 5);
+    }
+
+    /** What reading {@code f} is counted to need: the file (or its window) and room for what is decoded from it. */
+    private static int needMiB(Path f) {
+        long size;
+        try {
+            size = Files.size(f);
+        } catch (IOException e) {
+            size = 0;
+        }
+        return (int) Math.min(budgetMiB(), Math.min(size, 5L << 28) / (1 << 20) + 256);
+    }
+
     private Map<String, Object> one(Path f, Path name) {
+        int need = needMiB(f);
+        memory.acquireUninterruptibly(need);
+        try {
+            return oneWithin(f, name);
+        } finally {
+            memory.release(need);
+        }
+    }
+
+    private Map<String, Object> oneWithin(Path f, Path name) {
         long t0 = System.nanoTime();
         Map<String, Object> r;
         try {
