@@ -25,7 +25,8 @@ measure() {
   local i; : > "$tmp/t"
   for ((i = 0; i < runs; i++)); do
     /usr/bin/time -f "%e %M" -o "$tmp/one" "$@" > /dev/null 2>&1 || true
-    cat "$tmp/one" >> "$tmp/t"
+    # (a command that fails, as list does on bytes without a kernel, has time's own line first)
+    tail -n 1 "$tmp/one" >> "$tmp/t"
   done
   sort -n "$tmp/t" | awk -v n="$runs" 'NR == int((n + 1) / 2) { printf "%.2f %d\n", $1, $2 / 1024 }'
 }
@@ -36,6 +37,9 @@ head -c 512M /dev/urandom > "$tmp/random-512M.bin"
 head -c 512M /dev/zero > "$tmp/zeros-512M.bin"
 { head -c $((1024 * 1048576 - size)) /dev/urandom; cat "$kernel"; } > "$tmp/dump-1G.bin"
 { head -c $((2048 * 1048576 - size)) /dev/urandom; cat "$kernel"; } > "$tmp/dump-2G.bin"
+# written back before anything is timed: the 4.5 GB just written would otherwise be flushed
+# to disk during the first runs, and slow them
+sync
 
 echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GB, $(java -version 2>&1 | head -1), $(date -u +%Y-%m-%d); kernel at the dumps' end: $id"
 echo
