@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# qemu-dump.sh — a running kernel's memory, with its own /proc/kallsyms as ground truth: boots a
+# corpus kernel in Debian's QEMU (TCG: no KVM needed) with a busybox-static initramfs made here
+# (kptr_restrict=0; it prints /proc/kallsyms and ps to the serial console, starts processes with
+# known names, then waits), dumps the guest's memory through the QEMU monitor both ways (an ELF
+# core by dump-guest-memory, raw physical memory by pmemsave), and keeps it all in a cache:
+#   $KERNEL_DUMPS/ID/bootN/{core.elf, raw.bin, kallsyms, ps, serial.log, meta.env}
+# Each boot is a fresh KASLR slide. Used by the tests of running kernels, and by hand.
+#
+# usage: .ci/qemu-dump.sh ID [BOOT]     (BOOT: a number, default 1; an existing boot is kept)
+#   KERNEL_CORPUS (default ~/.cache/kernel-corpus), KERNEL_DUMPS (default ~/.cache/kernel-dumps),
+#   MEM (guest RAM in MiB, default 512), TIMEOUT (seconds to wait for the guest, default 600)
+set -euo pipefail
+id=${1:?usage: qemu-dump.sh ID [BOOT]}
+boot=${2:-1}
+corpus=${KERNEL_CORPUS:-$HOME/.cache/kernel-corpus}
+dumps=${KERNEL_DUMPS:-$HOME/.cache/kernel-dumps}
+mem=${MEM:-512}
+timeout=${TIMEOUT:-600}
+image=$corpus/$id/image
+[[ -f $image ]] || { echo "qemu-dump: no corpus kernel $id under $corpus" >&2; exit 1; }
+out=$dumps/$id/boot$boot
+if [[ -f $out/meta.env ]]; then echo "qemu-dump: $out is there already"; exit 0; fi
+
+# the machine for each architecture of the corpus
+case $id in
+  *-amd64-*) qemu=(qemu-system-x86_64 -machine pc -cpu max); console=ttyS0 ;;
+  *-arm64-*) qemu=(qemu-system-aarch64 -machine virt -cpu max); console=ttyAMA0 ;;
+  *) echo "qemu-dump: no QEMU machine set up for $id (amd64 and arm64 kernels are)" >&2; exit 1 ;;
+esac
+command -v "${qemu[0]}" >/dev/null || { echo "qemu-dump: ${qemu[0]} not found (apt-get install qemu-system-x86 / qemu-system-arm)" >&2; exit 1; }
+busybox=/bin/busybox
+[[ -x $busybox ]] && file -L "$busybox" | grep -q 'statically linked' \
+  || { echo "qemu-dump: a static busybox is needed at /bin/busybox (apt-get install busybox-static)" >&2; exit 1; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/qemu-dump.XXXXXX")
+trap 'kill "${qpid:-}" 2>/dev/null || true; [[ -n ${KEEP:-} ]] || rm -rf "$work"' EXIT
+mkdir -p "$work/root/bin" "$work/root/proc" "$work/root/sys" "$work/root/dev"
+cp "$busybox" "$work/root/bin/busybox"
+# processes the memory forensics tests look for, by name: copies of busybox (a busybox named
+# busybox* runs the applet its first argument names), so each process's comm is its own
+for name in busybox-kl-one busybox-kl-two; do cp "$busybox" "$work/root/bin/$name"; done
+cat > "$work/root/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+echo 0 > /proc/sys/kernel/kptr_restrict
+/bin/busybox-kl-one sleep 100000 &
+/bin/busybox-kl-two sleep 100000 &
+sleep 1
+echo KALLSYMS-BEGIN
+cat /proc/kallsyms
+echo KALLSYMS-END
+echo PS-BEGIN
+ps -o pid,comm
+echo PS-END
+echo GUEST-READY
+while true; do sleep 1000; done
+INIT
+chmod +x "$work/root/init"
+(cd "$work/root" && find . | cpio -o -H newc --quiet | gzip -1 > "$work/initrd.gz")
+
+"${qemu[@]}" -m "$mem" -smp 1 -nographic -no-reboot -kernel "$image" -initrd "$work/initrd.gz" \
+  -append "console=$console panic=-1 kaslr loglevel=4" \
+  -qmp "unix:$work/qmp,server,nowait" -serial "file:$work/serial.log" -display none \
+  > "$work/qemu.log" 2>&1 &
+qpid=$!
+t0=$(date +%s)
+until grep -q GUEST-READY "$work/serial.log" 2>/dev/null; do
+  if ! kill -0 "$qpid" 2>/dev/null; then echo "qemu-dump: QEMU ended before the guest was ready:" >&2; tail -5 "$work/qemu.log" "$work/serial.log" >&2; exit 1; fi
+  if (( $(date +%s) - t0 > timeout )); then echo "qemu-dump: the guest was not ready after ${timeout} s" >&2; tail -5 "$work/serial.log" >&2; exit 1; fi
+  sleep 1
+done
+booted=$(( $(date +%s) - t0 ))
+mkdir -p "$work/out"
+
+# QEMU's machine protocol (QMP, JSON): the guest stopped, dumped as an ELF core and as raw
+# physical memory, then ended
+python3 - "$work/qmp" "$work/out/core.elf" "$work/out/raw.bin" "$((mem << 20))" > "$work/monitor.log" <<'PY'
+import json, socket, sys
+sock, core, raw, size = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+s = socket.socket(socket.AF_UNIX); s.connect(sock); s.settimeout(900)
+f = s.makefile("rw")
+def reply():
+    while True:
+        m = json.loads(f.readline())
+        if "return" in m or "error" in m: return m
+def ask(cmd, **args):
+    f.write(json.dumps({"execute": cmd, "arguments": args}) + "\n"); f.flush()
+    m = reply()
+    if "error" in m: raise SystemExit(cmd + ": " + m["error"]["desc"])
+    print(cmd, "ok")
+json.loads(f.readline())   # the greeting
+ask("qmp_capabilities")
+ask("stop")
+ask("dump-guest-memory", paging=False, protocol="file:" + core)
+ask("pmemsave", val=0, size=size, filename=raw)
+f.write(json.dumps({"execute": "quit"}) + "\n"); f.flush()
+PY
+wait "$qpid" 2>/dev/null || true
+[[ -s $work/out/core.elf && -s $work/out/raw.bin ]] || { echo "qemu-dump: the monitor made no dump:" >&2; cat "$work/monitor.log" >&2; exit 1; }
+
+tr -d '\r' < "$work/serial.log" > "$work/out/serial.log"
+# (the console's first line may carry the firmware's escape sequences before the marker)
+sed -n '/KALLSYMS-BEGIN$/,/^KALLSYMS-END$/p' "$work/out/serial.log" | sed '1d;$d' > "$work/out/kallsyms"
+sed -n '/^PS-BEGIN$/,/^PS-END$/p' "$work/out/serial.log" | sed '1d;$d' > "$work/out/ps"
+[[ -s $work/out/kallsyms ]] || { echo "qemu-dump: the guest printed no /proc/kallsyms" >&2; exit 1; }
+text=$(awk '$3 == "_text" { print $1; exit }' "$work/out/kallsyms")
+{
+  echo "id=$id"
+  echo "boot=$boot"
+  echo "mem_mib=$mem"
+  echo "runtime_text=0x$text"
+  echo "symbols=$(wc -l < "$work/out/kallsyms")"
+  echo "booted_s=$booted"
+  echo "qemu=$("${qemu[0]}" --version | head -1)"
+  echo "date=$(date -u +%Y-%m-%d)"
+} > "$work/out/meta.env"
+mkdir -p "$(dirname "$out")"
+mv "$work/out" "$out"
+echo "qemu-dump: $out: _text at 0x$text, $(wc -l < "$out/kallsyms") symbols, booted in ${booted} s"

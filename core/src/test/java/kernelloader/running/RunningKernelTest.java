@@ -1,0 +1,61 @@
+package kernelloader.running;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Properties;
+
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import kernelloader.kernel.Kernel;
+import kernelloader.kernel.KernelOptions;
+import kernelloader.kernel.KernelOutputs;
+
+/**
+ * Memory of a running kernel, booted here in Debian's QEMU by .ci/qemu-dump.sh (KASLR on, a
+ * busybox initramfs that prints its /proc/kallsyms), dumped as an ELF core and as raw physical
+ * memory: `list` of each dump must be the guest's own /proc/kallsyms, line for line, at its
+ * runtime addresses.
+ */
+@Tag("corpus")
+class RunningKernelTest {
+
+    /** The boot's directory, made by the harness the first time (about 40 s), then cached. */
+    static Path boot(String id, int n) throws IOException, InterruptedException {
+        Path root = Path.of(System.getProperty("repository.root", "..")).toAbsolutePath().normalize();
+        Process p = new ProcessBuilder("bash", root.resolve(".ci/qemu-dump.sh").toString(), id, String.valueOf(n))
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), "the QEMU harness (install its tools with .ci/run): " + out);
+        String dumps = System.getenv().getOrDefault("KERNEL_DUMPS", System.getProperty("user.home") + "/.cache/kernel-dumps");
+        return Path.of(dumps, id, "boot" + n);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"core.elf", "raw.bin"})
+    void listIsTheGuestsProcKallsyms(String dump) throws Exception {
+        Path boot = boot("trixie-amd64-amd64", 1);
+        Properties meta = new Properties();
+        try (var r = Files.newBufferedReader(boot.resolve("meta.env"))) {
+            meta.load(r);
+        }
+        List<String> guest = Files.readAllLines(boot.resolve("kallsyms"), StandardCharsets.ISO_8859_1);
+        assertTrue(guest.size() > 100_000, guest.size() + " lines");
+        // KASLR moved the kernel: the guest's _text is not the link-time 0xffffffff81000000
+        assertTrue(!meta.getProperty("runtime_text").equals("0xffffffff81000000"), meta.toString());
+        Kernel k = Kernel.read(boot.resolve(dump), KernelOptions.DEFAULT);
+        StringWriter w = new StringWriter();
+        KernelOutputs.procKallsyms(k, w);
+        List<String> ours = w.toString().lines().toList();
+        assertEquals(guest.size(), ours.size());
+        for (int i = 0; i < guest.size(); i++) assertEquals(guest.get(i), ours.get(i), "line " + (i + 1) + " of " + dump);
+    }
+}
