@@ -11,17 +11,21 @@ import java.util.List;
  */
 public final class ElfHeader {
     public static final int PT_LOAD = 1;
+    /** e_type of a core file: a memory dump (QEMU's dump-guest-memory, kdump's vmcore). */
+    public static final int ET_CORE = 4;
 
     private final int bits;
     private final ByteOrder order;
+    private final int type;
     private final int machine;
     private final long entry;
     private final List<ElfProgramHeader> programHeaders;
     private List<ElfSectionHeader> sections = List.of();
 
-    private ElfHeader(int bits, ByteOrder order, int machine, long entry, List<ElfProgramHeader> phdrs) {
+    private ElfHeader(int bits, ByteOrder order, int type, int machine, long entry, List<ElfProgramHeader> phdrs) {
         this.bits = bits;
         this.order = order;
+        this.type = type;
         this.machine = machine;
         this.entry = entry;
         this.programHeaders = phdrs;
@@ -69,7 +73,7 @@ public final class ElfHeader {
                 phdrs.add(ElfProgramHeader.read(v, (int) (phoff + (long) i * phentsize), bits));
             }
         }
-        ElfHeader h = new ElfHeader(bits, order, machine, entry, Collections.unmodifiableList(phdrs));
+        ElfHeader h = new ElfHeader(bits, order, v.u16(16), machine, entry, Collections.unmodifiableList(phdrs));
         h.sections = ElfSectionHeader.readAll(v, bits);
         return h;
     }
@@ -80,6 +84,9 @@ public final class ElfHeader {
     public int bits() { return bits; }
     public ByteOrder order() { return order; }
     public int machine() { return machine; }
+    /** e_type: ET_EXEC for a vmlinux, ET_CORE for a memory dump. */
+    public int type() { return type; }
+    public boolean isCore() { return type == ET_CORE; }
     public long entry() { return entry; }
     public List<ElfProgramHeader> programHeaders() { return programHeaders; }
 

@@ -104,6 +104,7 @@ final class KernelSearch {
         // the layers seen, for the fallbacks when no layer has kallsyms (a symbols file, the exports)
         List<KernelImage> layers = new ArrayList<>();
         Set<String> seen = new HashSet<>();
+        Set<String> inDumps = new HashSet<>();
         int[] embedded = {-1};
         int[] refusedByContent = {0};
         KernelImage[] embeddedIn = {null};
@@ -113,6 +114,15 @@ final class KernelSearch {
         // the kernel's compressed names first, then OpenWrt's uncompressed ones
         r = ImageUnwrapper.search(data, length, img -> {
             if (deepest[0] == null || img.layers().size() > deepest[0].layers().size()) deepest[0] = img;
+            if (insideMemoryDump(img)) {
+                // a compressed kernel in a memory dump (the boot loader's copy of the file) is
+                // that file, at its link-time addresses, not the kernel that ran: not taken,
+                // neither its table nor its exports
+                if (inDumps.add(img.describeLayers())) {
+                    rejected.add(img.describeLayers() + ": a stream inside a memory dump (a copy of a file in memory, not the running kernel): not searched");
+                }
+                return null;
+            }
             if (layers.size() < MAX_FALLBACK_LAYERS) layers.add(img);
             for (KallsymsFinder.Names names : KallsymsFinder.Names.values()) {
                 long s = System.nanoTime();
@@ -300,6 +310,11 @@ final class KernelSearch {
         } finally {
             d.time(symbols != null ? "symbols file" : "exports fallback", System.nanoTime() - t0);
         }
+    }
+
+    /** Whether {@code img} was decoded or cut out of an ELF core (a memory dump), rather than being its memory. */
+    private static boolean insideMemoryDump(KernelImage img) {
+        return img.layers().size() > 1 && img.layers().get(0).kind().equals("ELF core");
     }
 
     /** The banner of {@code img}, searched for at most once per search ("" in the memo: none). */

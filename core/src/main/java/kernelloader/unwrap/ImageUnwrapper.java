@@ -73,6 +73,7 @@ public final class ImageUnwrapper {
         if (ElfHeader.hasMagic(data, length, 0)) {
             try {
                 elf = ElfHeader.parse(data, length);
+                if (elf.isCore()) return physicalMemory(elf, data, length, layers);
                 layers = append(layers, new Layer("ELF", 0, length,
                         elf.bits() + "-bit " + (elf.order() == ByteOrder.LITTLE_ENDIAN ? "LE" : "BE")
                                 + ", e_machine " + elf.machine()));
@@ -81,6 +82,40 @@ public final class ImageUnwrapper {
             }
         }
         return new KernelImage(data, length, layers, elf);
+    }
+
+    /** Holes a core's memory may have, laid out by address, beyond its own size (ROM and MMIO windows are left out). */
+    private static final double MAX_HOLES = 0.25;
+
+    /**
+     * A memory dump as an ELF core (QEMU's dump-guest-memory, a vmcore): its segments are
+     * physical memory, not a kernel's layout, so it is searched as the raw memory it holds, laid
+     * out by physical address (as a pmemsave dump of the same machine is: the kernel's pages at
+     * their page alignment, which the base vote counts on). Segments above what one array holds
+     * are left out; where laying out would mostly add holes, the segments are searched as they lie.
+     */
+    private KernelImage physicalMemory(ElfHeader elf, byte[] data, int length, List<Layer> layers) {
+        long end = 0;
+        int segments = 0, kept = 0;
+        for (var p : elf.programHeaders()) {
+            if (p.type() != ElfHeader.PT_LOAD || p.fileSize() <= 0) continue;
+            segments++;
+            if (p.offset() < 0 || p.offset() + p.fileSize() > length || p.paddr() < 0 || p.paddr() + p.fileSize() > Integer.MAX_VALUE - 64) continue;
+            kept++;
+            end = Math.max(end, p.paddr() + p.fileSize());
+        }
+        String what = elf.bits() + "-bit, e_machine " + elf.machine() + ", " + segments + " memory segments";
+        if (kept == 0 || end > (long) (length * (1 + MAX_HOLES))) {
+            return new KernelImage(data, length, append(layers, new Layer("ELF core", 0, length, what + ": searched as they lie")), null);
+        }
+        byte[] memory = new byte[(int) end];
+        for (var p : elf.programHeaders()) {
+            if (p.type() != ElfHeader.PT_LOAD || p.fileSize() <= 0 || p.offset() < 0 || p.offset() + p.fileSize() > length
+                    || p.paddr() < 0 || p.paddr() + p.fileSize() > end) continue;
+            System.arraycopy(data, (int) p.offset(), memory, (int) p.paddr(), (int) p.fileSize());
+        }
+        return new KernelImage(memory, memory.length, append(layers, new Layer("ELF core", 0, length,
+                what + ", " + kept + " laid out by physical address (0x0-0x" + Long.toHexString(end) + "): searched as raw memory")), null);
     }
 
     private static List<Layer> append(List<Layer> layers, Layer l) {
