@@ -24,14 +24,34 @@ if [[ -f $out/meta.env ]]; then echo "qemu-dump: $out is there already"; exit 0;
 
 # the machine for each architecture of the corpus
 case $id in
-  *-amd64-*) qemu=(qemu-system-x86_64 -machine pc -cpu max); console=ttyS0 ;;
-  *-arm64-*) qemu=(qemu-system-aarch64 -machine virt -cpu max); console=ttyAMA0 ;;
+  # (ram: where the machine's RAM starts, what pmemsave saves from)
+  *-amd64-*) qemu=(qemu-system-x86_64 -machine pc -cpu max); console=ttyS0; ram=0 ;;
+  *-arm64-*) qemu=(qemu-system-aarch64 -machine virt -cpu max); console=ttyAMA0; ram=$((0x40000000)) ;;
   *) echo "qemu-dump: no QEMU machine set up for $id (amd64 and arm64 kernels are)" >&2; exit 1 ;;
 esac
 command -v "${qemu[0]}" >/dev/null || { echo "qemu-dump: ${qemu[0]} not found (apt-get install qemu-system-x86 / qemu-system-arm)" >&2; exit 1; }
-busybox=/bin/busybox
-[[ -x $busybox ]] && file -L "$busybox" | grep -q 'statically linked' \
-  || { echo "qemu-dump: a static busybox is needed at /bin/busybox (apt-get install busybox-static)" >&2; exit 1; }
+# a static busybox of the guest's architecture: the host's own, or Debian's package of that
+# architecture, fetched once into the cache (apt-get download; the architecture is added to dpkg)
+guest_arch=$(sed -n 's/^debian_arch=//p' "$corpus/$id/meta.env" 2>/dev/null || true)
+[[ -n $guest_arch ]] || guest_arch=${id#*-}; guest_arch=${guest_arch%%-*}
+if [[ $guest_arch == "$(dpkg --print-architecture)" ]]; then
+  busybox=/bin/busybox
+  [[ -x $busybox ]] && file -L "$busybox" | grep -q 'statically linked' \
+    || { echo "qemu-dump: a static busybox is needed at /bin/busybox (apt-get install busybox-static)" >&2; exit 1; }
+else
+  busybox=$dumps/.busybox/$guest_arch/busybox
+  if [[ ! -x $busybox ]]; then
+    sudo=""; [[ $(id -u) == 0 ]] || sudo=sudo
+    if ! dpkg --print-foreign-architectures | grep -qx "$guest_arch"; then
+      $sudo dpkg --add-architecture "$guest_arch" && $sudo apt-get update -qq >/dev/null
+    fi
+    dl=$(mktemp -d)
+    (cd "$dl" && apt-get download -qq "busybox-static:$guest_arch" >/dev/null) \
+      || { echo "qemu-dump: could not fetch busybox-static:$guest_arch from Debian" >&2; exit 1; }
+    dpkg-deb -x "$dl"/busybox-static_*.deb "$dl/x"
+    mkdir -p "$(dirname "$busybox")" && cp "$dl/x/bin/busybox" "$busybox" && rm -rf "$dl"
+  fi
+fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/qemu-dump.XXXXXX")
 trap 'kill "${qpid:-}" 2>/dev/null || true; [[ -n ${KEEP:-} ]] || rm -rf "$work"' EXIT
@@ -69,8 +89,8 @@ chmod +x "$work/root/init"
 qpid=$!
 t0=$(date +%s)
 until grep -q GUEST-READY "$work/serial.log" 2>/dev/null; do
-  if ! kill -0 "$qpid" 2>/dev/null; then echo "qemu-dump: QEMU ended before the guest was ready:" >&2; tail -5 "$work/qemu.log" "$work/serial.log" >&2; exit 1; fi
-  if (( $(date +%s) - t0 > timeout )); then echo "qemu-dump: the guest was not ready after ${timeout} s" >&2; tail -5 "$work/serial.log" >&2; exit 1; fi
+  if ! kill -0 "$qpid" 2>/dev/null; then echo "qemu-dump: QEMU ended before the guest was ready:" >&2; tail -n 5 "$work/qemu.log" "$work/serial.log" >&2; exit 1; fi
+  if (( $(date +%s) - t0 > timeout )); then echo "qemu-dump: the guest was not ready after ${timeout} s" >&2; tail -n 5 "$work/serial.log" >&2; exit 1; fi
   sleep 1
 done
 booted=$(( $(date +%s) - t0 ))
@@ -78,9 +98,9 @@ mkdir -p "$work/out"
 
 # QEMU's machine protocol (QMP, JSON): the guest stopped, dumped as an ELF core and as raw
 # physical memory, then ended
-python3 - "$work/qmp" "$work/out/core.elf" "$work/out/raw.bin" "$((mem << 20))" > "$work/monitor.log" <<'PY'
+python3 - "$work/qmp" "$work/out/core.elf" "$work/out/raw.bin" "$ram" "$((mem << 20))" > "$work/monitor.log" <<'PY'
 import json, socket, sys
-sock, core, raw, size = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+sock, core, raw, start, size = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 s = socket.socket(socket.AF_UNIX); s.connect(sock); s.settimeout(900)
 f = s.makefile("rw")
 def reply():
@@ -96,7 +116,7 @@ json.loads(f.readline())   # the greeting
 ask("qmp_capabilities")
 ask("stop")
 ask("dump-guest-memory", paging=False, protocol="file:" + core)
-ask("pmemsave", val=0, size=size, filename=raw)
+ask("pmemsave", val=start, size=size, filename=raw)
 f.write(json.dumps({"execute": "quit"}) + "\n"); f.flush()
 PY
 wait "$qpid" 2>/dev/null || true
@@ -112,6 +132,7 @@ text=$(awk '$3 == "_text" { print $1; exit }' "$work/out/kallsyms")
   echo "id=$id"
   echo "boot=$boot"
   echo "mem_mib=$mem"
+  echo "ram_start=$(printf 0x%x "$ram")"
   echo "runtime_text=0x$text"
   echo "symbols=$(wc -l < "$work/out/kallsyms")"
   echo "booted_s=$booted"

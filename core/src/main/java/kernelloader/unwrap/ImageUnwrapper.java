@@ -9,6 +9,7 @@ import java.util.List;
 import kernelloader.image.ByteView;
 import kernelloader.image.Compression;
 import kernelloader.image.ElfHeader;
+import kernelloader.image.ElfProgramHeader;
 import kernelloader.image.KernelFormatException;
 import kernelloader.image.KernelImage;
 import kernelloader.image.Layer;
@@ -95,27 +96,54 @@ public final class ImageUnwrapper {
      * are left out; where laying out would mostly add holes, the segments are searched as they lie.
      */
     private KernelImage physicalMemory(ElfHeader elf, byte[] data, int length, List<Layer> layers) {
-        long end = 0;
+        long start = Long.MAX_VALUE, end = 0;
         int segments = 0, kept = 0;
         for (var p : elf.programHeaders()) {
             if (p.type() != ElfHeader.PT_LOAD || p.fileSize() <= 0) continue;
             segments++;
-            if (p.offset() < 0 || p.offset() + p.fileSize() > length || p.paddr() < 0 || p.paddr() + p.fileSize() > Integer.MAX_VALUE - 64) continue;
+            if (!fits(p, length)) continue;
             kept++;
+            start = Math.min(start, p.paddr());
             end = Math.max(end, p.paddr() + p.fileSize());
         }
         String what = elf.bits() + "-bit, e_machine " + elf.machine() + ", " + segments + " memory segments";
-        if (kept == 0 || end > (long) (length * (1 + MAX_HOLES))) {
+        // memory from its lowest physical address (RAM starts at 0x40000000 on arm64's virt),
+        // as one array: segments beyond what it holds are left out
+        // (the highest segment left out, then the next, until the rest fits: ROM and MMIO
+        // windows at 4 GiB on a PC)
+        long below = Long.MAX_VALUE;
+        while (kept > 0 && end - start > Integer.MAX_VALUE - 64) {
+            long highest = -1;
+            for (var p : elf.programHeaders()) {
+                if (p.type() == ElfHeader.PT_LOAD && fits(p, length) && p.paddr() < below) highest = Math.max(highest, p.paddr());
+            }
+            below = highest;
+            end = 0;
+            kept = 0;
+            for (var p : elf.programHeaders()) {
+                if (p.type() != ElfHeader.PT_LOAD || !fits(p, length) || p.paddr() >= below) continue;
+                kept++;
+                end = Math.max(end, p.paddr() + p.fileSize());
+            }
+        }
+        if (kept == 0 || end - start > (long) (length * (1 + MAX_HOLES))) {
             return new KernelImage(data, length, append(layers, new Layer("ELF core", 0, length, what + ": searched as they lie")), null);
         }
-        byte[] memory = new byte[(int) end];
+        byte[] memory = new byte[(int) (end - start)];
         for (var p : elf.programHeaders()) {
-            if (p.type() != ElfHeader.PT_LOAD || p.fileSize() <= 0 || p.offset() < 0 || p.offset() + p.fileSize() > length
-                    || p.paddr() < 0 || p.paddr() + p.fileSize() > end) continue;
-            System.arraycopy(data, (int) p.offset(), memory, (int) p.paddr(), (int) p.fileSize());
+            if (p.type() != ElfHeader.PT_LOAD || !fits(p, length) || p.paddr() >= below || p.paddr() < start
+                    || p.paddr() + p.fileSize() > end) continue;
+            System.arraycopy(data, (int) p.offset(), memory, (int) (p.paddr() - start), (int) p.fileSize());
         }
         return new KernelImage(memory, memory.length, append(layers, new Layer("ELF core", 0, length,
-                what + ", " + kept + " laid out by physical address (0x0-0x" + Long.toHexString(end) + "): searched as raw memory")), null);
+                what + ", " + kept + " laid out by physical address (0x" + Long.toHexString(start) + "-0x" + Long.toHexString(end)
+                        + "): searched as raw memory")), null);
+    }
+
+    /** Whether a core's segment lies in the file and its memory in what an array can hold. */
+    private static boolean fits(ElfProgramHeader p, int length) {
+        return p.fileSize() > 0 && p.offset() >= 0 && p.offset() + p.fileSize() <= length && p.paddr() >= 0
+                && p.fileSize() <= Integer.MAX_VALUE - 64;
     }
 
     private static List<Layer> append(List<Layer> layers, Layer l) {

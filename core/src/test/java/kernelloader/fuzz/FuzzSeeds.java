@@ -52,10 +52,31 @@ public final class FuzzSeeds {
         write(out.resolve("shaped-40-gzip-members-after-ff"), concat(new byte[] {39, 0, 15, 1}, gzipped), (byte) 8);
         write(out.resolve("shaped-7-nested-uimages"), concat(new byte[] {0, 7, 0, 0}, armhf), (byte) 8);
         write(out.resolve("shaped-kernel-after-15MiB-zeros"), concat(new byte[] {0, 0, 15, 0}, armhf), (byte) 8);
+        write(out.resolve("file-elf-core-4.20-armhf"), elfCore(armhf));
         write(out.resolve("memory-prel32-crcs"), SeedTables.prel32WithCrcs(), (byte) 1);
         write(out.resolve("memory-absolute-flags-be"), SeedTables.absoluteFlagsBigEndian(), (byte) 3);
         write(out.resolve("btf-every-kind-le"), BtfBuilder.everyKind(ByteOrder.LITTLE_ENDIAN), (byte) 4);
         write(out.resolve("btf-every-kind-be"), BtfBuilder.everyKind(ByteOrder.BIG_ENDIAN), (byte) 4);
+    }
+
+    /**
+     * A memory dump as QEMU's dump-guest-memory writes one (ELF64 ET_CORE, a note, PT_LOAD
+     * segments of physical memory): the kernel at physical 0, a page of other memory after it.
+     */
+    static byte[] elfCore(byte[] kernel) {
+        int phnum = 3, phoff = 64, data = 64 + phnum * 56;
+        long second = (kernel.length + 4095L) & ~4095L;
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(data + 16 + kernel.length + 4096).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put(new byte[] {0x7f, 'E', 'L', 'F', 2, 1, 1, 0}).put(new byte[8]);
+        b.putShort((short) 4).putShort((short) 40).putInt(1).putLong(0).putLong(phoff).putLong(0).putInt(0)
+                .putShort((short) 64).putShort((short) 56).putShort((short) phnum).putShort((short) 0).putShort((short) 0).putShort((short) 0);
+        // PT_NOTE (16 bytes of nothing), then the two memory segments
+        b.putInt(4).putInt(0).putLong(data).putLong(0).putLong(0).putLong(16).putLong(16).putLong(0);
+        b.putInt(1).putInt(0).putLong(data + 16).putLong(0).putLong(0).putLong(kernel.length).putLong(kernel.length).putLong(0);
+        b.putInt(1).putInt(0).putLong(data + 16 + kernel.length).putLong(second).putLong(second).putLong(4096).putLong(4096).putLong(0);
+        b.position(data + 16);
+        b.put(kernel);
+        return b.array();
     }
 
     private static byte[] concat(byte[] a, byte[] b) {

@@ -23,8 +23,9 @@ import kernelloader.kernel.KernelOutputs;
  * Memory of a running kernel, booted here in Debian's QEMU by .ci/qemu-dump.sh (KASLR on, a
  * busybox initramfs that prints its /proc/kallsyms), dumped as an ELF core and as raw physical
  * memory: `list` of each dump must be the guest's own /proc/kallsyms, line for line, at its
- * runtime addresses. 6.12 and 7.x (self-relative offsets: the base comes from the relocated
- * pointers); an ELF core read as the physical memory it holds, not as an ELF.
+ * runtime addresses. amd64 6.12 and 7.x (self-relative offsets: the base comes from the
+ * relocated pointers), arm64 6.12 (qemu-system-aarch64 virt, RAM from 0x40000000); an ELF core
+ * read as the physical memory it holds, not as an ELF.
  */
 @Tag("corpus")
 class RunningKernelTest {
@@ -41,7 +42,8 @@ class RunningKernelTest {
     }
 
     @ParameterizedTest(name = "{0} {1}")
-    @CsvSource({"trixie-amd64-amd64, core.elf", "trixie-amd64-amd64, raw.bin", "sid-amd64-amd64, core.elf", "sid-amd64-amd64, raw.bin"})
+    @CsvSource({"trixie-amd64-amd64, core.elf", "trixie-amd64-amd64, raw.bin", "sid-amd64-amd64, core.elf", "sid-amd64-amd64, raw.bin",
+                "trixie-arm64-arm64, core.elf", "trixie-arm64-arm64, raw.bin"})
     void listIsTheGuestsProcKallsyms(String id, String dump) throws Exception {
         Path boot = boot(id, 1);
         Properties meta = new Properties();
