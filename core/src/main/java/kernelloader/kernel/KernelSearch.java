@@ -314,7 +314,7 @@ final class KernelSearch {
 
     /** Whether {@code img} was decoded or cut out of an ELF core (a memory dump), rather than being its memory. */
     private static boolean insideMemoryDump(KernelImage img) {
-        return img.layers().size() > 1 && img.layers().get(0).kind().equals("ELF core");
+        return img.layers().size() > 1 && img.layers().get(0).kind().equals(ImageUnwrapper.ELF_CORE);
     }
 
     /** The banner of {@code img}, searched for at most once per search ("" in the memo: none). */

@@ -36,6 +36,9 @@ public final class ImageUnwrapper {
     /** What the search found, and the record of everything it tried. */
     public record Result<T>(T value, KernelImage image, List<String> attempts) {}
 
+    /** The layer kind of a memory dump read as an ELF core (its memory, not an ELF file). */
+    public static final String ELF_CORE = "ELF core";
+
     static final int MAX_DEPTH = 8;
     static final int MAX_ATTEMPTS = 96;
     /**
@@ -127,7 +130,7 @@ public final class ImageUnwrapper {
             }
         }
         if (kept == 0 || end - start > (long) (length * (1 + MAX_HOLES))) {
-            return new KernelImage(data, length, append(layers, new Layer("ELF core", 0, length, what + ": searched as they lie")), null);
+            return new KernelImage(data, length, append(layers, new Layer(ELF_CORE, 0, length, what + ": searched as they lie")), null);
         }
         byte[] memory = new byte[(int) (end - start)];
         for (var p : elf.programHeaders()) {
@@ -135,7 +138,7 @@ public final class ImageUnwrapper {
                     || p.paddr() + p.fileSize() > end) continue;
             System.arraycopy(data, (int) p.offset(), memory, (int) (p.paddr() - start), (int) p.fileSize());
         }
-        return new KernelImage(memory, memory.length, append(layers, new Layer("ELF core", 0, length,
+        return new KernelImage(memory, memory.length, append(layers, new Layer(ELF_CORE, 0, length,
                 what + ", " + kept + " laid out by physical address (0x" + Long.toHexString(start) + "-0x" + Long.toHexString(end)
                         + "): searched as raw memory")), null);
     }
