@@ -38,6 +38,25 @@ final class InfoCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** A running kernel's slide, physical address and memory map, as the JSON report has them. */
+    @SuppressWarnings("unchecked")
+    private static void printRunning(PrintStream out, Map<String, Object> rk) {
+        out.printf("running kernel:  %s; _text at %s, 0x%s into the memory%n", rk.get("dump"), rk.get("runtime_text"),
+                ((String) rk.get("text_offset_in_memory")).substring(2));
+        out.printf("slide:           %s (%s)%s%n", rk.get("slide") == null ? "unknown" : rk.get("slide"), rk.get("slide_evidence"),
+                rk.get("link_text") == null ? "" : "; link-time _text " + rk.get("link_text"));
+        out.printf("physical:        %s (%s)%s%n", rk.get("physical_text") == null ? "unknown" : "_text at " + rk.get("physical_text"),
+                rk.get("physical_evidence"), rk.get("dump_physical_start") == null ? "" : "; the dump starts at " + rk.get("dump_physical_start"));
+        if (rk.get("vmcoreinfo") != null) out.printf("vmcoreinfo:      %s%n", rk.get("vmcoreinfo"));
+        for (Object n : (List<Object>) rk.getOrDefault("notes", List.of())) out.printf("  note: %s%n", n);
+        out.println("memory map (runtime address, physical address, dump file offset):");
+        for (Map<String, Object> g : (List<Map<String, Object>>) rk.get("memory_map")) {
+            out.printf("  %-12s %s-%s phys %s %s%n", g.get("name"), g.get("start"), g.get("end"),
+                    g.get("physical") == null ? "?" : g.get("physical"),
+                    g.get("dump_file_offset") == null ? "not in the dump" : "file " + g.get("dump_file_offset"));
+        }
+    }
+
     @SuppressWarnings("unchecked")
     private static void printText(PrintStream out, Kernel k, Map<String, Object> info) {
         KallsymsTable t = k.kallsyms().orNull();
@@ -65,6 +84,7 @@ final class InfoCommand implements Callable<Integer> {
         }
         out.printf("base address:    0x%x (%s) [%s]%n", layout.base().value(), layout.base().evidence(), layout.base().confidence());
         out.printf("entry:           0x%x (%s)%n", layout.entry().value(), layout.entry().evidence());
+        if (info.get("running") instanceof Map<?, ?> rk) printRunning(out, (Map<String, Object>) rk);
         out.println("regions:");
         for (MemoryRegion r : layout.regions()) {
             out.printf("  %-12s 0x%x-0x%x %s %s%n", r.name(), r.start(), r.end(), r.permissions(),

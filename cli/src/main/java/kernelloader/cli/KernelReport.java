@@ -14,6 +14,7 @@ import kernelloader.image.KernelVersion;
 import kernelloader.image.Layer;
 import kernelloader.kallsyms.KallsymsLayout;
 import kernelloader.kallsyms.KallsymsTable;
+import kernelloader.dump.RunningKernel;
 import kernelloader.kernel.Kernel;
 import kernelloader.ksymtab.ExportTable;
 import kernelloader.layout.KernelLayout;
@@ -48,6 +49,7 @@ final class KernelReport {
         r.put("bits", layout.bits());
         r.put("endian", layout.order() == ByteOrder.LITTLE_ENDIAN ? "little" : "big");
         r.put("base_address", hex(layout.base().value()));
+        if (k.running().present()) r.put("running", running(k.running().orNull(), null));
         r.put("ghidra_language", layout.ghidraLanguage());
         r.put("symbols", t.size());
         r.put("symbols_from", t.fromKallsyms() ? "kallsyms" : t.baseEvidence());
@@ -79,6 +81,7 @@ final class KernelReport {
         r.put("base_address", s.get("base_address"));
         r.put("base_evidence", layout.base().evidence() + " [" + layout.base().confidence() + "]");
         r.put("entry", hex(layout.entry().value()));
+        if (k.running().present()) r.put("running", running(k.running().orNull(), layout));
         List<Map<String, Object>> regions = new ArrayList<>();
         for (MemoryRegion g : layout.regions()) {
             Map<String, Object> rm = new LinkedHashMap<>();
@@ -101,6 +104,44 @@ final class KernelReport {
         r.put("rejected", k.diagnostics().rejected());
         r.put("timings", k.diagnostics().timingsMillis());
         return r;
+    }
+
+    /**
+     * What a memory dump says of the kernel that ran in it: runtime _text, slide, link-time
+     * _text, physical address, each with its evidence; with a layout, the kernel's memory map
+     * at its runtime addresses, each region with its physical address and the dump file's offset.
+     */
+    static Map<String, Object> running(RunningKernel rk, KernelLayout layout) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("dump", rk.dump());
+        m.put("runtime_text", hex(rk.runtimeText()));
+        m.put("slide", rk.slide() == null ? null : hex(rk.slide().value()));
+        m.put("slide_evidence", rk.slide() == null ? "unknown: no VMCOREINFO in the dump states KERNELOFFSET"
+                : rk.slide().evidence() + " [" + rk.slide().confidence() + "]");
+        m.put("link_text", rk.linkText() == null ? null : hex(rk.linkText()));
+        m.put("physical_text", rk.physicalText() == null ? null : hex(rk.physicalText().value()));
+        m.put("physical_evidence", rk.physicalText() == null ? "unknown: nothing in the dump states it"
+                : rk.physicalText().evidence() + " [" + rk.physicalText().confidence() + "]");
+        m.put("dump_physical_start", rk.dumpStart() == null ? null : hex(rk.dumpStart()));
+        m.put("text_offset_in_memory", hex(rk.textOffset()));
+        m.put("vmcoreinfo", rk.vmcoreinfo() == null ? null : rk.vmcoreinfo().where());
+        if (!rk.notes().isEmpty()) m.put("notes", rk.notes());
+        if (layout != null) {
+            List<Map<String, Object>> map = new ArrayList<>();
+            for (MemoryRegion g : layout.regions()) {
+                Map<String, Object> rm = new LinkedHashMap<>();
+                rm.put("name", g.name());
+                rm.put("start", hex(g.start()));
+                rm.put("end", hex(g.end()));
+                Long phys = rk.physicalOf(g.start());
+                rm.put("physical", phys == null ? null : hex(phys));
+                long off = g.initialized() ? rk.fileOffsetOf(g.start()) : -1;
+                rm.put("dump_file_offset", off < 0 ? null : hex(off));
+                map.add(rm);
+            }
+            m.put("memory_map", map);
+        }
+        return m;
     }
 
     private static List<Map<String, Object>> layers(Kernel k) {

@@ -25,8 +25,16 @@ public final class KallsymsFinder {
     public record Outcome(KallsymsTable table, List<String> rejected) {}
 
     /** Overrides a user may give when the image cannot tell. */
-    public record Hints(Integer bits, Long base) {
-        public static final Hints NONE = new Hints(null, null);
+    /**
+     * What the caller knows: the word size, and the address of the image's first byte with its
+     * evidence (null: "given by the user"; a kernel cut out of a dump at its _text says so).
+     */
+    public record Hints(Integer bits, Long base, String baseEvidence) {
+        public static final Hints NONE = new Hints(null, null, null);
+
+        public Hints(Integer bits, Long base) {
+            this(bits, base, null);
+        }
     }
 
     /**
@@ -64,7 +72,7 @@ public final class KallsymsFinder {
                 rejected.add(at + ": no kallsyms_names/kallsyms_markers before it");
                 continue;
             }
-            KallsymsTable t = tryDecode(img, v, loc, bits, hints.base(), at, rejected, accept);
+            KallsymsTable t = tryDecode(img, v, loc, bits, hints, at, rejected, accept);
             if (t != null) return new Outcome(t, rejected);
         }
         if (names == Names.UNCOMPRESSED) {
@@ -72,7 +80,7 @@ public final class KallsymsFinder {
             for (Located loc : UncompressedNames.locate(img.data(), img.length())) {
                 ByteView v = new ByteView(img.data(), img.length(), loc.order());
                 String at = "uncompressed names at 0x" + Integer.toHexString(loc.names().start);
-                KallsymsTable t = tryDecode(img, v, loc, bits, hints.base(), at, rejected, accept);
+                KallsymsTable t = tryDecode(img, v, loc, bits, hints, at, rejected, accept);
                 if (t != null) return new Outcome(t, rejected);
             }
         }
@@ -83,7 +91,7 @@ public final class KallsymsFinder {
      * The first reading of the address arrays behind {@code loc} that {@code accept} takes, in
      * order of preference (see {@link #readings}); null when there is none, with why.
      */
-    private static KallsymsTable tryDecode(KernelImage img, ByteView v, Located loc, Integer bits, Long base,
+    private static KallsymsTable tryDecode(KernelImage img, ByteView v, Located loc, Integer bits, Hints base,
                                            String at, List<String> rejected, Predicate<KallsymsTable> accept) {
         Map<AddressTable, BaseAddressVoter.Vote> votes = new HashMap<>();
         List<AddressTable> readings = readings(v, loc, bits, votes);
@@ -216,7 +224,7 @@ public final class KallsymsFinder {
     }
 
     /** The table as {@code chosen} reads the addresses, with the base added where they need one. */
-    private static KallsymsTable decode(KernelImage img, ByteView v, Located loc, AddressTable chosen, Long baseOverride,
+    private static KallsymsTable decode(KernelImage img, ByteView v, Located loc, AddressTable chosen, Hints known,
                                         byte[] types, String[] out, Map<AddressTable, BaseAddressVoter.Vote> votes)
             throws BaseUnknownException {
         NameTable names = loc.names();
@@ -228,11 +236,12 @@ public final class KallsymsFinder {
             boolean selfRelative = chosen.encoding == AddressEncoding.SELF_RELATIVE;
             String what = selfRelative ? "self-relative offsets (7.0+)" : "offsets with kallsyms_relative_base left 0 for boot-time relocation";
             long delta;
-            if (baseOverride != null) {
+            if (known.base() != null) {
                 // --base is the address of the image's first byte; a zeroed relative_base is the
                 // address of the first symbol, which relocatable images put at that first byte
-                delta = baseOverride;
-                evidence = what + " + base 0x" + Long.toHexString(delta) + " given by the user";
+                delta = known.base();
+                evidence = what + " + base 0x" + Long.toHexString(delta) + " "
+                        + (known.baseEvidence() != null ? known.baseEvidence() : "given by the user");
             } else if (selfRelative && img.elf() != null && img.addressOfOffset(chosen.start) != -1) {
                 delta = img.addressOfOffset(chosen.start) - chosen.start;
                 evidence = what + " placed by the ELF program headers";

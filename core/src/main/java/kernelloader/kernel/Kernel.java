@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.function.Supplier;
 
 import kernelloader.btf.Btf;
+import kernelloader.dump.RunningKernel;
 import kernelloader.btf.BtfLocator;
 import kernelloader.image.ByteView;
 import kernelloader.image.Facet;
@@ -75,6 +76,8 @@ public final class Kernel {
     /** The file's bytes, kept only when no kallsyms was found: BTF is then searched in every layer. */
     private final byte[] unsearchedFile;
     private final Diagnostics.Recorder diagnostics;
+    /** What the memory dump the kernel was cut out of says of it; null for a kernel read from a file. */
+    private final RunningKernel running;
 
     private final Lazy<Facet<String>> banner = new Lazy<>();
     private final Lazy<Facet<KernelLayout>> inferredLayout = new Lazy<>();
@@ -89,6 +92,13 @@ public final class Kernel {
 
     Kernel(String source, long fileSize, KernelOptions options, KernelImage image, Facet<KallsymsTable> kallsyms,
            KernelLayout givenLayout, Reading reading, byte[] unsearchedFile, Diagnostics.Recorder diagnostics) {
+        this(source, fileSize, options, image, kallsyms, givenLayout, reading, unsearchedFile, diagnostics, null);
+    }
+
+    private Kernel(String source, long fileSize, KernelOptions options, KernelImage image, Facet<KallsymsTable> kallsyms,
+                   KernelLayout givenLayout, Reading reading, byte[] unsearchedFile, Diagnostics.Recorder diagnostics,
+                   RunningKernel running) {
+        this.running = running;
         this.source = source;
         this.reading = reading;
         this.fileSize = fileSize;
@@ -344,7 +354,7 @@ public final class Kernel {
 
     /** This kernel with another kallsyms facet (a reason that covers more than its own search), from a file of {@code fileSize} bytes. */
     Kernel withKallsyms(Facet<KallsymsTable> k, long fileSize) {
-        return new Kernel(source, fileSize, options, image, k, givenLayout, reading, unsearchedFile, diagnostics);
+        return new Kernel(source, fileSize, options, image, k, givenLayout, reading, unsearchedFile, diagnostics, running);
     }
 
     /** This kernel with {@code outer} layers before its own, read from a file of {@code fileSize} bytes. */
@@ -357,7 +367,21 @@ public final class Kernel {
             // the layout was inferred from the same bytes; the layers only say where they came from
             rd = new Reading(rd.layout(), rd.checks());
         }
-        return new Kernel(source, fileSize, options, img, kallsyms, givenLayout, rd, unsearchedFile, diagnostics);
+        return new Kernel(source, fileSize, options, img, kallsyms, givenLayout, rd, unsearchedFile, diagnostics, running);
+    }
+
+    /** This kernel as the running kernel of a memory dump, which {@code rk} describes (null: not one). */
+    Kernel running(RunningKernel rk) {
+        return new Kernel(source, fileSize, options, image, kallsyms, givenLayout, reading, unsearchedFile, diagnostics, rk);
+    }
+
+    /**
+     * The kernel as it ran, for a kernel found in a memory dump (an ELF core, a raw dump with
+     * the kernel's VMCOREINFO): its runtime _text, KASLR slide and physical address, each with its
+     * evidence. Absent for a kernel read from a file.
+     */
+    public Facet<RunningKernel> running() {
+        return running != null ? Facet.of(running) : Facet.absent(source + ": not a memory dump (no ELF core, no VMCOREINFO of the kernel in it)");
     }
 
     /** The file offset of the "Linux version ..." banner of {@code img} (see {@link #versionBanner}), or -1. */

@@ -95,6 +95,12 @@ final class KernelSearch {
     /** The search the CLI and the loader both run: the file as it is, then every layer inside, for each name encoding. */
     static Kernel inFile(String source, byte[] data, int length, KernelOptions options, Diagnostics.Recorder d)
             throws KernelFormatException {
+        return inFile(source, data, length, options, options.hints(), d);
+    }
+
+    /** The search with what the caller knows of the tables ({@code hints}: a kernel cut out of a dump knows its base). */
+    static Kernel inFile(String source, byte[] data, int length, KernelOptions options, KallsymsFinder.Hints hints,
+                         Diagnostics.Recorder d) throws KernelFormatException {
         int table = options.table();
         List<String> skipped = new ArrayList<>();
         List<String> rejected = new ArrayList<>();
@@ -126,7 +132,7 @@ final class KernelSearch {
             if (layers.size() < MAX_FALLBACK_LAYERS) layers.add(img);
             for (KallsymsFinder.Names names : KallsymsFinder.Names.values()) {
                 long s = System.nanoTime();
-                KallsymsFinder.Outcome o = KallsymsFinder.find(img, options.hints(), names, t -> {
+                KallsymsFinder.Outcome o = KallsymsFinder.find(img, hints, names, t -> {
                     // every reading is checked by content before anything is printed or loaded
                     Reading reading = Reading.of(img, t, null, options);
                     if (reading.checks().refused() && img.elf() != null && embedded[0] < 0) {
@@ -182,6 +188,11 @@ final class KernelSearch {
                     return new Kernel(source, length, options, r.image(), Facet.absent(source + ": " + reading.checks().failure()),
                             null, null, data, d);
                 }
+            }
+            if (symbols == null) {
+                // a kernel deep in a dump or a larger file: its own image, cut out, searched again
+                Kernel cut = KernelInMemory.cutOut(source, data, length, r.image(), reading, r.value(), options, d);
+                if (cut != null) return cut;
             }
             return new Kernel(source, length, options, r.image(), Facet.of(r.value()), null, reading, null, d);
         }

@@ -6,10 +6,10 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 
+import kernelloader.dump.ElfCoreMemory;
 import kernelloader.image.ByteView;
 import kernelloader.image.Compression;
 import kernelloader.image.ElfHeader;
-import kernelloader.image.ElfProgramHeader;
 import kernelloader.image.KernelFormatException;
 import kernelloader.image.KernelImage;
 import kernelloader.image.Layer;
@@ -37,7 +37,7 @@ public final class ImageUnwrapper {
     public record Result<T>(T value, KernelImage image, List<String> attempts) {}
 
     /** The layer kind of a memory dump read as an ELF core (its memory, not an ELF file). */
-    public static final String ELF_CORE = "ELF core";
+    public static final String ELF_CORE = ElfCoreMemory.KIND;
 
     static final int MAX_DEPTH = 8;
     static final int MAX_ATTEMPTS = 96;
@@ -77,7 +77,7 @@ public final class ImageUnwrapper {
         if (ElfHeader.hasMagic(data, length, 0)) {
             try {
                 elf = ElfHeader.parse(data, length);
-                if (elf.isCore()) return physicalMemory(elf, data, length, layers);
+                if (elf.isCore()) return ElfCoreMemory.of(elf, length).image(data, length, layers);
                 layers = append(layers, new Layer("ELF", 0, length,
                         elf.bits() + "-bit " + (elf.order() == ByteOrder.LITTLE_ENDIAN ? "LE" : "BE")
                                 + ", e_machine " + elf.machine()));
@@ -86,67 +86,6 @@ public final class ImageUnwrapper {
             }
         }
         return new KernelImage(data, length, layers, elf);
-    }
-
-    /** Holes a core's memory may have, laid out by address, beyond its own size (ROM and MMIO windows are left out). */
-    private static final double MAX_HOLES = 0.25;
-
-    /**
-     * A memory dump as an ELF core (QEMU's dump-guest-memory, a vmcore): its segments are
-     * physical memory, not a kernel's layout, so it is searched as the raw memory it holds, laid
-     * out by physical address (as a pmemsave dump of the same machine is: the kernel's pages at
-     * their page alignment, which the base vote counts on). Segments above what one array holds
-     * are left out; where laying out would mostly add holes, the segments are searched as they lie.
-     */
-    private KernelImage physicalMemory(ElfHeader elf, byte[] data, int length, List<Layer> layers) {
-        long start = Long.MAX_VALUE, end = 0;
-        int segments = 0, kept = 0;
-        for (var p : elf.programHeaders()) {
-            if (p.type() != ElfHeader.PT_LOAD || p.fileSize() <= 0) continue;
-            segments++;
-            if (!fits(p, length)) continue;
-            kept++;
-            start = Math.min(start, p.paddr());
-            end = Math.max(end, p.paddr() + p.fileSize());
-        }
-        String what = elf.bits() + "-bit, e_machine " + elf.machine() + ", " + segments + " memory segments";
-        // memory from its lowest physical address (RAM starts at 0x40000000 on arm64's virt),
-        // as one array: segments beyond what it holds are left out
-        // (the highest segment left out, then the next, until the rest fits: ROM and MMIO
-        // windows at 4 GiB on a PC)
-        long below = Long.MAX_VALUE;
-        while (kept > 0 && end - start > Integer.MAX_VALUE - 64) {
-            long highest = -1;
-            for (var p : elf.programHeaders()) {
-                if (p.type() == ElfHeader.PT_LOAD && fits(p, length) && p.paddr() < below) highest = Math.max(highest, p.paddr());
-            }
-            below = highest;
-            end = 0;
-            kept = 0;
-            for (var p : elf.programHeaders()) {
-                if (p.type() != ElfHeader.PT_LOAD || !fits(p, length) || p.paddr() >= below) continue;
-                kept++;
-                end = Math.max(end, p.paddr() + p.fileSize());
-            }
-        }
-        if (kept == 0 || end - start > (long) (length * (1 + MAX_HOLES))) {
-            return new KernelImage(data, length, append(layers, new Layer(ELF_CORE, 0, length, what + ": searched as they lie")), null);
-        }
-        byte[] memory = new byte[(int) (end - start)];
-        for (var p : elf.programHeaders()) {
-            if (p.type() != ElfHeader.PT_LOAD || !fits(p, length) || p.paddr() >= below || p.paddr() < start
-                    || p.paddr() + p.fileSize() > end) continue;
-            System.arraycopy(data, (int) p.offset(), memory, (int) (p.paddr() - start), (int) p.fileSize());
-        }
-        return new KernelImage(memory, memory.length, append(layers, new Layer(ELF_CORE, 0, length,
-                what + ", " + kept + " laid out by physical address (0x" + Long.toHexString(start) + "-0x" + Long.toHexString(end)
-                        + "): searched as raw memory")), null);
-    }
-
-    /** Whether a core's segment lies in the file and its memory in what an array can hold. */
-    private static boolean fits(ElfProgramHeader p, int length) {
-        return p.fileSize() > 0 && p.offset() >= 0 && p.offset() + p.fileSize() <= length && p.paddr() >= 0
-                && p.fileSize() <= Integer.MAX_VALUE - 64;
     }
 
     private static List<Layer> append(List<Layer> layers, Layer l) {

@@ -1,5 +1,6 @@
 package kernelloader.running;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,9 +16,13 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import kernelloader.dump.RunningKernel;
+import kernelloader.image.ElfHeader;
+import kernelloader.image.ElfProgramHeader;
 import kernelloader.kernel.Kernel;
 import kernelloader.kernel.KernelOptions;
 import kernelloader.kernel.KernelOutputs;
+import kernelloader.ksymtab.KernelExport;
 
 /**
  * Memory of a running kernel, booted here in Debian's QEMU by .ci/qemu-dump.sh (KASLR on, a
@@ -41,15 +46,27 @@ class RunningKernelTest {
         return Path.of(dumps, id, "boot" + n);
     }
 
-    @ParameterizedTest(name = "{0} {1}")
-    @CsvSource({"trixie-amd64-amd64, core.elf", "trixie-amd64-amd64, raw.bin", "sid-amd64-amd64, core.elf", "sid-amd64-amd64, raw.bin",
-                "trixie-arm64-arm64, core.elf", "trixie-arm64-arm64, raw.bin"})
-    void listIsTheGuestsProcKallsyms(String id, String dump) throws Exception {
-        Path boot = boot(id, 1);
+    static Properties meta(Path boot) throws IOException {
         Properties meta = new Properties();
         try (var r = Files.newBufferedReader(boot.resolve("meta.env"))) {
             meta.load(r);
         }
+        return meta;
+    }
+
+    /** The corpus kernel the harness booted: its file, read at link-time addresses. */
+    static Kernel kernelFile(String id) throws Exception {
+        String corpus = System.getenv().getOrDefault("KERNEL_CORPUS", System.getProperty("user.home") + "/.cache/kernel-corpus");
+        return Kernel.read(Path.of(corpus, id, "image"), KernelOptions.DEFAULT);
+    }
+
+    @ParameterizedTest(name = "{0} boot {1} {2}")
+    @CsvSource({"trixie-amd64-amd64, 1, core.elf", "trixie-amd64-amd64, 1, raw.bin", "trixie-amd64-amd64, 2, core.elf", "trixie-amd64-amd64, 2, raw.bin",
+                "sid-amd64-amd64, 1, core.elf", "sid-amd64-amd64, 1, raw.bin", "sid-amd64-amd64, 2, core.elf", "sid-amd64-amd64, 2, raw.bin",
+                "trixie-arm64-arm64, 1, core.elf", "trixie-arm64-arm64, 1, raw.bin", "trixie-arm64-arm64, 2, core.elf", "trixie-arm64-arm64, 2, raw.bin"})
+    void listIsTheGuestsProcKallsyms(String id, int n, String dump) throws Exception {
+        Path boot = boot(id, n);
+        Properties meta = meta(boot);
         List<String> guest = Files.readAllLines(boot.resolve("kallsyms"), StandardCharsets.ISO_8859_1);
         assertTrue(guest.size() > 100_000, guest.size() + " lines");
         // KASLR moved the kernel: the guest's _text is not the link-time 0xffffffff81000000
@@ -60,5 +77,76 @@ class RunningKernelTest {
         List<String> ours = w.toString().lines().toList();
         assertEquals(guest.size(), ours.size());
         for (int i = 0; i < guest.size(); i++) assertEquals(guest.get(i), ours.get(i), "line " + (i + 1) + " of " + dump);
+    }
+
+    /**
+     * The running kernel as the dump shows it: its base is the guest's runtime _text, the slide is
+     * that less the kernel file's _text, the physical address is where _text's bytes lie; the
+     * ELF holds "Linux version" at the runtime linux_banner; the exports are the kernel file's,
+     * every value moved by the slide (x86-64's zero-based per-cpu offsets stay), CRCs and namespaces the same.
+     */
+    @ParameterizedTest(name = "{0} boot {1} {2}")
+    @CsvSource({"trixie-amd64-amd64, 1, core.elf", "trixie-amd64-amd64, 2, raw.bin",
+                "sid-amd64-amd64, 1, raw.bin", "sid-amd64-amd64, 2, core.elf",
+                "trixie-arm64-arm64, 1, raw.bin", "trixie-arm64-arm64, 2, core.elf"})
+    void theRunningKernelAtItsRuntimeAddresses(String id, int n, String dump) throws Exception {
+        Path boot = boot(id, n);
+        long runtimeText = Long.parseUnsignedLong(meta(boot).getProperty("runtime_text").substring(2), 16);
+        long ramStart = Long.decode(meta(boot).getProperty("ram_start", "0x0"));
+        Kernel file = kernelFile(id);
+        long linkText = file.kallsyms().get().addressOf("_text");
+        Kernel k = Kernel.read(boot.resolve(dump), KernelOptions.DEFAULT);
+        RunningKernel rk = k.running().get();
+        assertEquals(runtimeText, k.layout().get().base().value(), "base");
+        assertEquals(runtimeText, rk.runtimeText());
+        assertEquals(runtimeText - linkText, rk.slide().value(), "slide: " + rk.slide());
+        assertEquals("certain", rk.slide().confidence(), rk.slide().evidence());
+        assertEquals(linkText, rk.linkText());
+        // _text's physical address: where its bytes are in the dump (both dumps start at the RAM's start)
+        assertEquals(ramStart, rk.dumpStart(), "the dump's physical start");
+        byte[] atText = readDump(boot.resolve(dump), rk.fileOffsetOf(runtimeText), 64);
+        byte[] fileText = java.util.Arrays.copyOfRange(file.image().data(), (int) file.layout().get().fileOffsetOf(linkText),
+                (int) file.layout().get().fileOffsetOf(linkText) + 64);
+        if (id.contains("arm64")) assertArrayEquals(java.util.Arrays.copyOfRange(fileText, 56, 64),
+                java.util.Arrays.copyOfRange(atText, 56, 64), "the arm64 Image header's magic at _text's dump offset");
+
+        // the ELF: "Linux version" at the runtime linux_banner, as in the dump's file at the offset the memory map gives
+        long banner = k.kallsyms().get().addressOf("linux_banner");
+        assertEquals("Linux version", new String(readDump(boot.resolve(dump), rk.fileOffsetOf(banner), 13), StandardCharsets.ISO_8859_1));
+        java.io.ByteArrayOutputStream elf = new java.io.ByteArrayOutputStream();
+        KernelOutputs.elf(k, elf);
+        byte[] e = elf.toByteArray();
+        ElfHeader h = ElfHeader.parse(e, e.length);
+        long off = -1;
+        for (ElfProgramHeader p : h.programHeaders()) {
+            if (p.type() == ElfHeader.PT_LOAD && Long.compareUnsigned(banner - p.vaddr(), p.fileSize()) < 0) off = p.offset() + banner - p.vaddr();
+        }
+        assertTrue(off > 0, "a segment of the ELF holds linux_banner 0x" + Long.toHexString(banner));
+        assertEquals("Linux version", new String(e, (int) off, 13, StandardCharsets.ISO_8859_1));
+
+        // the exports: the file's, moved by the slide
+        List<KernelExport> fromFile = file.exports().get().exports(), fromDump = k.exports().get().exports();
+        assertEquals(fromFile.size(), fromDump.size());
+        java.util.Map<String, KernelExport> byName = new java.util.HashMap<>();
+        for (KernelExport x : fromDump) byName.put(x.name(), x);
+        long slide = rk.slide().value();
+        for (KernelExport x : fromFile) {
+            KernelExport d = byName.get(x.name());
+            assertTrue(d != null, x.name());
+            // x86-64's per-cpu variables (before 6.15) are offsets from 0, which KASLR does not move
+            boolean perCpu = x.value() >= 0 && Long.compareUnsigned(x.value(), linkText) < 0;
+            assertEquals(perCpu ? x.value() : x.value() + slide, d.value(), x.name());
+            assertEquals(x.kind(), d.kind(), x.name());
+            assertEquals(x.namespace(), d.namespace(), x.name());
+            assertEquals(x.crc(), d.crc(), x.name());
+        }
+    }
+
+    private static byte[] readDump(Path dump, long offset, int n) throws IOException {
+        try (var ch = java.nio.channels.FileChannel.open(dump)) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(n);
+            ch.read(b, offset);
+            return b.array();
+        }
     }
 }
