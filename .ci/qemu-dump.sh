@@ -25,7 +25,8 @@ if [[ -f $out/meta.env ]]; then echo "qemu-dump: $out is there already"; exit 0;
 # the machine for each architecture of the corpus
 case $id in
   # (ram: where the machine's RAM starts, what pmemsave saves from)
-  *-amd64-*) qemu=(qemu-system-x86_64 -machine pc -cpu max); console=ttyS0; ram=0 ;;
+  # (4-level paging, as most PCs have: Volatility 3 translates no 5-level page tables, which -cpu max would give)
+  *-amd64-*) qemu=(qemu-system-x86_64 -machine pc -cpu max,la57=off); console=ttyS0; ram=0 ;;
   *-arm64-*) qemu=(qemu-system-aarch64 -machine virt -cpu max); console=ttyAMA0; ram=$((0x40000000)) ;;
   *) echo "qemu-dump: no QEMU machine set up for $id (amd64 and arm64 kernels are)" >&2; exit 1 ;;
 esac

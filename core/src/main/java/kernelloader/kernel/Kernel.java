@@ -193,7 +193,15 @@ public final class Kernel {
     /** The "Linux version ..." banner (linux_banner), up to its newline. */
     public Facet<String> banner() {
         return banner.get(() -> {
-            String b = versionBanner(image);
+            // the string at linux_banner where kallsyms says where it is (an image may hold other
+            // "Linux version" strings first: a template without the build number); else the first
+            String b = null;
+            Long at = reading == null || !kallsyms.present() ? null : kallsyms.orNull().addressOf("linux_banner");
+            long off = at == null ? -1 : reading.layout().fileOffsetOf(at);
+            if (off >= 0 && off < image.length() - 14 && new String(image.data(), (int) off, 14, StandardCharsets.ISO_8859_1).equals("Linux version ")) {
+                b = bannerAt(image, (int) off);
+            }
+            if (b == null) b = versionBanner(image);
             return b != null ? Facet.of(b) : Facet.absent(source + ": no \"Linux version\" banner in the image");
         });
     }

@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.io.OutputStream;
 
 import kernelloader.btf.BtfLocator;
+import kernelloader.dump.RunningKernel;
 import kernelloader.elf.ElfWriter;
+import kernelloader.isf.IsfWriter;
 import kernelloader.image.KernelFormatException;
 import kernelloader.kallsyms.KallsymsTable;
 import kernelloader.ksymtab.ExportTable;
@@ -30,6 +32,37 @@ public final class KernelOutputs {
         ExportTable t = k.exports().get();
         ModuleSymvers.write(t, ModuleSymvers.Columns.of(k.version().orNull()), out);
         return t.exports().size();
+    }
+
+    /**
+     * The kernel's Volatility 3 symbol table (ISF JSON) from its BTF and kallsyms: at link-time
+     * addresses, a dump's slide taken off where it is known (see {@link kernelloader.isf.IsfWriter}).
+     * {@code producerVersion} is the tool's version (x.y.z) for the metadata.
+     */
+    public static IsfWriter.Summary isf(Kernel k, java.io.Writer out, String producerVersion) throws IOException, KernelFormatException {
+        KallsymsTable t = k.kallsyms().get();
+        BtfLocator.Found btf = k.btf().get();
+        KernelLayout layout = k.layout().get();
+        RunningKernel rk = k.running().orNull();
+        long slide = rk != null && rk.slide() != null ? rk.slide().value() : 0;
+        String file = java.nio.file.Path.of(k.source()).getFileName() == null ? k.source()
+                : java.nio.file.Path.of(k.source()).getFileName().toString();
+        IsfWriter w = new IsfWriter(btf.btf(), t, slide, bannerBytes(k, t, layout),
+                new IsfWriter.Source("kallsyms of " + file, null), new IsfWriter.Source(".BTF of " + file, null), producerVersion);
+        return w.write(out);
+    }
+
+    /** linux_banner's bytes up to its NUL, included (what Volatility matches memory against); null where kallsyms has none. */
+    static byte[] bannerBytes(Kernel k, KallsymsTable t, KernelLayout layout) {
+        Long at = t.addressOf("linux_banner");
+        if (at == null) return null;
+        long off = layout.fileOffsetOf(at);
+        byte[] d = k.image().data();
+        if (off < 0 || off >= k.image().length()) return null;
+        int end = (int) off;
+        while (end < k.image().length() && end - off < 1024 && d[end] != 0) end++;
+        if (end >= k.image().length() || d[end] != 0) return null;
+        return java.util.Arrays.copyOfRange(d, (int) off, end + 1);
     }
 
     /**

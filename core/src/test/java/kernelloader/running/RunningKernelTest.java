@@ -33,10 +33,10 @@ import kernelloader.ksymtab.KernelExport;
  * read as the physical memory it holds, not as an ELF.
  */
 @Tag("corpus")
-class RunningKernelTest {
+public class RunningKernelTest {
 
     /** The boot's directory, made by the harness the first time (about 40 s), then cached. */
-    static Path boot(String id, int n) throws IOException, InterruptedException {
+    public static Path boot(String id, int n) throws IOException, InterruptedException {
         Path root = Path.of(System.getProperty("repository.root", "..")).toAbsolutePath().normalize();
         Process p = new ProcessBuilder("bash", root.resolve(".ci/qemu-dump.sh").toString(), id, String.valueOf(n))
                 .redirectErrorStream(true).start();
