@@ -38,11 +38,16 @@ public class RunningKernelTest {
     /** The boot's directory, made by the harness the first time (about 40 s), then cached. */
     public static Path boot(String id, int n) throws IOException, InterruptedException {
         Path root = Path.of(System.getProperty("repository.root", "..")).toAbsolutePath().normalize();
-        Process p = new ProcessBuilder("bash", root.resolve(".ci/qemu-dump.sh").toString(), id, String.valueOf(n))
-                .redirectErrorStream(true).start();
+        // (the Ghidra tests move user.home: the build says where the cache is)
+        String dumps = System.getProperty("kernel.dumps",
+                System.getenv().getOrDefault("KERNEL_DUMPS", System.getProperty("user.home") + "/.cache/kernel-dumps"));
+        ProcessBuilder pb = new ProcessBuilder("bash", root.resolve(".ci/qemu-dump.sh").toString(), id, String.valueOf(n))
+                .redirectErrorStream(true);
+        pb.environment().put("KERNEL_DUMPS", dumps);
+        pb.environment().put("KERNEL_CORPUS", kernelloader.corpus.Corpus.dir().toString());
+        Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, p.waitFor(), "the QEMU harness (install its tools with .ci/run): " + out);
-        String dumps = System.getenv().getOrDefault("KERNEL_DUMPS", System.getProperty("user.home") + "/.cache/kernel-dumps");
         return Path.of(dumps, id, "boot" + n);
     }
 
@@ -56,8 +61,7 @@ public class RunningKernelTest {
 
     /** The corpus kernel the harness booted: its file, read at link-time addresses. */
     static Kernel kernelFile(String id) throws Exception {
-        String corpus = System.getenv().getOrDefault("KERNEL_CORPUS", System.getProperty("user.home") + "/.cache/kernel-corpus");
-        return Kernel.read(Path.of(corpus, id, "image"), KernelOptions.DEFAULT);
+        return Kernel.read(kernelloader.corpus.Corpus.dir().resolve(id).resolve("image"), KernelOptions.DEFAULT);
     }
 
     @ParameterizedTest(name = "{0} boot {1} {2}")

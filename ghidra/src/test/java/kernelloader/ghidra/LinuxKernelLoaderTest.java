@@ -170,6 +170,40 @@ class LinuxKernelLoaderTest {
         assertEquals(raw.byId.values().stream().anyMatch(t -> t.kind().equals("DECL_TAG")), tags > 0, tags + " function tags checked");
     }
 
+    /**
+     * Memory of a running kernel (KASLR on, booted by .ci/qemu-dump.sh): a raw dump picked by
+     * Ghidra's best guess, an ELF core by our loader, each laid out at the guest's runtime
+     * addresses: start_kernel a function at the runtime address the guest's /proc/kallsyms gives,
+     * the banner at its runtime linux_banner, the image base the runtime _text.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"trixie-amd64-amd64, raw.bin", "sid-amd64-amd64, core.elf"})
+    void aMemoryDumpIsLaidOutAtTheRunningKernelsAddresses(String id, String dump) throws Exception {
+        java.nio.file.Path boot = kernelloader.running.RunningKernelTest.boot(id, 1);
+        Map<String, Long> guest = new java.util.HashMap<>();
+        for (String line : Files.readAllLines(boot.resolve("kallsyms"), StandardCharsets.ISO_8859_1)) {
+            String[] f = line.split("\\s+");
+            guest.putIfAbsent(f[2], Long.parseUnsignedLong(f[0], 16));
+        }
+        EmbeddedGhidra.start();
+        Object consumer = new Object();
+        Program p = dump.equals("raw.bin") ? EmbeddedGhidra.importBestGuess(boot.resolve(dump).toFile(), consumer)
+                : EmbeddedGhidra.importWith(boot.resolve(dump).toFile(), LinuxKernelLoader.class, consumer);
+        try {
+            assertEquals(LinuxKernelLoader.NAME, p.getExecutableFormat(), "log: " + EmbeddedGhidra.lastLog);
+            var space = p.getAddressFactory().getDefaultAddressSpace();
+            assertEquals(guest.get("_text"), p.getImageBase().getOffset());
+            Function f = p.getFunctionManager().getFunctionAt(space.getAddress(guest.get("start_kernel")));
+            assertNotNull(f, "start_kernel is a function at its runtime address");
+            assertEquals("start_kernel", f.getName());
+            byte[] b = new byte[14];
+            p.getMemory().getBytes(space.getAddress(guest.get("linux_banner")), b);
+            assertEquals("Linux version ", new String(b, StandardCharsets.ISO_8859_1));
+        } finally {
+            p.release(consumer);
+        }
+    }
+
     @Test
     void theUserMayPickAnotherLanguage() throws Exception {
         // what the import dialog's language picker (or analyzeHeadless -processor) does
