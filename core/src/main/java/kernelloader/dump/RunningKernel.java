@@ -23,17 +23,17 @@ import kernelloader.layout.KernelLayout;
  * physical address comes from the ELF core's segments, else from VMCOREINFO's phys_base (x86-64)
  * or kimage_voffset (arm64), else from those variables in the kernel's own data.
  *
- * @param dump         "ELF core" or "raw memory"
+ * @param dump         "ELF core", "LiME" or "raw memory"
  * @param textOffset   where _text lies in the memory searched (the core laid out by physical address, or the raw file)
  * @param runtimeText  _text's address in the running kernel
  * @param slide        the KASLR slide, or null where nothing says it
  * @param physicalText _text's physical address, or null where nothing says it
  * @param vmcoreinfo   the kernel's VMCOREINFO, or null
  * @param notes        evidence looked at and not taken (a VMCOREINFO of another kernel, a disagreement)
- * @param core         the ELF core's memory, or null for a raw dump
+ * @param core         the dump's memory ranges (an ELF core, a LiME file), or null for a raw dump
  */
 public record RunningKernel(String dump, long textOffset, long runtimeText, Inference<Long> slide, Inference<Long> physicalText,
-                            VmcoreInfo vmcoreinfo, List<String> notes, ElfCoreMemory core) {
+                            VmcoreInfo vmcoreinfo, List<String> notes, PhysicalMemory core) {
 
     /** x86-64's __START_KERNEL_map: the kernel's virtual mapping, physical 0 at this address. */
     static final long X86_64_START_KERNEL_MAP = 0xffffffff80000000L;
@@ -75,7 +75,7 @@ public record RunningKernel(String dump, long textOffset, long runtimeText, Infe
      * @param vmcoreinfo the VMCOREINFO found (notes first, then the memory), or null
      * @param release    the release the banner names, or null
      */
-    public static RunningKernel of(String dump, ElfCoreMemory core, long textOffset, KallsymsTable t, ByteView image,
+    public static RunningKernel of(String dump, PhysicalMemory core, long textOffset, KallsymsTable t, ByteView image,
                                    KernelLayout layout, VmcoreInfo vmcoreinfo, String release) {
         List<String> notes = new ArrayList<>();
         long text = t.addressOf("_text");
@@ -111,10 +111,10 @@ public record RunningKernel(String dump, long textOffset, long runtimeText, Infe
         return null;
     }
 
-    private static Inference<Long> physical(ElfCoreMemory core, long textOffset, VmcoreInfo v, long text, Architecture arch,
+    private static Inference<Long> physical(PhysicalMemory core, long textOffset, VmcoreInfo v, long text, Architecture arch,
                                             KallsymsTable t, ByteView image, KernelLayout layout, List<String> notes) {
         Inference<Long> fromCore = core != null && core.laidOut()
-                ? Inference.certain(core.start() + textOffset, String.format("the ELF core's memory from physical 0x%x", core.start()))
+                ? Inference.certain(core.start() + textOffset, String.format("the %s's memory from physical 0x%x", core.kind(), core.start()))
                 : null;
         Inference<Long> stated = null;
         if (t.bits() == 64 && arch == Architecture.X86) {

@@ -29,6 +29,9 @@ public final class VmcoreInfo {
     private final Map<String, String> entries;
     private final String where;
 
+    /** A stand-in for "looked for, found none", for callers that remember the search. */
+    public static final VmcoreInfo NOT_FOUND = new VmcoreInfo(Map.of(), "nowhere");
+
     private VmcoreInfo(Map<String, String> entries, String where) {
         this.entries = entries;
         this.where = where;

@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-import kernelloader.dump.ElfCoreMemory;
+import kernelloader.dump.PhysicalMemory;
 import kernelloader.dump.RunningKernel;
 import kernelloader.dump.VmcoreInfo;
 import kernelloader.image.ByteView;
@@ -45,19 +45,21 @@ final class KernelInMemory {
                          KernelOptions options, Diagnostics.Recorder d) throws KernelFormatException {
         if (img.elf() != null || options.base() != null) return null;
         List<Layer> layers = img.layers();
-        boolean core = layers.size() == 1 && layers.get(0).kind().equals(ElfCoreMemory.KIND);
+        boolean core = layers.size() == 1 && PhysicalMemory.isKind(layers.get(0).kind());
         if (!core && !layers.isEmpty()) return null;
         Long text = t.addressOf("_text");
         if (text == null) return null;
         long off = reading.layout().fileOffsetOf(text);
         if (off < 0 || (!core && off < MIN_DEPTH)) return null;
         long t0 = System.nanoTime();
-        ElfCoreMemory memory = null;
+        PhysicalMemory memory = null;
         VmcoreInfo info = null;
-        if (core) {
+        if (core && layers.get(0).kind().equals(PhysicalMemory.ELF_CORE)) {
             ElfHeader elf = ElfHeader.parse(file, fileLength);
-            memory = ElfCoreMemory.of(elf, fileLength);
+            memory = PhysicalMemory.ofElfCore(elf, fileLength);
             info = VmcoreInfo.inNotes(elf, file, fileLength);
+        } else if (core) {
+            memory = PhysicalMemory.ofLime(file, fileLength);
         }
         String banner = Kernel.versionBanner(img);
         String release = releaseOf(banner);
@@ -77,10 +79,10 @@ final class KernelInMemory {
                     off, text, k == null ? inner.kallsyms().why() : "its table or base differs")));
             return null;
         }
-        RunningKernel rk = !running ? null : RunningKernel.of(core ? ElfCoreMemory.KIND : "raw memory", memory, off, k,
+        RunningKernel rk = !running ? null : RunningKernel.of(core ? memory.kind() : "raw memory", memory, off, k,
                 new ByteView(cut, cut.length, k.order()), inner.layout().orNull(), info, release);
         String detail = String.format("_text at 0x%x of the %s, up to _end: %d bytes", off,
-                core ? "core's memory" : running ? "dump" : "file", cut.length)
+                core ? memory.kind() + "'s memory" : running ? "dump" : "file", cut.length)
                 + (rk != null && rk.physicalText() != null ? String.format(", physical 0x%x", rk.physicalText().value()) : "");
         List<Layer> outer = new ArrayList<>(layers);
         outer.add(new Layer(running ? RUNNING : EMBEDDED, off, cut.length, detail));

@@ -111,6 +111,8 @@ final class KernelSearch {
         List<KernelImage> layers = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         Set<String> inDumps = new HashSet<>();
+        // whether the file is a raw memory dump: its VMCOREINFO, looked for once, when a layer inside is reached
+        kernelloader.dump.VmcoreInfo[] memory = {null};
         int[] embedded = {-1};
         int[] refusedByContent = {0};
         KernelImage[] embeddedIn = {null};
@@ -126,6 +128,16 @@ final class KernelSearch {
                 // neither its table nor its exports
                 if (inDumps.add(img.describeLayers())) {
                     rejected.add(img.describeLayers() + ": a stream inside a memory dump (a copy of a file in memory, not the running kernel): not searched");
+                }
+                return null;
+            }
+            if (!img.layers().isEmpty() && !kernelloader.dump.PhysicalMemory.isKind(img.layers().get(0).kind())
+                    && inRawMemory(data, length, memory)) {
+                // the same in a raw dump (it holds a running kernel's VMCOREINFO): the running
+                // kernel's own table, had it been whole, was found in the dump itself first
+                if (inDumps.add(img.describeLayers())) {
+                    rejected.add(img.describeLayers() + ": a stream inside a memory dump (" + memory[0].where()
+                            + "): a copy of a kernel file, at its link-time addresses, not the running kernel: not searched");
                 }
                 return null;
             }
@@ -323,9 +335,21 @@ final class KernelSearch {
         }
     }
 
-    /** Whether {@code img} was decoded or cut out of an ELF core (a memory dump), rather than being its memory. */
+    /** Whether {@code img} was decoded or cut out of a memory dump (an ELF core, a LiME file), rather than being its memory. */
     private static boolean insideMemoryDump(KernelImage img) {
-        return img.layers().size() > 1 && img.layers().get(0).kind().equals(ImageUnwrapper.ELF_CORE);
+        return img.layers().size() > 1 && kernelloader.dump.PhysicalMemory.isKind(img.layers().get(0).kind());
+    }
+
+    /**
+     * Whether the raw file {@code data} is the memory of a running kernel: it holds a
+     * VMCOREINFO (looked for once, kept in {@code memo[0]}).
+     */
+    private static boolean inRawMemory(byte[] data, int length, kernelloader.dump.VmcoreInfo[] memo) {
+        if (memo[0] == null) {
+            kernelloader.dump.VmcoreInfo v = kernelloader.dump.VmcoreInfo.inMemory(data, length, null);
+            memo[0] = v != null ? v : kernelloader.dump.VmcoreInfo.NOT_FOUND;
+        }
+        return memo[0] != kernelloader.dump.VmcoreInfo.NOT_FOUND;
     }
 
     /** The banner of {@code img}, searched for at most once per search ("" in the memo: none). */

@@ -6,7 +6,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 
-import kernelloader.dump.ElfCoreMemory;
+import kernelloader.dump.PhysicalMemory;
 import kernelloader.image.ByteView;
 import kernelloader.image.Compression;
 import kernelloader.image.ElfHeader;
@@ -37,7 +37,7 @@ public final class ImageUnwrapper {
     public record Result<T>(T value, KernelImage image, List<String> attempts) {}
 
     /** The layer kind of a memory dump read as an ELF core (its memory, not an ELF file). */
-    public static final String ELF_CORE = ElfCoreMemory.KIND;
+    public static final String ELF_CORE = PhysicalMemory.ELF_CORE;
 
     static final int MAX_DEPTH = 8;
     static final int MAX_ATTEMPTS = 96;
@@ -73,11 +73,16 @@ public final class ImageUnwrapper {
     }
 
     private KernelImage image(byte[] data, int length, List<Layer> layers) {
+        // a LiME memory image: its ranges are physical memory
+        if (layers.isEmpty() && PhysicalMemory.isLime(data, length)) {
+            PhysicalMemory lime = PhysicalMemory.ofLime(data, length);
+            if (lime != null) return lime.image(data, length, layers);
+        }
         ElfHeader elf = null;
         if (ElfHeader.hasMagic(data, length, 0)) {
             try {
                 elf = ElfHeader.parse(data, length);
-                if (elf.isCore()) return ElfCoreMemory.of(elf, length).image(data, length, layers);
+                if (elf.isCore()) return PhysicalMemory.ofElfCore(elf, length).image(data, length, layers);
                 layers = append(layers, new Layer("ELF", 0, length,
                         elf.bits() + "-bit " + (elf.order() == ByteOrder.LITTLE_ENDIAN ? "LE" : "BE")
                                 + ", e_machine " + elf.machine()));

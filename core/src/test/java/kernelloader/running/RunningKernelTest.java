@@ -51,7 +51,7 @@ public class RunningKernelTest {
         return Path.of(dumps, id, "boot" + n);
     }
 
-    static Properties meta(Path boot) throws IOException {
+    public static Properties meta(Path boot) throws IOException {
         Properties meta = new Properties();
         try (var r = Files.newBufferedReader(boot.resolve("meta.env"))) {
             meta.load(r);
@@ -60,7 +60,7 @@ public class RunningKernelTest {
     }
 
     /** The corpus kernel the harness booted: its file, read at link-time addresses. */
-    static Kernel kernelFile(String id) throws Exception {
+    public static Kernel kernelFile(String id) throws Exception {
         return Kernel.read(kernelloader.corpus.Corpus.dir().resolve(id).resolve("image"), KernelOptions.DEFAULT);
     }
 
