@@ -38,9 +38,9 @@ public class RunningKernelTest {
     /** The boot's directory, made by the harness the first time (about 40 s), then cached. */
     public static Path boot(String id, int n) throws IOException, InterruptedException {
         Path root = Path.of(System.getProperty("repository.root", "..")).toAbsolutePath().normalize();
-        // (the Ghidra tests move user.home: the build says where the cache is)
-        String dumps = System.getProperty("kernel.dumps",
-                System.getenv().getOrDefault("KERNEL_DUMPS", System.getProperty("user.home") + "/.cache/kernel-dumps"));
+        // (KERNEL_DUMPS, as the harness reads it; else the build's property: the Ghidra tests move user.home)
+        String dumps = System.getenv().getOrDefault("KERNEL_DUMPS",
+                System.getProperty("kernel.dumps", System.getProperty("user.home") + "/.cache/kernel-dumps"));
         ProcessBuilder pb = new ProcessBuilder("bash", root.resolve(".ci/qemu-dump.sh").toString(), id, String.valueOf(n))
                 .redirectErrorStream(true);
         pb.environment().put("KERNEL_DUMPS", dumps);
