@@ -9,7 +9,11 @@
 #
 # usage: .ci/qemu-dump.sh ID [BOOT]     (BOOT: a number, default 1; an existing boot is kept)
 #   KERNEL_CORPUS (default ~/.cache/kernel-corpus), KERNEL_DUMPS (default ~/.cache/kernel-dumps),
-#   MEM (guest RAM in MiB, default 512), TIMEOUT (seconds to wait for the guest, default 600)
+#   MEM (guest RAM in MiB, default 512), TIMEOUT (seconds to wait for the guest, default 600),
+#   MODULES (names of the kernel's modules to insmod in the guest, their dependencies first: from
+#   Debian's package of the kernel, fetched once into $KERNEL_DUMPS/.modules/ID with the corpus's
+#   apt lists), VMCOREINFO=1 (QEMU's vmcoreinfo device, and the guest's qemu_fw_cfg module that
+#   fills it: the ELF core then holds a VMCOREINFO note, as kdump's vmcore does)
 set -euo pipefail
 id=${1:?usage: qemu-dump.sh ID [BOOT]}
 boot=${2:-1}
@@ -54,6 +58,36 @@ else
   fi
 fi
 
+modules=${MODULES:-}
+extra=()
+if [[ ${VMCOREINFO:-} == 1 ]]; then modules="qemu_fw_cfg $modules"; extra+=(-device vmcoreinfo); fi
+
+# the kernel's own modules, from Debian's package of it (the version the corpus holds), kept once extracted
+modules_of() {
+  local meta=$corpus/$id/meta.env pkg version suite release conf dl
+  pkg=$(sed -n 's/^package=//p' "$meta"); version=$(sed -n 's/^version=//p' "$meta")
+  suite=$(sed -n 's/^suite=//p' "$meta"); release=$(sed -n 's/^kernel_release=//p' "$meta")
+  local into=$dumps/.modules/$id
+  if [[ ! -f $into/lib/modules/$release/modules.dep ]]; then
+    conf=$corpus/.apt/$suite/apt.conf
+    [[ -f $conf ]] || { echo "qemu-dump: no apt lists for $suite under $corpus/.apt (fetch-debian-kernels.sh makes them)" >&2; exit 1; }
+    dl=$(mktemp -d)
+    (cd "$dl" && APT_CONFIG=$conf apt-get -qq download "$pkg:$guest_arch=$version" >/dev/null 2>&1) \
+      || { echo "qemu-dump: could not fetch $pkg $version (the kernel's modules) from Debian" >&2; rm -rf "$dl"; exit 1; }
+    dpkg-deb -x "$dl"/*.deb "$dl/x"
+    # (merged /usr: the modules are under usr/lib/modules; the package ships no modules.dep,
+    # which depmod makes on installation: made here the same way)
+    local tree=$dl/x/usr/lib/modules/$release
+    [[ -d $tree ]] || tree=$dl/x/lib/modules/$release
+    [[ -d $tree/kernel ]] || { echo "qemu-dump: $pkg holds no modules for $release" >&2; rm -rf "$dl"; exit 1; }
+    command -v depmod >/dev/null || { echo "qemu-dump: depmod is needed (apt-get install kmod)" >&2; rm -rf "$dl"; exit 1; }
+    mkdir -p "$into/lib/modules" && rm -rf "$into/lib/modules/$release" && mv "$tree" "$into/lib/modules/"
+    depmod -b "$into" "$release"
+    rm -rf "$dl"
+  fi
+  echo "$into/lib/modules/$release"
+}
+
 work=$(mktemp -d "${TMPDIR:-/tmp}/qemu-dump.XXXXXX")
 trap 'kill "${qpid:-}" 2>/dev/null || true; [[ -n ${KEEP:-} ]] || rm -rf "$work"' EXIT
 mkdir -p "$work/root/bin" "$work/root/proc" "$work/root/sys" "$work/root/dev"
@@ -61,12 +95,32 @@ cp "$busybox" "$work/root/bin/busybox"
 # processes the memory forensics tests look for, by name: copies of busybox (a busybox named
 # busybox* runs the applet its first argument names), so each process's comm is its own
 for name in busybox-kl-one busybox-kl-two; do cp "$busybox" "$work/root/bin/$name"; done
+# the modules asked for, each after the ones it depends on (modules.dep), uncompressed
+: > "$work/root/modules.order"
+if [[ -n $modules ]]; then
+  mdir=$(modules_of) || exit 1
+  mkdir -p "$work/root/lib/modules"
+  add_module() {
+    local name=$1 path deps d
+    path=$(awk -F: -v n="$name" '{ f = $1; sub(/.*\//, "", f); sub(/\.ko(\.(xz|zst|gz))?$/, "", f); gsub(/-/, "_", f); if (f == n) { print $1; exit } }' "$mdir/modules.dep")
+    [[ -n $path ]] || { echo "qemu-dump: no module $name in $mdir/modules.dep" >&2; exit 1; }
+    grep -qx "$name.ko" "$work/root/modules.order" && return 0
+    deps=$(awk -F: -v p="$path" '$1 == p { print $2; exit }' "$mdir/modules.dep")
+    for d in $deps; do d=${d##*/}; d=${d%%.ko*}; add_module "${d//-/_}"; done
+    case $path in
+      *.xz) xz -dc "$mdir/$path" ;; *.zst) zstd -qdc "$mdir/$path" ;; *.gz) gzip -dc "$mdir/$path" ;; *) cat "$mdir/$path" ;;
+    esac > "$work/root/lib/modules/$name.ko"
+    echo "$name.ko" >> "$work/root/modules.order"
+  }
+  for m in $modules; do add_module "${m//-/_}"; done
+fi
 cat > "$work/root/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
+for m in $(cat /modules.order); do insmod /lib/modules/$m || echo "INSMOD-FAILED $m"; done
 echo 0 > /proc/sys/kernel/kptr_restrict
 /bin/busybox-kl-one sleep 100000 &
 /bin/busybox-kl-two sleep 100000 &
@@ -77,6 +131,14 @@ echo KALLSYMS-END
 echo PS-BEGIN
 ps -o pid,comm
 echo PS-END
+echo MODULES-BEGIN
+cat /proc/modules
+for d in /sys/module/*/sections; do
+  [ -d "$d" ] || continue
+  m=${d%/sections}; m=${m##*/}
+  for f in "$d"/.* "$d"/*; do [ -f "$f" ] && echo "$m ${f##*/} $(cat "$f")"; done
+done
+echo MODULES-END
 echo GUEST-READY
 while true; do sleep 1000; done
 INIT
@@ -84,7 +146,7 @@ chmod +x "$work/root/init"
 (cd "$work/root" && find . | cpio -o -H newc --quiet | gzip -1 > "$work/initrd.gz")
 
 "${qemu[@]}" -m "$mem" -smp 1 -nographic -no-reboot -kernel "$image" -initrd "$work/initrd.gz" \
-  -append "console=$console panic=-1 kaslr loglevel=4" \
+  -append "console=$console panic=-1 kaslr loglevel=4" "${extra[@]}" \
   -qmp "unix:$work/qmp,server,nowait" -serial "file:$work/serial.log" -display none \
   > "$work/qemu.log" 2>&1 &
 qpid=$!
@@ -127,6 +189,9 @@ tr -d '\r' < "$work/serial.log" > "$work/out/serial.log"
 # (the console's first line may carry the firmware's escape sequences before the marker)
 sed -n '/KALLSYMS-BEGIN$/,/^KALLSYMS-END$/p' "$work/out/serial.log" | sed '1d;$d' > "$work/out/kallsyms"
 sed -n '/^PS-BEGIN$/,/^PS-END$/p' "$work/out/serial.log" | sed '1d;$d' > "$work/out/ps"
+# /proc/modules, then "module section address" for every section /sys/module/*/sections lists
+sed -n '/^MODULES-BEGIN$/,/^MODULES-END$/p' "$work/out/serial.log" | sed '1d;$d' > "$work/out/modules"
+if grep -q '^INSMOD-FAILED' "$work/out/serial.log"; then echo "qemu-dump: insmod failed in the guest: $(grep '^INSMOD-FAILED' "$work/out/serial.log" | tr '\n' ' ')" >&2; exit 1; fi
 [[ -s $work/out/kallsyms ]] || { echo "qemu-dump: the guest printed no /proc/kallsyms" >&2; exit 1; }
 text=$(awk '$3 == "_text" { print $1; exit }' "$work/out/kallsyms")
 {
@@ -137,6 +202,8 @@ text=$(awk '$3 == "_text" { print $1; exit }' "$work/out/kallsyms")
   echo "runtime_text=0x$text"
   echo "symbols=$(wc -l < "$work/out/kallsyms")"
   echo "booted_s=$booted"
+  echo "modules=$(tr '\n' ' ' < "$work/root/modules.order" | sed 's/\.ko//g; s/ $//')"
+  echo "vmcoreinfo_device=${VMCOREINFO:-0}"
   echo "qemu=$("${qemu[0]}" --version | head -1)"
   echo "date=$(date -u +%Y-%m-%d)"
 } > "$work/out/meta.env"

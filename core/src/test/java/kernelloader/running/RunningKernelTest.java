@@ -37,6 +37,11 @@ public class RunningKernelTest {
 
     /** The boot's directory, made by the harness the first time (about 40 s), then cached. */
     public static Path boot(String id, int n) throws IOException, InterruptedException {
+        return boot(id, n, java.util.Map.of());
+    }
+
+    /** A boot made with the harness's options in {@code env} (VMCOREINFO=1, MODULES=...). */
+    public static Path boot(String id, int n, java.util.Map<String, String> env) throws IOException, InterruptedException {
         Path root = Path.of(System.getProperty("repository.root", "..")).toAbsolutePath().normalize();
         // (KERNEL_DUMPS, as the harness reads it; else the build's property: the Ghidra tests move user.home)
         String dumps = System.getenv().getOrDefault("KERNEL_DUMPS",
@@ -45,6 +50,7 @@ public class RunningKernelTest {
                 .redirectErrorStream(true);
         pb.environment().put("KERNEL_DUMPS", dumps);
         pb.environment().put("KERNEL_CORPUS", kernelloader.corpus.Corpus.dir().toString());
+        pb.environment().putAll(env);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, p.waitFor(), "the QEMU harness (install its tools with .ci/run): " + out);
@@ -144,6 +150,28 @@ public class RunningKernelTest {
             assertEquals(x.namespace(), d.namespace(), x.name());
             assertEquals(x.crc(), d.crc(), x.name());
         }
+    }
+
+    /**
+     * QEMU's vmcoreinfo device, filled by the guest's own qemu_fw_cfg module (from Debian's
+     * package of the kernel): the ELF core holds a VMCOREINFO note, as kdump's vmcore does, and
+     * the slide is read from it; the guest's /proc/kallsyms less the module's own lines is ours.
+     */
+    @org.junit.jupiter.api.Test
+    void theVmcoreinfoNoteOfQemusDevice() throws Exception {
+        String id = "trixie-amd64-amd64";
+        Path boot = boot(id, 3, java.util.Map.of("VMCOREINFO", "1"));
+        assertEquals("1", meta(boot).getProperty("vmcoreinfo_device"), "boot 3 is made with the vmcoreinfo device");
+        Kernel k = Kernel.read(boot.resolve("core.elf"), KernelOptions.DEFAULT);
+        RunningKernel rk = k.running().get();
+        assertEquals("the ELF core's VMCOREINFO note", rk.vmcoreinfo().where());
+        long linkText = kernelFile(id).kallsyms().get().addressOf("_text");
+        assertEquals(rk.runtimeText() - linkText, rk.slide().value());
+        List<String> guest = Files.readAllLines(boot.resolve("kallsyms"), StandardCharsets.ISO_8859_1).stream()
+                .filter(l -> !l.endsWith("]")).toList();
+        StringWriter w = new StringWriter();
+        KernelOutputs.procKallsyms(k, w);
+        assertEquals(guest, w.toString().lines().toList());
     }
 
     private static byte[] readDump(Path dump, long offset, int n) throws IOException {
