@@ -100,6 +100,9 @@ final class AddressTable {
         return out;
     }
 
+    /** Zero offsets in a row, past the first entries, that no real table has (a 128-byte hole in the array). */
+    static final int MAX_ZERO_RUN = 32;
+
     private static int alignDown(int x, int a) {
         return x - Math.floorMod(x, a);
     }
@@ -111,14 +114,19 @@ final class AddressTable {
     private static AddressTable offsetsAt(ByteView v, int start, int n, int ptr, int rbPos, boolean after) {
         if (!anyOrderHolds(v, start, Math.min(n, 256))) return null;
         long[] raw = new long[n];
-        int zeros = 0;
+        int zeros = 0, run = 0;
+        boolean zeroRun = false;
         for (int i = 0; i < n; i++) {
             raw[i] = v.u32(start + 4 * i);
             if (raw[i] == 0) zeros++;
+            run = raw[i] == 0 ? run + 1 : 0;
+            zeroRun |= run >= MAX_ZERO_RUN && i >= MAX_ZERO_RUN;
         }
         // zero-filled memory reads as a sorted array (self-relative: one symbol every 4 bytes),
-        // as after the token index of a pre-6.4 table followed by padding; no real table has it
-        if (zeros > n / 2) return null;
+        // as after the token index of a pre-6.4 table followed by padding; no real table has it.
+        // Nor a run of zeros past its first entries (an offset of 0 is the first address, or the
+        // entry's own position): memory zeroed inside the array, a dump with holes in it
+        if (zeros > n / 2 || zeroRun) return null;
         if (after) rbPos = (rbPos + ptr - 1) / ptr * ptr;
         if (!v.fits(rbPos, ptr)) return null;
         long rb = v.word(rbPos, ptr);

@@ -29,11 +29,24 @@ public final class KallsymsFinder {
      * What the caller knows: the word size, and the address of the image's first byte with its
      * evidence (null: "given by the user"; a kernel cut out of a dump at its _text says so).
      */
-    public record Hints(Integer bits, Long base, String baseEvidence) {
-        public static final Hints NONE = new Hints(null, null, null);
+    public record Hints(Integer bits, Long base, String baseEvidence, Long tokenTableAddress) {
+        public static final Hints NONE = new Hints(null, null, null, null);
 
         public Hints(Integer bits, Long base) {
-            this(bits, base, null);
+            this(bits, base, null, null);
+        }
+
+        public Hints(Integer bits, Long base, String baseEvidence) {
+            this(bits, base, baseEvidence, null);
+        }
+
+        /**
+         * These hints with the runtime address of kallsyms_token_table, as a memory dump's
+         * VMCOREINFO states it ({@code evidence}: where): what places a 7.0+ self-relative table
+         * whose pointers do not decide its base.
+         */
+        public Hints withTokenTableAt(long address, String evidence) {
+            return new Hints(bits, base, evidence, address);
         }
     }
 
@@ -242,6 +255,11 @@ public final class KallsymsFinder {
                 delta = known.base();
                 evidence = what + " + base 0x" + Long.toHexString(delta) + " "
                         + (known.baseEvidence() != null ? known.baseEvidence() : "given by the user");
+            } else if (selfRelative && known.tokenTableAddress() != null && loc.tokenTable() != null && img.elf() == null) {
+                // a memory dump's VMCOREINFO says where kallsyms_token_table is: the file's offset 0 is that less its offset
+                delta = known.tokenTableAddress() - loc.tokenTable().start();
+                evidence = String.format("%s + base 0x%x from kallsyms_token_table at 0x%x (%s)", what, delta,
+                        known.tokenTableAddress(), known.baseEvidence());
             } else if (selfRelative && img.elf() != null && img.addressOfOffset(chosen.start) != -1) {
                 delta = img.addressOfOffset(chosen.start) - chosen.start;
                 evidence = what + " placed by the ELF program headers";

@@ -182,6 +182,15 @@ final class KernelSearch {
             }
             return null;
         });
+        if (r.value() == null && embedded[0] < 0 && hints.tokenTableAddress() == null && hints.base() == null
+                && rejected.stream().anyMatch(m -> m.contains("does not say where it is loaded")) && inRawMemory(data, length, memory)
+                && memory[0].symbol("kallsyms_token_table") != null) {
+            // a 7.0+ table in a raw dump whose pointers do not decide its base: the running
+            // kernel's VMCOREINFO says where its token table is (the reading is checked as any)
+            d.rejected(rejected);
+            return inFile(source, data, length, options, hints.withTokenTableAt(memory[0].symbol("kallsyms_token_table"),
+                    "VMCOREINFO's SYMBOL(kallsyms_token_table), in " + memory[0].where()), d);
+        }
         long t1 = System.nanoTime();
         d.time("unwrap", t1 - t0 - searchNanos[0]);
         d.time("kallsyms", searchNanos[0]);
@@ -211,7 +220,13 @@ final class KernelSearch {
         // a kallsyms table the image's content contradicts is refused, not replaced by the
         // exports: only a kernel without a readable table falls back (a user's symbols file may)
         if (skipped.isEmpty() && (refusedByContent[0] == 0 || symbols != null)) {
-            Kernel k = fallback(source, length, options, d, layers, symbols, rejected, banners);
+            // a raw dump's VMCOREINFO states the word size (its SYMBOL() addresses): the exports are read at it
+            KernelOptions o = options;
+            if (o.bits() == null && symbols == null && !layers.isEmpty() && layers.get(0).layers().isEmpty()
+                    && inRawMemory(data, length, memory) && memory[0].symbol("_stext") != null) {
+                o = options.withBits((memory[0].symbol("_stext") >>> 32) != 0 ? 64 : 32);
+            }
+            Kernel k = fallback(source, length, o, d, layers, symbols, rejected, banners);
             if (k != null) return k;
         }
         String why = !skipped.isEmpty()

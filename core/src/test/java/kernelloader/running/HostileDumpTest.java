@@ -168,6 +168,29 @@ class HostileDumpTest {
         }
     }
 
+    /**
+     * A page of zeros inside the table's own offsets array (6.x: relative to kallsyms_relative_base;
+     * 7.x: self-relative): the symbols after it would read as the hole's positions, in order. The
+     * table is refused; the exports, at the guest's addresses, or one line.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {TRIXIE, SID})
+    void aHoleInTheTableItself(String id, @TempDir Path tmp) throws Exception {
+        Path boot = RunningKernelTest.boot(id, 1);
+        Kernel whole = Kernel.read(boot.resolve("raw.bin"), KernelOptions.DEFAULT);
+        long offsets = whole.running().get().textOffset() + whole.kallsyms().get().layout().arrays().get("kallsyms_offsets");
+        int n = whole.kallsyms().get().size();
+        byte[] d = Files.readAllBytes(boot.resolve("raw.bin"));
+        int at = (int) ((offsets + 4L * n / 2) & ~0xfffL);
+        Arrays.fill(d, at, at + 4096, (byte) 0);
+        Path f = tmp.resolve("hole.bin");
+        Files.write(f, d);
+        d = null;
+        Kernel k = Kernel.read(f, KernelOptions.DEFAULT);
+        if (k.kallsyms().present()) assertFalse(k.kallsyms().get().fromKallsyms(), "the damaged table is not read as kallsyms");
+        guestsOrOneLine(k, boot, id, "a page of zeros in kallsyms_offsets");
+    }
+
     /** Two running kernels' memory in one file: the first table, and the second with --table 1, each its guest's. */
     @Test
     void twoKernelsInOneDump(@TempDir Path tmp) throws Exception {
