@@ -181,7 +181,16 @@ ask("stop")
 ask("dump-guest-memory", paging=False, protocol="file:" + core)
 ask("pmemsave", val=start, size=size, filename=raw)
 f.write(json.dumps({"execute": "quit"}) + "\n"); f.flush()
+# (QEMU answers, then closes the socket: waited for, so that the quit is not lost with it)
+try:
+    while f.readline():
+        pass
+except OSError:
+    pass
 PY
+# QEMU ends on the quit; one that does not within 30 s is ended here
+for _ in $(seq 30); do kill -0 "$qpid" 2>/dev/null || break; sleep 1; done
+kill "$qpid" 2>/dev/null || true
 wait "$qpid" 2>/dev/null || true
 [[ -s $work/out/core.elf && -s $work/out/raw.bin ]] || { echo "qemu-dump: the monitor made no dump:" >&2; cat "$work/monitor.log" >&2; exit 1; }
 
