@@ -13,7 +13,8 @@
 #   MODULES (names of the kernel's modules to insmod in the guest, their dependencies first: from
 #   Debian's package of the kernel, fetched once into $KERNEL_DUMPS/.modules/ID with the corpus's
 #   apt lists), VMCOREINFO=1 (QEMU's vmcoreinfo device, and the guest's qemu_fw_cfg module that
-#   fills it: the ELF core then holds a VMCOREINFO note, as kdump's vmcore does)
+#   fills it: the ELF core then holds a VMCOREINFO note, as kdump's vmcore does), MODULES_ONLY=1
+#   (only fetch the kernel's modules and print their directory)
 set -euo pipefail
 id=${1:?usage: qemu-dump.sh ID [BOOT]}
 boot=${2:-1}
@@ -24,7 +25,7 @@ timeout=${TIMEOUT:-600}
 image=$corpus/$id/image
 [[ -f $image ]] || { echo "qemu-dump: no corpus kernel $id under $corpus" >&2; exit 1; }
 out=$dumps/$id/boot$boot
-if [[ -f $out/meta.env ]]; then echo "qemu-dump: $out is there already"; exit 0; fi
+if [[ -f $out/meta.env && ${MODULES_ONLY:-} != 1 ]]; then echo "qemu-dump: $out is there already"; exit 0; fi
 
 # the machine for each architecture of the corpus
 case $id in
@@ -87,6 +88,9 @@ modules_of() {
   fi
   echo "$into/lib/modules/$release"
 }
+
+# MODULES_ONLY=1: the kernel's modules fetched (once) and their directory printed; no boot
+if [[ ${MODULES_ONLY:-} == 1 ]]; then modules_of; exit 0; fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/qemu-dump.XXXXXX")
 trap 'kill "${qpid:-}" 2>/dev/null || true; [[ -n ${KEEP:-} ]] || rm -rf "$work"' EXIT

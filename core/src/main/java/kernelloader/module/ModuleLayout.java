@@ -1,0 +1,126 @@
+package kernelloader.module;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import kernelloader.image.ElfSectionHeader;
+
+/**
+ * Where a module's sections go, as the kernel's loader puts them (kernel/module/main.c, 6.4+:
+ * layout_sections, module_get_offset_and_type): each allocated section, by the first of these
+ * masks its flags match, appended (aligned to its sh_addralign) to one of the module's memory
+ * types, init sections (".init*") to the init ones:
+ * <pre>
+ *   SHF_ALLOC|SHF_EXECINSTR            MOD_TEXT           MOD_INIT_TEXT
+ *   SHF_ALLOC, not SHF_WRITE           MOD_RODATA         MOD_INIT_RODATA
+ *   SHF_ALLOC|SHF_RO_AFTER_INIT        MOD_RO_AFTER_INIT  (none)
+ *   SHF_ALLOC|SHF_WRITE                MOD_DATA           MOD_INIT_DATA
+ * </pre>
+ * .data..ro_after_init and __jump_table are marked SHF_RO_AFTER_INIT first; .modinfo,
+ * __versions and the per-cpu section are not loaded (the per-cpu one goes to the per-cpu area).
+ * Each memory type is then one allocation: here at consecutive page-aligned addresses from a
+ * base, or, where the user gives them (the running kernel's /sys/module/NAME/sections), at those.
+ */
+public final class ModuleLayout {
+    /** enum mod_mem_type, in the kernel's order. */
+    public enum MemoryType { TEXT, DATA, RODATA, RO_AFTER_INIT, INIT_TEXT, INIT_DATA, INIT_RODATA }
+
+    static final long SHF_RO_AFTER_INIT = 0x00200000L;
+    static final long PAGE = 4096;
+
+    /** A section's place: its memory type, offset in it and address. */
+    public record Placed(int index, String name, MemoryType type, long offset, long address, long size) {}
+
+    private final Map<Integer, Placed> placed;
+    private final Map<MemoryType, long[]> memory;   // base, size
+    private final long perCpu;
+
+    private ModuleLayout(Map<Integer, Placed> placed, Map<MemoryType, long[]> memory, long perCpu) {
+        this.placed = placed;
+        this.memory = memory;
+        this.perCpu = perCpu;
+    }
+
+    /**
+     * The kernel's layout of {@code m}, its memory types from {@code base} on, each page-aligned;
+     * the per-cpu section at {@code perCpu}. Sections in {@code given} (name to address) are put
+     * there instead, as the running kernel placed them.
+     */
+    public static ModuleLayout of(KernelModuleFile m, long base, long perCpu, Map<String, Long> given) {
+        List<ElfSectionHeader> sh = m.sections();
+        int n = sh.size();
+        long[] flags = new long[n];
+        boolean[] done = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            ElfSectionHeader s = sh.get(i);
+            flags[i] = s.flags();
+            if (s.name().equals(".data..ro_after_init") || s.name().equals("__jump_table")) flags[i] |= SHF_RO_AFTER_INIT;
+            if (s.name().equals(".modinfo") || s.name().equals("__versions") || s.name().equals(".data..percpu")
+                    || s.name().startsWith("__version_ext")) {
+                flags[i] &= ~ElfSectionHeader.SHF_ALLOC;
+            }
+        }
+        long[][] masks = {
+            {ElfSectionHeader.SHF_EXECINSTR | ElfSectionHeader.SHF_ALLOC, 0},
+            {ElfSectionHeader.SHF_ALLOC, ElfSectionHeader.SHF_WRITE},
+            {SHF_RO_AFTER_INIT | ElfSectionHeader.SHF_ALLOC, 0},
+            {ElfSectionHeader.SHF_WRITE | ElfSectionHeader.SHF_ALLOC, 0},
+        };
+        MemoryType[] core = {MemoryType.TEXT, MemoryType.RODATA, MemoryType.RO_AFTER_INIT, MemoryType.DATA};
+        MemoryType[] init = {MemoryType.INIT_TEXT, MemoryType.INIT_RODATA, null, MemoryType.INIT_DATA};
+        Map<MemoryType, Long> sizes = new EnumMap<>(MemoryType.class);
+        Map<Integer, Object[]> at = new LinkedHashMap<>();
+        for (boolean isInit : new boolean[] {false, true}) {
+            for (int k = 0; k < masks.length; k++) {
+                MemoryType type = isInit ? init[k] : core[k];
+                for (int i = 0; i < n; i++) {
+                    ElfSectionHeader s = sh.get(i);
+                    if ((flags[i] & masks[k][0]) != masks[k][0] || (flags[i] & masks[k][1]) != 0 || done[i]
+                            || isInit != s.name().startsWith(".init")) continue;
+                    done[i] = true;
+                    if (type == null) continue;
+                    long align = Math.max(1, s.addralign());
+                    long size = sizes.getOrDefault(type, 0L);
+                    long offset = (size + align - 1) / align * align;
+                    sizes.put(type, offset + s.size());
+                    at.put(i, new Object[] {type, offset});
+                }
+            }
+        }
+        Map<MemoryType, long[]> memory = new EnumMap<>(MemoryType.class);
+        long next = base;
+        for (MemoryType t : MemoryType.values()) {
+            long size = sizes.getOrDefault(t, 0L);
+            if (size == 0) continue;
+            memory.put(t, new long[] {next, size});
+            next += (size + PAGE - 1) / PAGE * PAGE;
+        }
+        Map<Integer, Placed> placed = new LinkedHashMap<>();
+        for (Map.Entry<Integer, Object[]> e : at.entrySet()) {
+            ElfSectionHeader s = sh.get(e.getKey());
+            MemoryType t = (MemoryType) e.getValue()[0];
+            long off = (Long) e.getValue()[1];
+            Long g = given.get(s.name());
+            placed.put(e.getKey(), new Placed(e.getKey(), s.name(), t, off, g != null ? g : memory.get(t)[0] + off, s.size()));
+        }
+        return new ModuleLayout(Collections.unmodifiableMap(placed), memory, perCpu);
+    }
+
+    /** The address of section {@code index}: its place, the per-cpu area for .data..percpu; -1 for a section not loaded. */
+    public long addressOf(KernelModuleFile m, int index) {
+        Placed p = placed.get(index);
+        if (p != null) return p.address();
+        if (index > 0 && index < m.sections().size() && m.sections().get(index).name().equals(".data..percpu")) return perCpu;
+        return -1;
+    }
+
+    /** Each loaded section's place, in the order the layout made them. */
+    public List<Placed> sections() { return new ArrayList<>(placed.values()); }
+
+    /** Each memory type used: its address and size, as module_memory_alloc would get them. */
+    public Map<MemoryType, long[]> memory() { return Collections.unmodifiableMap(memory); }
+}

@@ -1,0 +1,138 @@
+package kernelloader.module;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import kernelloader.corpus.Corpus;
+import kernelloader.kernel.Kernel;
+import kernelloader.kernel.KernelOptions;
+import kernelloader.ksymtab.ExportTable;
+
+/**
+ * Debian's own modules for a corpus kernel (its linux-image package, fetched by .ci/qemu-dump.sh
+ * MODULES_ONLY=1), linked against the kernel file as the kernel's loader would: a sample of at
+ * least 200 (every 16th of modules.order), each after the modules its depends= names; every
+ * undefined symbol resolved to an export of the kernel or of those modules, every CRC in
+ * __versions the kernel's, every relocation applied, nothing the kernel would refuse.
+ */
+@Tag("corpus")
+class DebianModulesTest {
+    static Path modulesOf(String id) throws Exception {
+        Path root = Path.of(System.getProperty("repository.root", "..")).toAbsolutePath().normalize();
+        ProcessBuilder pb = new ProcessBuilder("bash", root.resolve(".ci/qemu-dump.sh").toString(), id).redirectErrorStream(true);
+        pb.environment().put("MODULES_ONLY", "1");
+        pb.environment().put("KERNEL_CORPUS", Corpus.dir().toString());
+        pb.environment().putIfAbsent("KERNEL_DUMPS", System.getProperty("kernel.dumps", System.getProperty("user.home") + "/.cache/kernel-dumps"));
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        assertEquals(0, p.waitFor(), out);
+        return Path.of(out.lines().reduce((a, b) -> b).orElseThrow());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"trixie-amd64-amd64"})
+    void aSampleLinksAsTheKernelWouldLinkIt(String id) throws Exception {
+        Path dir = modulesOf(id);
+        Kernel k = Kernel.read(Corpus.kernel(id).image(), KernelOptions.DEFAULT);
+        ExportTable kernelExports = k.exports().get();
+        // modules.dep: each module's path and the paths of those it needs
+        Map<String, String> pathOf = new HashMap<>();
+        Map<String, List<String>> deps = new HashMap<>();
+        for (String line : Files.readAllLines(dir.resolve("modules.dep"))) {
+            String[] f = line.split(":", 2);
+            String name = name(f[0]);
+            pathOf.put(name, f[0]);
+            List<String> d = new ArrayList<>();
+            for (String p : f[1].trim().split("\\s+")) if (!p.isEmpty()) d.add(name(p));
+            deps.put(name, d);
+        }
+        List<String> order = Files.readAllLines(dir.resolve("modules.order"));
+        List<String> sample = new ArrayList<>();
+        for (int i = 0; i < order.size(); i += 16) sample.add(name(order.get(i)));
+        assertTrue(sample.size() >= 200, sample.size() + " modules");
+
+        Map<String, ModuleLinker.Linked> linked = new LinkedHashMap<>();
+        Map<String, Integer> types = new TreeMap<>();
+        int relocations = 0, imports = 0, crcChecked = 0;
+        long base = 0xffffffffc0000000L;
+        for (String name : sample) {
+            for (String m : withDependencies(name, deps)) {
+                if (linked.containsKey(m)) continue;
+                KernelModuleFile f = KernelModuleFile.read(m, Files.readAllBytes(dir.resolve(pathOf.get(m))));
+                ModuleLinker.Exports exports = new ModuleLinker.Exports().add("vmlinux", kernelExports.exports(), kernelExports.hasCrcs());
+                for (String d : deps.get(m)) exports.add(d, linked.get(d).exports(), true);
+                ModuleLayout layout = ModuleLayout.of(f, base, 0x40000, Map.of());
+                ModuleLinker.Linked l = ModuleLinker.link(f, layout, exports);
+                assertTrue(l.unresolved().isEmpty(), m + ": unresolved " + l.unresolved());
+                assertTrue(l.refusals().isEmpty(), m + ": " + l.refusals());
+                linked.put(m, l);
+                // the next module after this one's memory (the module area is 1 GiB: the sample fits)
+                for (long[] mem : layout.memory().values()) base = Math.max(base, mem[0] + mem[1]);
+                base = (base + 0xfff) & ~0xfffL;
+                if (!sample.contains(m)) continue;
+                l.relocationCounts().forEach((t, c) -> types.merge(t, c, Integer::sum));
+                relocations += l.relocations();
+                imports += l.imports().size();
+                for (ModuleLinker.Import im : l.imports()) if (im.from().equals("vmlinux") && hasVersion(f, im.name())) crcChecked++;
+            }
+        }
+        // the checks can refuse: one kernel CRC changed, one export made GPL-only for a module that is not GPL
+        String first = sample.get(0);
+        KernelModuleFile f = KernelModuleFile.read(first, Files.readAllBytes(dir.resolve(pathOf.get(first))));
+        String victim = null;
+        for (KernelModuleFile.Version v : f.versions()) {
+            if (kernelExports.exports().stream().anyMatch(e -> e.name().equals(v.name()))) { victim = v.name(); break; }
+        }
+        assertTrue(victim != null, first + " imports a CRC'd kernel symbol");
+        final String changed = victim;
+        List<kernelloader.ksymtab.KernelExport> altered = new ArrayList<>();
+        for (kernelloader.ksymtab.KernelExport e : kernelExports.exports()) {
+            altered.add(e.name().equals(changed) ? new kernelloader.ksymtab.KernelExport(e.name(), e.value(), e.kind(), e.namespace(), e.crc() ^ 1) : e);
+        }
+        ModuleLinker.Exports wrong = new ModuleLinker.Exports().add("vmlinux", altered, true);
+        for (String d : deps.get(first)) wrong.add(d, linked.get(d).exports(), true);
+        ModuleLinker.Linked refused = ModuleLinker.link(f, ModuleLayout.of(f, 0xffffffffc0000000L, 0x40000, Map.of()), wrong);
+        assertTrue(refused.refusals().stream().anyMatch(r -> r.contains("disagrees about version of symbol " + changed)), refused.refusals().toString());
+        assertTrue(!refused.loads());
+
+        System.out.printf("%s: %d modules linked (%d sampled), %d imports (%d CRCs checked against the kernel's), %d relocations applied: %s%n",
+                id, linked.size(), sample.size(), imports, crcChecked, relocations, types);
+        assertTrue(relocations > 100_000 && crcChecked > 5_000, relocations + " relocations, " + crcChecked + " CRCs");
+    }
+
+    private static boolean hasVersion(KernelModuleFile f, String name) {
+        for (KernelModuleFile.Version v : f.versions()) if (v.name().equals(name)) return true;
+        return false;
+    }
+
+    /** {@code name} after everything it depends on (modules.dep lists a module's whole closure). */
+    private static List<String> withDependencies(String name, Map<String, List<String>> deps) {
+        List<String> out = new ArrayList<>();
+        visit(name, deps, out);
+        return out;
+    }
+
+    private static void visit(String name, Map<String, List<String>> deps, List<String> out) {
+        if (out.contains(name)) return;
+        for (String d : deps.getOrDefault(name, List.of())) visit(d, deps, out);
+        out.add(name);
+    }
+
+    private static String name(String path) {
+        return path.replaceAll(".*/", "").replaceAll("\\.ko(\\..*)?$", "").replace('-', '_');
+    }
+}
