@@ -14,7 +14,8 @@
 #   Debian's package of the kernel, fetched once into $KERNEL_DUMPS/.modules/ID with the corpus's
 #   apt lists), VMCOREINFO=1 (QEMU's vmcoreinfo device, and the guest's qemu_fw_cfg module that
 #   fills it: the ELF core then holds a VMCOREINFO note, as kdump's vmcore does), MODULES_ONLY=1
-#   (only fetch the kernel's modules and print their directory)
+#   (only fetch the kernel's modules and print their directory), PAGING=1 (also core-paging.elf:
+#   dump-guest-memory with paging, the guest's virtual memory as its page tables map it)
 set -euo pipefail
 id=${1:?usage: qemu-dump.sh ID [BOOT]}
 boot=${2:-1}
@@ -165,9 +166,10 @@ mkdir -p "$work/out"
 
 # QEMU's machine protocol (QMP, JSON): the guest stopped, dumped as an ELF core and as raw
 # physical memory, then ended
-python3 - "$work/qmp" "$work/out/core.elf" "$work/out/raw.bin" "$ram" "$((mem << 20))" > "$work/monitor.log" <<'PY'
+python3 - "$work/qmp" "$work/out/core.elf" "$work/out/raw.bin" "$ram" "$((mem << 20))" "${PAGING:-0}" > "$work/monitor.log" <<'PY'
 import json, socket, sys
 sock, core, raw, start, size = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+paging = sys.argv[6] == "1"
 s = socket.socket(socket.AF_UNIX); s.connect(sock); s.settimeout(900)
 f = s.makefile("rw")
 def reply():
@@ -184,6 +186,10 @@ ask("qmp_capabilities")
 ask("stop")
 ask("dump-guest-memory", paging=False, protocol="file:" + core)
 ask("pmemsave", val=start, size=size, filename=raw)
+if paging:
+    # the guest's virtual memory, as its own page tables map it (QEMU walks them): PT_LOAD
+    # segments at virtual addresses, modules' vmalloc'ed memory among them
+    ask("dump-guest-memory", paging=True, protocol="file:" + core.replace("core.elf", "core-paging.elf"))
 f.write(json.dumps({"execute": "quit"}) + "\n"); f.flush()
 # (QEMU answers, then closes the socket: waited for, so that the quit is not lost with it)
 try:
@@ -217,6 +223,7 @@ text=$(awk '$3 == "_text" { print $1; exit }' "$work/out/kallsyms")
   echo "booted_s=$booted"
   echo "modules=$(tr '\n' ' ' < "$work/root/modules.order" | sed 's/\.ko//g; s/ $//')"
   echo "vmcoreinfo_device=${VMCOREINFO:-0}"
+  echo "paging_core=${PAGING:-0}"
   echo "qemu=$("${qemu[0]}" --version | head -1)"
   echo "date=$(date -u +%Y-%m-%d)"
 } > "$work/out/meta.env"

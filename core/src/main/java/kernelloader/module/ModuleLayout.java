@@ -110,12 +110,15 @@ public final class ModuleLayout {
         return new ModuleLayout(Collections.unmodifiableMap(placed), memory, perCpu);
     }
 
-    /** The address of section {@code index}: its place, the per-cpu area for .data..percpu; -1 for a section not loaded. */
-    public long addressOf(KernelModuleFile m, int index) {
+    /**
+     * The address of section {@code index}: its place, the per-cpu area for .data..percpu; null
+     * for a section not loaded (kernel addresses are negative: no sentinel value can stand for none).
+     */
+    public Long addressOf(KernelModuleFile m, int index) {
         Placed p = placed.get(index);
         if (p != null) return p.address();
         if (index > 0 && index < m.sections().size() && m.sections().get(index).name().equals(".data..percpu")) return perCpu;
-        return -1;
+        return null;
     }
 
     /** Each loaded section's place, in the order the layout made them. */

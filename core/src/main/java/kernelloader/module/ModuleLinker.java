@@ -108,8 +108,8 @@ public final class ModuleLinker {
                     imports.add(new Import(s.name(), e.value(), p.from(), e.kind().name(), e.namespace()));
                 }
                 default -> {
-                    long base = layout.addressOf(m, s.shndx());
-                    values[s.index()] = s.value() + (base < 0 ? 0 : base);
+                    Long base = layout.addressOf(m, s.shndx());
+                    values[s.index()] = s.value() + (base == null ? 0 : base);
                 }
             }
         }
@@ -125,7 +125,7 @@ public final class ModuleLinker {
         for (int target : m.relocatedSections()) {
             byte[] b = bytes.get(target);
             if (b == null) continue;   // a section not loaded (debug info, .modinfo): the kernel skips its relocations
-            long base = layout.addressOf(m, target);
+            long base = layout.addressOf(m, target);   // loaded: it has bytes
             boolean rela = m.rela(target);
             for (ModuleRelocation rel : m.relocationsOf(target)) {
                 counts.merge(r.typeName(rel.type()), 1, Integer::sum);
