@@ -27,7 +27,7 @@ import picocli.CommandLine.ParameterException;
 @Command(name = "kallsyms", mixinStandardHelpOptions = true, versionProvider = KallsymsCli.BuildVersion.class,
         description = "Recover the symbol table, memory map, exports and types of a Linux kernel image, as shipped.",
         subcommands = {HelpCommand.class, ListCommand.class, InfoCommand.class, UnpackCommand.class, ConfigCommand.class,
-                ElfCommand.class, SymversCommand.class, BtfCommand.class, IsfCommand.class, SweepCommand.class, ImportCommand.class, GuiCommand.class,
+                ElfCommand.class, SymversCommand.class, BtfCommand.class, IsfCommand.class, ModuleCommand.class, SweepCommand.class, ImportCommand.class, GuiCommand.class,
                 KallsymsCli.CompletionCommand.class})
 public final class KallsymsCli implements Callable<Integer> {
 

@@ -98,6 +98,11 @@ public record KernelOptions(Integer bits, Long base, Architecture arch, long fil
         throw new BadValue(Key.BITS, t + " is not a word size (32 or 64)");
     }
 
+    /** An address, hexadecimal with or without 0x, as the kernel prints them; a bad one is one clear line. */
+    public static long parseHex(String t) throws BadValue {
+        return parseHex(Key.BASE, t);
+    }
+
     /** A hexadecimal number, with or without 0x: addresses and offsets as the kernel prints them. */
     static long parseHex(Key key, String t) throws BadValue {
         String digits = t.regionMatches(true, 0, "0x", 0, 2) ? t.substring(2) : t;

@@ -92,12 +92,23 @@ public final class ModuleLayout {
             }
         }
         Map<MemoryType, long[]> memory = new EnumMap<>(MemoryType.class);
+        java.util.Set<MemoryType> rebased = java.util.EnumSet.noneOf(MemoryType.class);
         long next = base;
         for (MemoryType t : MemoryType.values()) {
             long size = sizes.getOrDefault(t, 0L);
             if (size == 0) continue;
             memory.put(t, new long[] {next, size});
             next += (size + PAGE - 1) / PAGE * PAGE;
+        }
+        // where the user gave a section of a memory type, the type starts where that puts it: the
+        // sections not given (empty ones /sys/module leaves out) follow from it
+        for (Map.Entry<Integer, Object[]> e : at.entrySet()) {
+            Long g = given.get(sh.get(e.getKey()).name());
+            MemoryType t = (MemoryType) e.getValue()[0];
+            if (g != null && memory.containsKey(t) && !rebased.contains(t)) {
+                memory.put(t, new long[] {g - (Long) e.getValue()[1], memory.get(t)[1]});
+                rebased.add(t);
+            }
         }
         Map<Integer, Placed> placed = new LinkedHashMap<>();
         for (Map.Entry<Integer, Object[]> e : at.entrySet()) {

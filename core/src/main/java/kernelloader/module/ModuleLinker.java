@@ -153,6 +153,16 @@ public final class ModuleLinker {
      * linked address (EXPORT_SYMBOL_GPL's entries in a ___ksymtab_gpl+ section), CRCs from
      * __crc_NAME where the module has them.
      */
+    /** A module export's CRC: __crc_NAME's value (SHN_ABS, before 5.x), or the u32 it labels in __kcrctab; -1 without one. */
+    static long crcOf(KernelModuleFile m, ModuleSymbol crc) {
+        if (crc == null) return -1;
+        if (crc.shndx() == ModuleSymbol.SHN_ABS) return crc.value() & 0xffffffffL;
+        if (crc.shndx() <= 0 || crc.shndx() >= m.sections().size()) return -1;
+        ElfSectionHeader s = m.sections().get(crc.shndx());
+        if (s.type() == ElfSectionHeader.SHT_NOBITS || crc.value() + 4 > s.size()) return -1;
+        return new kernelloader.image.ByteView(m.data(), m.data().length, m.elf().order()).u32((int) (s.offset() + crc.value()));
+    }
+
     static List<KernelExport> exportsOf(KernelModuleFile m, long[] values) {
         Map<String, ModuleSymbol> byName = new HashMap<>();
         for (ModuleSymbol s : m.symbols()) if (s.bind() != ModuleSymbol.STB_LOCAL && !s.undefined()) byName.putIfAbsent(s.name(), s);
@@ -165,8 +175,7 @@ public final class ModuleLinker {
             String section = m.sections().get(s.shndx()).name();
             kernelloader.ksymtab.ExportKind kind = section.contains("_gpl") ? kernelloader.ksymtab.ExportKind.EXPORT_SYMBOL_GPL
                     : kernelloader.ksymtab.ExportKind.EXPORT_SYMBOL;
-            ModuleSymbol crc = byName.get("__crc_" + name);
-            out.add(new KernelExport(name, values[target.index()], kind, "", crc != null && crc.shndx() == ModuleSymbol.SHN_ABS ? crc.value() : -1));
+            out.add(new KernelExport(name, values[target.index()], kind, "", crcOf(m, byName.get("__crc_" + name))));
         }
         return out;
     }

@@ -54,7 +54,7 @@ import kernelloader.kernel.KernelOutputs;
 @Tag("corpus")
 class OutsideDebianTest {
     static List<Path> dirs() {
-        Path shared = Path.of(System.getProperty("repository.root", "..")).resolve("../shared/data");
+        Path shared = Shared.data();
         String given = System.getProperty("kernels.outside",
                 shared.resolve("kernels-outside-debian") + "," + shared.resolve("kallsyms-eras"));
         List<Path> out = new ArrayList<>();

@@ -54,8 +54,7 @@ class IsfTest {
         Files.writeString(file, isf.toString());
 
         // Volatility's schema, by Debian's python3-jsonschema
-        Path schema = Path.of(System.getProperty("repository.root", "..")).toAbsolutePath().normalize()
-                .resolve("../shared/data/volatility3-isf-schema/schema-" + IsfWriter.FORMAT + ".json");
+        Path schema = kernelloader.corpus.Shared.data().resolve("volatility3-isf-schema/schema-" + IsfWriter.FORMAT + ".json");
         assertTrue(Files.exists(schema), schema + " (from ../shared)");
         Process p = new ProcessBuilder("/usr/bin/python3", "-c",
                 "import json, sys, jsonschema; jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))); print('valid')",

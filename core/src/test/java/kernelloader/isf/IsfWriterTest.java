@@ -110,8 +110,7 @@ class IsfWriterTest {
         // Volatility's schema, by Debian's python3-jsonschema
         Path file = tmp.resolve("isf.json");
         Files.writeString(file, isf.toString());
-        Path schema = Path.of(System.getProperty("repository.root", "..")).toAbsolutePath().normalize()
-                .resolve("../shared/data/volatility3-isf-schema/schema-" + IsfWriter.FORMAT + ".json");
+        Path schema = kernelloader.corpus.Shared.data().resolve("volatility3-isf-schema/schema-" + IsfWriter.FORMAT + ".json");
         Process p = new ProcessBuilder("/usr/bin/python3", "-c",
                 "import json, sys, jsonschema; jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))",
                 file.toString(), schema.toString()).redirectErrorStream(true).start();

@@ -86,6 +86,16 @@ class ModulesInTheGuestTest {
         ExportTable kernelExports = running.exports().get();
         GuestMemory guest = new GuestMemory(boot.resolve("core-paging.elf"));
 
+        // the guest's /proc/kallsyms lines of the modules: "address type name\t[module]"
+        Map<String, java.util.Set<String>> guestSymbols = new HashMap<>();
+        for (String line : Files.readAllLines(boot.resolve("kallsyms"), java.nio.charset.StandardCharsets.ISO_8859_1)) {
+            int tab = line.indexOf("\t[");
+            if (tab < 0) continue;
+            String mod = line.substring(tab + 2, line.indexOf(']', tab));
+            String[] f = line.substring(0, tab).split(" ");
+            guestSymbols.computeIfAbsent(mod, x -> new java.util.HashSet<>()).add(f[2] + "@" + f[0]);
+        }
+        int symbolsChecked = 0;
         Map<String, ModuleLinker.Linked> linked = new HashMap<>();
         Map<String, Integer> masked = new TreeMap<>(), sites = new TreeMap<>();
         long comparedBytes = 0, dataDiffer = 0, dataBytes = 0;
@@ -108,6 +118,15 @@ class ModulesInTheGuestTest {
             ModuleLinker.Linked l = ModuleLinker.link(f, layout, exports);
             assertTrue(l.loads(), m + ": " + l.unresolved() + " " + l.refusals());
             linked.put(m, l);
+            // every symbol the guest lists for the module is one of ours, at our address
+            java.util.Set<String> ours2 = new java.util.HashSet<>();
+            for (ModuleSymbol sym : f.symbols()) {
+                if (!sym.name().isEmpty() && !sym.undefined()) ours2.add(sym.name() + "@" + String.format("%016x", l.symbolValues()[sym.index()]));
+            }
+            for (String g : guestSymbols.getOrDefault(m, java.util.Set.of())) {
+                assertTrue(ours2.contains(g), m + ": the guest's " + g + " is not among our symbols");
+                symbolsChecked++;
+            }
             // a patch site is left out where the kernel did rewrite it (its bytes differ), and counted
             java.util.Set<Long> patched = new java.util.HashSet<>();
             for (PatchSites.Site site : PatchSites.of(l)) {
@@ -145,6 +164,8 @@ class ModulesInTheGuestTest {
                 + " data: %d of %d bytes written since%n", loaded.size(), comparedBytes, masked, sites, dataDiffer, dataBytes);
         assertTrue(report.isEmpty(), report.size() + " bytes differ: " + report);
         assertTrue(comparedBytes > 2_000_000, comparedBytes + " bytes");
+        System.out.printf("%d module symbols of the guest's /proc/kallsyms at our addresses%n", symbolsChecked);
+        assertTrue(symbolsChecked > 10_000, symbolsChecked + " symbols");
     }
 
     /**
