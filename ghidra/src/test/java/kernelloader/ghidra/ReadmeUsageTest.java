@@ -70,8 +70,8 @@ class ReadmeUsageTest {
             return;
         }
         Path dir = TestFiles.tempDir("readme");
-        // a kernel with BTF for btf, a raw Image with a .config embedded for config, else Debian's armhf zImage
-        Corpus.Kernel k = Corpus.kernel(line.contains(" btf ") ? "sid-riscv64-riscv64" : line.contains(" config ") ? "bookworm-arm64-arm64" : "bullseye-armhf-armmp");
+        // a kernel with BTF for btf and isf, a raw Image with a .config embedded for config, else Debian's armhf zImage
+        Corpus.Kernel k = Corpus.kernel(line.contains(" btf ") || line.contains(" isf ") ? "sid-riscv64-riscv64" : line.contains(" config ") ? "bookworm-arm64-arm64" : "bullseye-armhf-armmp");
         Path file = k.image();
         if (line.contains(" config ")) file = withConfig(k, dir);
         Path kernels = Files.createDirectories(dir.resolve("firmware"));
@@ -88,7 +88,7 @@ class ReadmeUsageTest {
                 case "PATH" -> args.add(kernels.toString());
                 case "System.map" -> args.add(k.dir.resolve("symbols.nm").toString());   // nm -n of the -dbg vmlinux
                 case "DIR" -> args.add(project.toString());
-                case "OUT", "OUT.elf" -> {
+                case "OUT", "OUT.elf", "OUT.json" -> {
                     written = dir.resolve(w);
                     args.add(written.toString());
                 }
