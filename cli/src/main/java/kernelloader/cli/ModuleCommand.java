@@ -28,7 +28,7 @@ import picocli.CommandLine.Spec;
         description = "Link a kernel module (.ko, .ko.xz, .ko.zst) against its kernel as the kernel's loader does: sections laid out"
                 + " as layout_sections does (or where --sections puts them), every import resolved to the kernel's exports (and those"
                 + " of --with modules), CRCs, GPL-only and namespaces checked, relocations applied; OUT gets it as an ELF at those"
-                + " addresses. x86-64 modules for now.")
+                + " addresses. x86-64 and arm64 modules for now.")
 final class ModuleCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "KO")
     Path ko;
@@ -47,7 +47,8 @@ final class ModuleCommand implements Callable<Integer> {
             description = "section addresses: a copy of /sys/module/NAME/sections, or lines 'NAME ADDR' (grep . /sys/module/NAME/sections/* too)")
     Path sections;
 
-    @Option(names = "--base", paramLabel = "ADDR", description = "where its memory starts (hex; default: x86-64's module area, 0xffffffffc0000000)")
+    @Option(names = "--base", paramLabel = "ADDR",
+            description = "where its memory starts (hex; default: x86-64's module area 0xffffffffc0000000, arm64's 128 MiB below the kernel)")
     String base;
 
     @Spec
@@ -59,17 +60,24 @@ final class ModuleCommand implements Callable<Integer> {
         Kernel k = Kernel.read(kernel, KernelOptions.DEFAULT);
         ExportTable exports = k.exports().get();
         ModuleLinker.Exports available = new ModuleLinker.Exports().add("vmlinux", exports.exports(), exports.hasCrcs());
-        long next = base != null ? KernelOptions.parseHex(base) : 0xffffffffc0000000L;
+        KernelModuleFile m = KernelModuleFile.read(ko.toString(), Files.readAllBytes(ko));
+        // where modules go: x86-64's module area; arm64's 128 MiB below the kernel (where the
+        // kernel puts them when it can, so that calls reach it without PLTs)
+        Long text = k.kallsyms().get().addressOf("_text");
+        long next = base != null ? KernelOptions.parseHex(base)
+                : m.elf().machine() == 183 && text != null ? (text - (128L << 20)) & ~0xfffL : 0xffffffffc0000000L;
+        // its per-cpu data: in the kernel's per-cpu area (the kernel allocates it at load; /sys/module does not say where)
+        Long pcpu = k.kallsyms().get().addressOf("__per_cpu_start");
+        long perCpu = pcpu == null ? 0 : pcpu;
         for (Path w : with) {
             KernelModuleFile d = KernelModuleFile.read(w.toString(), Files.readAllBytes(w));
-            ModuleLayout dl = ModuleLayout.of(d, next, 0, Map.of());
+            ModuleLayout dl = ModuleLayout.of(d, next, perCpu, Map.of());
             ModuleLinker.Linked linked = ModuleLinker.link(d, dl, available);
             available.add(d.name(), linked.exports(), true);
             for (long[] mem : dl.memory().values()) next = Math.max(next, (mem[0] + mem[1] + 0xfff) & ~0xfffL);
         }
-        KernelModuleFile m = KernelModuleFile.read(ko.toString(), Files.readAllBytes(ko));
         Map<String, Long> given = sections == null ? Map.of() : readSections(sections);
-        ModuleLayout layout = ModuleLayout.of(m, next, 0, given);
+        ModuleLayout layout = ModuleLayout.of(m, next, perCpu, given);
         ModuleLinker.Linked l = ModuleLinker.link(m, layout, available);
         if (out != null) Output.write(out, o -> LinkedModuleElf.write(l, o));
         Map<String, Integer> from = new LinkedHashMap<>();

@@ -21,7 +21,8 @@ import kernelloader.image.ElfSectionHeader;
  *   SHF_ALLOC|SHF_WRITE                MOD_DATA           MOD_INIT_DATA
  * </pre>
  * .data..ro_after_init and __jump_table are marked SHF_RO_AFTER_INIT first; .modinfo,
- * __versions and the per-cpu section are not loaded (the per-cpu one goes to the per-cpu area).
+ * __versions and the per-cpu section are not loaded (the per-cpu one goes to the per-cpu area);
+ * arm64's PLT sections are sized first, as module_frob_arch_sections does.
  * Each memory type is then one allocation: here at consecutive page-aligned addresses from a
  * base, or, where the user gives them (the running kernel's /sys/module/NAME/sections), at those.
  */
@@ -53,12 +54,15 @@ public final class ModuleLayout {
     public static ModuleLayout of(KernelModuleFile m, long base, long perCpu, Map<String, Long> given) {
         List<ElfSectionHeader> sh = m.sections();
         int n = sh.size();
+        // what the architecture sizes before the layout (arm64: its PLTs)
+        Map<Integer, long[]> arch = m.elf().machine() == 183 ? Arm64ModuleSections.sizes(m) : Map.of();
         long[] flags = new long[n];
         boolean[] done = new boolean[n];
         for (int i = 0; i < n; i++) {
             ElfSectionHeader s = sh.get(i);
             flags[i] = s.flags();
             if (s.name().equals(".data..ro_after_init") || s.name().equals("__jump_table")) flags[i] |= SHF_RO_AFTER_INIT;
+            if (arch.containsKey(i)) flags[i] = ElfSectionHeader.SHF_EXECINSTR | ElfSectionHeader.SHF_ALLOC;
             if (s.name().equals(".modinfo") || s.name().equals("__versions") || s.name().equals(".data..percpu")
                     || s.name().startsWith("__version_ext")) {
                 flags[i] &= ~ElfSectionHeader.SHF_ALLOC;
@@ -83,11 +87,13 @@ public final class ModuleLayout {
                             || isInit != s.name().startsWith(".init")) continue;
                     done[i] = true;
                     if (type == null) continue;
-                    long align = Math.max(1, s.addralign());
+                    long[] sized = arch.get(i);
+                    long align = Math.max(1, sized != null ? sized[1] : s.addralign());
+                    long length = sized != null ? sized[0] : s.size();
                     long size = sizes.getOrDefault(type, 0L);
                     long offset = (size + align - 1) / align * align;
-                    sizes.put(type, offset + s.size());
-                    at.put(i, new Object[] {type, offset});
+                    sizes.put(type, offset + length);
+                    at.put(i, new Object[] {type, offset, length});
                 }
             }
         }
@@ -116,7 +122,7 @@ public final class ModuleLayout {
             MemoryType t = (MemoryType) e.getValue()[0];
             long off = (Long) e.getValue()[1];
             Long g = given.get(s.name());
-            placed.put(e.getKey(), new Placed(e.getKey(), s.name(), t, off, g != null ? g : memory.get(t)[0] + off, s.size()));
+            placed.put(e.getKey(), new Placed(e.getKey(), s.name(), t, off, g != null ? g : memory.get(t)[0] + off, (Long) e.getValue()[2]));
         }
         return new ModuleLayout(Collections.unmodifiableMap(placed), memory, perCpu);
     }

@@ -65,9 +65,10 @@ public final class ModuleLinker {
     }
 
     public static Linked link(KernelModuleFile m, ModuleLayout layout, Exports exports) throws KernelFormatException {
-        Relocator r = Relocator.of(m.elf().machine());
-        if (r == null) throw new KernelFormatException(m.source() + ": relocations of e_machine " + m.elf().machine()
-                + " are not implemented yet (x86-64 is)");
+        if (m.elf().machine() != 62 && m.elf().machine() != 183) {
+            throw new KernelFormatException(m.source() + ": relocations of e_machine " + m.elf().machine()
+                    + " are not implemented yet (x86-64 and arm64 are)");
+        }
         List<ElfSectionHeader> sh = m.sections();
         List<ModuleSymbol> syms = m.symbols();
         long[] values = new long[syms.size()];
@@ -116,10 +117,11 @@ public final class ModuleLinker {
         Map<Integer, byte[]> bytes = new LinkedHashMap<>();
         for (ModuleLayout.Placed p : layout.sections()) {
             ElfSectionHeader s = sh.get(p.index());
-            byte[] b = new byte[(int) s.size()];
-            if (s.type() != ElfSectionHeader.SHT_NOBITS) System.arraycopy(m.data(), (int) s.offset(), b, 0, b.length);
+            byte[] b = new byte[(int) p.size()];
+            if (s.type() != ElfSectionHeader.SHT_NOBITS) System.arraycopy(m.data(), (int) s.offset(), b, 0, (int) Math.min(b.length, s.size()));
             bytes.put(p.index(), b);
         }
+        Relocator r = relocator(m, layout, bytes);
         Map<String, Integer> counts = new TreeMap<>();
         int applied = 0;
         for (int target : m.relocatedSections()) {
@@ -127,7 +129,8 @@ public final class ModuleLinker {
             if (b == null) continue;   // a section not loaded (debug info, .modinfo): the kernel skips its relocations
             long base = layout.addressOf(m, target);   // loaded: it has bytes
             boolean rela = m.rela(target);
-            for (ModuleRelocation rel : m.relocationsOf(target)) {
+            List<ModuleRelocation> rels = m.elf().machine() == 183 ? Arm64ModuleSections.ordered(m, target) : m.relocationsOf(target);
+            for (ModuleRelocation rel : rels) {
                 counts.merge(r.typeName(rel.type()), 1, Integer::sum);
                 if (!rela) {
                     refusals.add(m.name() + ": REL relocations (no addend) in " + sh.get(target).name() + " are not read yet");
@@ -146,6 +149,24 @@ public final class ModuleLinker {
         return new Linked(m, layout, Collections.unmodifiableMap(bytes), values, Collections.unmodifiableList(imports),
                 Collections.unmodifiableList(unresolved), Collections.unmodifiableList(refusals), Collections.unmodifiableMap(counts),
                 applied, exportsOf(m, values));
+    }
+
+    /** The architecture's relocator; arm64's with the module's PLTs, init ones for places in init memory. */
+    private static Relocator relocator(KernelModuleFile m, ModuleLayout layout, Map<Integer, byte[]> bytes) {
+        if (m.elf().machine() == 62) return new X86_64Relocator();
+        int core = m.section(".plt"), init = m.section(".init.plt");
+        Arm64Relocator.Plt corePlt = bytes.containsKey(core) ? new Arm64Relocator.Plt(bytes.get(core), layout.addressOf(m, core)) : null;
+        Arm64Relocator.Plt initPlt = bytes.containsKey(init) ? new Arm64Relocator.Plt(bytes.get(init), layout.addressOf(m, init)) : null;
+        java.util.function.LongPredicate inInit = va -> {
+            for (Map.Entry<ModuleLayout.MemoryType, long[]> e : layout.memory().entrySet()) {
+                if (e.getKey().name().startsWith("INIT") && Long.compareUnsigned(va - e.getValue()[0], e.getValue()[1]) < 0) return true;
+            }
+            for (ModuleLayout.Placed p : layout.sections()) {
+                if (p.name().startsWith(".init") && Long.compareUnsigned(va - p.address(), p.size()) < 0) return true;
+            }
+            return false;
+        };
+        return new Arm64Relocator(corePlt, initPlt, inInit);
     }
 
     /**

@@ -17,11 +17,4 @@ interface Relocator {
     /** The name of relocation type {@code type} (R_X86_64_PC32, ...). */
     String typeName(int type);
 
-    /** The relocator for an ELF e_machine, or null where there is none yet. */
-    static Relocator of(int machine) {
-        return switch (machine) {
-            case 62 -> new X86_64Relocator();
-            default -> null;
-        };
-    }
 }

@@ -44,7 +44,7 @@ class DebianModulesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"trixie-amd64-amd64"})
+    @ValueSource(strings = {"trixie-amd64-amd64", "trixie-arm64-arm64"})
     void aSampleLinksAsTheKernelWouldLinkIt(String id) throws Exception {
         Path dir = modulesOf(id);
         Kernel k = Kernel.read(Corpus.kernel(id).image(), KernelOptions.DEFAULT);
@@ -67,15 +67,19 @@ class DebianModulesTest {
 
         Map<String, ModuleLinker.Linked> linked = new LinkedHashMap<>();
         Map<String, Integer> types = new TreeMap<>();
-        int relocations = 0, imports = 0, crcChecked = 0;
-        long base = 0xffffffffc0000000L;
+        int relocations = 0, imports = 0, crcChecked = 0, viaPlt = 0;
+        // x86-64's module area; arm64's 2 GiB below the kernel, 1 GiB from it: calls reach it through PLTs
+        boolean arm64 = id.contains("arm64");
+        // a module's per-cpu data goes to the kernel's per-cpu area (x86-64: offsets from 0)
+        long perCpu = k.kallsyms().get().addressOf("__per_cpu_start") + 0x40000;
+        long base = arm64 ? 0xffff800040000000L : 0xffffffffc0000000L;
         for (String name : sample) {
             for (String m : withDependencies(name, deps)) {
                 if (linked.containsKey(m)) continue;
                 KernelModuleFile f = KernelModuleFile.read(m, Files.readAllBytes(dir.resolve(pathOf.get(m))));
                 ModuleLinker.Exports exports = new ModuleLinker.Exports().add("vmlinux", kernelExports.exports(), kernelExports.hasCrcs());
                 for (String d : deps.get(m)) exports.add(d, linked.get(d).exports(), true);
-                ModuleLayout layout = ModuleLayout.of(f, base, 0x40000, Map.of());
+                ModuleLayout layout = ModuleLayout.of(f, base, perCpu, Map.of());
                 ModuleLinker.Linked l = ModuleLinker.link(f, layout, exports);
                 assertTrue(l.unresolved().isEmpty(), m + ": unresolved " + l.unresolved());
                 assertTrue(l.refusals().isEmpty(), m + ": " + l.refusals());
@@ -85,6 +89,7 @@ class DebianModulesTest {
                 base = (base + 0xfff) & ~0xfffL;
                 if (!sample.contains(m)) continue;
                 l.relocationCounts().forEach((t, c) -> types.merge(t, c, Integer::sum));
+                if (arm64) viaPlt += callsReachTheirTargets(l);
                 relocations += l.relocations();
                 imports += l.imports().size();
                 for (ModuleLinker.Import im : l.imports()) if (im.from().equals("vmlinux") && hasVersion(f, im.name())) crcChecked++;
@@ -105,13 +110,57 @@ class DebianModulesTest {
         }
         ModuleLinker.Exports wrong = new ModuleLinker.Exports().add("vmlinux", altered, true);
         for (String d : deps.get(first)) wrong.add(d, linked.get(d).exports(), true);
-        ModuleLinker.Linked refused = ModuleLinker.link(f, ModuleLayout.of(f, 0xffffffffc0000000L, 0x40000, Map.of()), wrong);
+        ModuleLinker.Linked refused = ModuleLinker.link(f, ModuleLayout.of(f, arm64 ? 0xffff800040000000L : 0xffffffffc0000000L, perCpu, Map.of()), wrong);
         assertTrue(refused.refusals().stream().anyMatch(r -> r.contains("disagrees about version of symbol " + changed)), refused.refusals().toString());
         assertTrue(!refused.loads());
 
         System.out.printf("%s: %d modules linked (%d sampled), %d imports (%d CRCs checked against the kernel's), %d relocations applied: %s%n",
                 id, linked.size(), sample.size(), imports, crcChecked, relocations, types);
         assertTrue(relocations > 100_000 && crcChecked > 5_000, relocations + " relocations, " + crcChecked + " CRCs");
+        if (arm64) {
+            System.out.printf("%s: %d calls to the kernel, 1 GiB away, each through a PLT entry that branches to the callee%n", id, viaPlt);
+            assertTrue(viaPlt > 10_000, viaPlt + " calls through PLTs");
+        }
+    }
+
+    /**
+     * Every BL of the module's code to an import out of its reach, decoded from the linked bytes:
+     * the branch lands on a PLT entry of the module (adrp x16; add x16; br x16) whose target is
+     * the import's address. Returns how many.
+     */
+    static int callsReachTheirTargets(ModuleLinker.Linked l) {
+        KernelModuleFile f = l.module();
+        java.util.Map<String, Long> imported = new HashMap<>();
+        for (ModuleLinker.Import im : l.imports()) imported.put(im.name(), im.address());
+        int n = 0;
+        for (ModuleLayout.Placed p : l.layout().sections()) {
+            if (!p.name().equals(".text")) continue;
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(l.sections().get(p.index())).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            for (ModuleRelocation r : f.relocationsOf(p.index())) {
+                if (r.type() != 283 || r.addend() != 0) continue;
+                Long callee = imported.get(f.symbols().get(r.symbol()).name());
+                if (callee == null) continue;
+                long place = p.address() + r.offset();
+                int insn = b.getInt((int) r.offset());
+                long target = place + (((long) (insn & 0x3ffffff) << 38) >> 36);
+                if (target == callee) continue;   // in reach (a module loaded just before): a direct branch
+                byte[] plt = null;
+                long pltAt = 0;
+                for (ModuleLayout.Placed q : l.layout().sections()) {
+                    if (Long.compareUnsigned(target - q.address(), q.size()) < 0) { plt = l.sections().get(q.index()); pltAt = q.address(); }
+                }
+                assertTrue(plt != null, f.name() + ": a call at 0x" + Long.toHexString(place) + " lands outside the module");
+                java.nio.ByteBuffer e = java.nio.ByteBuffer.wrap(plt).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                int off = (int) (target - pltAt);
+                int adrp = e.getInt(off), add = e.getInt(off + 4), br = e.getInt(off + 8);
+                assertEquals(0xd61f0200, br, "br x16");
+                long pages = ((((long) (adrp >> 5) & 0x7ffff) << 2 | ((adrp >> 29) & 3)) << 43) >> 43;
+                long dst = (target & ~0xfffL) + (pages << 12) + ((add >> 10) & 0xfff);
+                assertEquals(callee.longValue(), dst, f.name() + ": the PLT entry for " + f.symbols().get(r.symbol()).name());
+                n++;
+            }
+        }
+        return n;
     }
 
     private static boolean hasVersion(KernelModuleFile f, String name) {

@@ -1,0 +1,61 @@
+package kernelloader.module;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import kernelloader.image.ElfSectionHeader;
+
+/**
+ * What arm64's module_frob_arch_sections (arch/arm64/kernel/module-plts.c) does before the
+ * layout: the relocations of each code section sorted by r_info (symbol, then type) and addend,
+ * so that branches to one target come together; .plt and .init.plt sized for one entry (12
+ * bytes) per branch to a target outside the section (count_plts), plus one;
+ * .text.ftrace_trampoline sized for one entry. Without the 843419 erratum workaround, which
+ * depends on the CPU.
+ */
+final class Arm64ModuleSections {
+    private Arm64ModuleSections() {}
+
+    static final int PLT_ENTRY = 12, NR_FTRACE_PLTS = 1, L1_CACHE_BYTES = 64;
+
+    /** The relocations of section {@code target} in the order the kernel applies them. */
+    static List<ModuleRelocation> ordered(KernelModuleFile m, int target) {
+        List<ModuleRelocation> r = m.relocationsOf(target);
+        if ((m.sections().get(target).flags() & ElfSectionHeader.SHF_EXECINSTR) == 0) return r;
+        List<ModuleRelocation> sorted = new ArrayList<>(r);
+        sorted.sort(Comparator.comparingLong((ModuleRelocation x) -> ((long) x.symbol() << 32) | (x.type() & 0xffffffffL))
+                .thenComparingLong(ModuleRelocation::addend));
+        return sorted;
+    }
+
+    /** Sizes (and alignment) the kernel gives the PLT sections: section index to {size, align}. */
+    static Map<Integer, long[]> sizes(KernelModuleFile m) {
+        int core = m.section(".plt"), init = m.section(".init.plt"), tramp = m.section(".text.ftrace_trampoline");
+        Map<Integer, long[]> out = new LinkedHashMap<>();
+        if (core < 0 || init < 0) return out;
+        int corePlts = 0, initPlts = 0;
+        for (int target : m.relocatedSections()) {
+            ElfSectionHeader dst = m.sections().get(target);
+            if ((dst.flags() & ElfSectionHeader.SHF_EXECINSTR) == 0) continue;
+            List<ModuleRelocation> r = ordered(m, target);
+            int n = 0;
+            for (int i = 0; i < r.size(); i++) {
+                ModuleRelocation x = r.get(i);
+                if (x.type() != Arm64Relocator.JUMP26 && x.type() != Arm64Relocator.CALL26) continue;
+                if (m.symbols().get(x.symbol()).shndx() == target) continue;
+                boolean duplicate = i > 0 && r.get(i - 1).symbol() == x.symbol() && r.get(i - 1).type() == x.type()
+                        && r.get(i - 1).addend() == x.addend();
+                if (x.addend() != 0 || !duplicate) n++;
+            }
+            if (dst.name().startsWith(".init")) initPlts += n;
+            else corePlts += n;
+        }
+        out.put(core, new long[] {(corePlts + 1L) * PLT_ENTRY, L1_CACHE_BYTES});
+        out.put(init, new long[] {(initPlts + 1L) * PLT_ENTRY, L1_CACHE_BYTES});
+        if (tramp >= 0) out.put(tramp, new long[] {(long) NR_FTRACE_PLTS * PLT_ENTRY, 4});
+        return out;
+    }
+}
