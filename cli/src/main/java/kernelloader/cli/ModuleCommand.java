@@ -87,7 +87,20 @@ final class ModuleCommand implements Callable<Integer> {
                 m.compression() == null ? "" : ", " + m.compression(), layout.sections().size(), layout.sections().isEmpty() ? 0
                         : layout.sections().get(0).address(), l.imports().size(), from, l.relocations(), l.relocationCounts(),
                 out == null ? "" : "; wrote " + out);
-        for (String u : l.unresolved()) err.println("kallsyms: Unknown symbol " + u + " (the kernel would refuse the module; its relocations are left 0)");
+        // what .modinfo says, as modinfo(8) shows the fields that decide loading
+        StringBuilder info = new StringBuilder();
+        for (String key : List.of("license", "depends", "import_ns", "intree", "retpoline", "srcversion")) {
+            List<String> v = m.modinfo().all(key);
+            if (!v.isEmpty()) info.append(info.length() == 0 ? "" : ", ").append(key).append('=').append(String.join(" ", v));
+        }
+        err.printf("kallsyms: %s .modinfo: %s; __versions: %d CRCs%n", m.name(), info.length() == 0 ? "(none)" : info, m.versions().size());
+        if (!l.unresolved().isEmpty()) {
+            List<String> u = l.unresolved();
+            err.printf("kallsyms: %d unknown symbols (%s%s): the kernel would refuse the module; their relocations are left 0%s%n", u.size(),
+                    String.join(", ", u.subList(0, Math.min(5, u.size()))), u.size() > 5 ? ", ..." : "",
+                    m.modinfo().depends().isEmpty() ? "" : "; its depends= names " + String.join(", ", m.modinfo().depends())
+                            + ": give them with --with, in load order");
+        }
         for (String r : l.refusals()) err.println("kallsyms: the kernel would refuse the module: " + r);
         return 0;
     }

@@ -30,8 +30,8 @@ import kernelloader.ksymtab.ExportTable;
  * __versions the kernel's, every relocation applied, nothing the kernel would refuse.
  */
 @Tag("corpus")
-class DebianModulesTest {
-    static Path modulesOf(String id) throws Exception {
+public class DebianModulesTest {
+    public static Path modulesOf(String id) throws Exception {
         Path root = Path.of(System.getProperty("repository.root", "..")).toAbsolutePath().normalize();
         ProcessBuilder pb = new ProcessBuilder("bash", root.resolve(".ci/qemu-dump.sh").toString(), id).redirectErrorStream(true);
         pb.environment().put("MODULES_ONLY", "1");
