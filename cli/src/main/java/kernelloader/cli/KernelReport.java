@@ -124,6 +124,8 @@ final class KernelReport {
                 : rk.physicalText().evidence() + " [" + rk.physicalText().confidence() + "]");
         m.put("dump_physical_start", rk.dumpStart() == null ? null : hex(rk.dumpStart()));
         m.put("text_offset_in_memory", hex(rk.textOffset()));
+        long textInFile = rk.fileOffsetOf(rk.runtimeText());
+        m.put("text_dump_file_offset", textInFile < 0 ? null : hex(textInFile));
         m.put("vmcoreinfo", rk.vmcoreinfo() == null ? null : rk.vmcoreinfo().where());
         if (!rk.notes().isEmpty()) m.put("notes", rk.notes());
         if (layout != null) {

@@ -31,9 +31,10 @@ import kernelloader.layout.KernelLayout;
  * @param vmcoreinfo   the kernel's VMCOREINFO, or null
  * @param notes        evidence looked at and not taken (a VMCOREINFO of another kernel, a disagreement)
  * @param core         the dump's memory ranges (an ELF core, a LiME file), or null for a raw dump
+ * @param fileBase     where the memory searched starts in the file (a window of a file over 2 GiB; else 0)
  */
 public record RunningKernel(String dump, long textOffset, long runtimeText, Inference<Long> slide, Inference<Long> physicalText,
-                            VmcoreInfo vmcoreinfo, List<String> notes, PhysicalMemory core) {
+                            VmcoreInfo vmcoreinfo, List<String> notes, PhysicalMemory core, long fileBase) {
 
     /** x86-64's __START_KERNEL_map: the kernel's virtual mapping, physical 0 at this address. */
     static final long X86_64_START_KERNEL_MAP = 0xffffffff80000000L;
@@ -50,7 +51,12 @@ public record RunningKernel(String dump, long textOffset, long runtimeText, Infe
     /** The physical address of the dump's first byte (of the core's memory as laid out, or of the raw file), or null. */
     public Long dumpStart() {
         if (core != null && core.laidOut()) return core.start();
-        return physicalText == null ? null : physicalText.value() - textOffset;
+        return physicalText == null ? null : physicalText.value() - textOffset - fileBase;
+    }
+
+    /** This kernel found in memory that starts {@code base} bytes into the file (a window of a large file). */
+    public RunningKernel inFileAt(long base) {
+        return new RunningKernel(dump, textOffset, runtimeText, slide, physicalText, vmcoreinfo, notes, core, fileBase + base);
     }
 
     /** The physical address of {@code va}, a runtime address in the kernel image, or null. */
@@ -61,9 +67,9 @@ public record RunningKernel(String dump, long textOffset, long runtimeText, Infe
     /** The dump file's offset of {@code va} (where its byte lies in the raw file or the ELF core), or -1. */
     public long fileOffsetOf(long va) {
         long inMemory = textOffset + (va - runtimeText);
-        if (core == null) return inMemory;
-        if (!core.laidOut()) return inMemory;
-        return core.fileOffsetOf(core.start() + inMemory);
+        if (core == null || !core.laidOut()) return fileBase + inMemory;
+        long off = core.fileOffsetOf(core.start() + inMemory);
+        return off < 0 ? -1 : fileBase + off;
     }
 
     /**
@@ -96,7 +102,7 @@ public record RunningKernel(String dump, long textOffset, long runtimeText, Infe
         }
         Inference<Long> slide = slide(v, text, arch, t.bits());
         Inference<Long> physical = physical(core, textOffset, v, text, arch, t, image, layout, notes);
-        return new RunningKernel(dump, textOffset, text, slide, physical, v, Collections.unmodifiableList(notes), core);
+        return new RunningKernel(dump, textOffset, text, slide, physical, v, Collections.unmodifiableList(notes), core, 0);
     }
 
     private static Inference<Long> slide(VmcoreInfo v, long text, Architecture arch, int bits) {

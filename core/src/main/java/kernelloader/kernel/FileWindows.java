@@ -51,7 +51,11 @@ final class FileWindows {
             Kernel k = KernelSearch.inFile(file.toString(), data, length, options, d);
             Layer window = new Layer("window", start, length, "bytes 0x" + Long.toHexString(start) + "-0x" + Long.toHexString(end)
                     + " of a " + size + "-byte file, searched in windows of " + (length >> 20) + " MiB");
-            if (k.kallsyms().present()) return k.under(List.of(window), size);
+            if (k.kallsyms().present()) {
+                Kernel found = k.under(List.of(window), size);
+                // a running kernel's dump offsets are the file's, not the window's
+                return found.running().present() ? found.running(found.running().orNull().inFileAt(start)) : found;
+            }
             windows.add("0x" + Long.toHexString(start) + "-0x" + Long.toHexString(end));
             last = k;
         }

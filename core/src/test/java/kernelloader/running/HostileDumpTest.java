@@ -191,6 +191,32 @@ class HostileDumpTest {
         guestsOrOneLine(k, boot, id, "a page of zeros in kallsyms_offsets");
     }
 
+    /**
+     * A raw dump 1.75 GiB into a file of 2.25 GiB (a machine with more memory than one array
+     * holds, its kernel high): found in the second window, the guest's list, and the memory
+     * map's dump offsets are the file's, not the window's.
+     */
+    @Test
+    void aDumpInAFileOverTwoGiB(@TempDir Path tmp) throws Exception {
+        Path boot = RunningKernelTest.boot(TRIXIE, 2);
+        Path big = tmp.resolve("big.bin");
+        long pad = 7L << 28;
+        try (var ch = java.nio.channels.FileChannel.open(big, java.nio.file.StandardOpenOption.CREATE_NEW,
+                java.nio.file.StandardOpenOption.WRITE); var in = java.nio.channels.FileChannel.open(boot.resolve("raw.bin"))) {
+            ch.position(pad);   // sparse: zeros, as unpopulated memory would read
+            in.transferTo(0, in.size(), ch);
+        }
+        Kernel k = Kernel.read(big, KernelOptions.DEFAULT);
+        assertEquals(guest(boot), ours(k));
+        assertEquals("window", k.image().layers().get(0).kind());
+        RunningKernel rk = k.running().get();
+        long banner = k.kallsyms().get().addressOf("linux_banner");
+        assertEquals("Linux version", new String(readAt(big, rk.fileOffsetOf(banner), 13), StandardCharsets.ISO_8859_1));
+        // VMCOREINFO puts _text at physical 0x1a400000, but here it lies 1.75 GiB further into the
+        // file: no physical address can be right for both, and none is claimed
+        assertTrue(rk.physicalText() == null || rk.dumpStart() >= 0, rk.toString());
+    }
+
     /** Two running kernels' memory in one file: the first table, and the second with --table 1, each its guest's. */
     @Test
     void twoKernelsInOneDump(@TempDir Path tmp) throws Exception {
