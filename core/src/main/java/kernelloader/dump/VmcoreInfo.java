@@ -102,6 +102,20 @@ public final class VmcoreInfo {
         return null;
     }
 
+    /**
+     * Every VMCOREINFO in the memory {@code data}, at most {@code max} (a file holding several
+     * kernels' memory has one, or two copies, per kernel), in file order.
+     */
+    public static java.util.List<VmcoreInfo> allInMemory(byte[] data, int length, int max) {
+        java.util.List<VmcoreInfo> out = new java.util.ArrayList<>();
+        byte[] needle = "OSRELEASE=".getBytes(StandardCharsets.ISO_8859_1);
+        for (int p = ByteView.indexOf(data, length, needle, 0); p >= 0 && out.size() < max; p = ByteView.indexOf(data, length, needle, p + 1)) {
+            VmcoreInfo v = parse(textAt(data, length, p), String.format("the kernel's VMCOREINFO text at 0x%x of the dump's memory", p));
+            if (v != null) out.add(v);
+        }
+        return out;
+    }
+
     /** The VMCOREINFO note of an ELF core (kdump's vmcore, QEMU with -device vmcoreinfo), or null. */
     public static VmcoreInfo inNotes(ElfHeader elf, byte[] data, int length) {
         ByteView v = new ByteView(data, length, elf.order());

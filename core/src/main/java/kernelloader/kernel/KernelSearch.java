@@ -183,13 +183,21 @@ final class KernelSearch {
             return null;
         });
         if (r.value() == null && embedded[0] < 0 && hints.tokenTableAddress() == null && hints.base() == null
-                && rejected.stream().anyMatch(m -> m.contains("does not say where it is loaded")) && inRawMemory(data, length, memory)
-                && memory[0].symbol("kallsyms_token_table") != null) {
-            // a 7.0+ table in a raw dump whose pointers do not decide its base: the running
-            // kernel's VMCOREINFO says where its token table is (the reading is checked as any)
+                && rejected.stream().anyMatch(m -> m.contains("does not say where it is loaded")) && inRawMemory(data, length, memory)) {
+            // a 7.0+ table in a raw dump whose pointers do not decide its base: a running
+            // kernel's VMCOREINFO says where its token table is. Each kernel's in the file is
+            // tried (a file may hold several kernels' memory); the reading is checked as any.
             d.rejected(rejected);
-            return inFile(source, data, length, options, hints.withTokenTableAt(memory[0].symbol("kallsyms_token_table"),
-                    "VMCOREINFO's SYMBOL(kallsyms_token_table), in " + memory[0].where()), d);
+            Set<Long> tried = new HashSet<>();
+            Kernel last = null;
+            for (kernelloader.dump.VmcoreInfo v : kernelloader.dump.VmcoreInfo.allInMemory(data, length, MAX_VMCOREINFOS)) {
+                Long tt = v.symbol("kallsyms_token_table");
+                if (tt == null || !tried.add(tt)) continue;
+                last = inFile(source, data, length, options,
+                        hints.withTokenTableAt(tt, "VMCOREINFO's SYMBOL(kallsyms_token_table), in " + v.where()), d);
+                if (last.kallsyms().present()) return last;
+            }
+            if (last != null) return last;
         }
         long t1 = System.nanoTime();
         d.time("unwrap", t1 - t0 - searchNanos[0]);
@@ -301,6 +309,9 @@ final class KernelSearch {
                 + ") whose segments do not hold its symbols: a program carrying the kernel as data, up to the end of its section"));
         return inner.under(outer);
     }
+
+    /** VMCOREINFOs read from one raw file for the bases they state: two copies per kernel, a few kernels. */
+    private static final int MAX_VMCOREINFOS = 8;
 
     /** Layers kept for the fallbacks: a kernel is rarely more than a few layers deep. */
     private static final int MAX_FALLBACK_LAYERS = 8;
