@@ -49,17 +49,9 @@ public class DebianModulesTest {
         Path dir = modulesOf(id);
         Kernel k = Kernel.read(Corpus.kernel(id).image(), KernelOptions.DEFAULT);
         ExportTable kernelExports = k.exports().get();
-        // modules.dep: each module's path and the paths of those it needs
         Map<String, String> pathOf = new HashMap<>();
         Map<String, List<String>> deps = new HashMap<>();
-        for (String line : Files.readAllLines(dir.resolve("modules.dep"))) {
-            String[] f = line.split(":", 2);
-            String name = name(f[0]);
-            pathOf.put(name, f[0]);
-            List<String> d = new ArrayList<>();
-            for (String p : f[1].trim().split("\\s+")) if (!p.isEmpty()) d.add(name(p));
-            deps.put(name, d);
-        }
+        readDependencies(dir, pathOf, deps);
         List<String> order = Files.readAllLines(dir.resolve("modules.order"));
         List<String> sample = new ArrayList<>();
         for (int i = 0; i < order.size(); i += 16) sample.add(name(order.get(i)));
@@ -123,6 +115,18 @@ public class DebianModulesTest {
         }
     }
 
+    /** modules.dep of {@code dir}: each module's path, and the names of the modules it needs. */
+    static void readDependencies(Path dir, Map<String, String> pathOf, Map<String, List<String>> deps) throws java.io.IOException {
+        for (String line : Files.readAllLines(dir.resolve("modules.dep"))) {
+            String[] f = line.split(":", 2);
+            String name = name(f[0]);
+            pathOf.put(name, f[0]);
+            List<String> d = new ArrayList<>();
+            for (String p : f[1].trim().split("\\s+")) if (!p.isEmpty()) d.add(name(p));
+            deps.put(name, d);
+        }
+    }
+
     /**
      * Every BL of the module's code to an import out of its reach, decoded from the linked bytes:
      * the branch lands on a PLT entry of the module (adrp x16; add x16; br x16) whose target is
@@ -181,7 +185,7 @@ public class DebianModulesTest {
         out.add(name);
     }
 
-    private static String name(String path) {
+    static String name(String path) {
         return path.replaceAll(".*/", "").replaceAll("\\.ko(\\..*)?$", "").replace('-', '_');
     }
 }

@@ -62,14 +62,7 @@ class ModulesInTheGuestTest {
         Path dir = DebianModulesTest.modulesOf(ID);
         Map<String, String> pathOf = new HashMap<>();
         Map<String, List<String>> deps = new HashMap<>();
-        for (String line : Files.readAllLines(dir.resolve("modules.dep"))) {
-            String[] f = line.split(":", 2);
-            String name = name(f[0]);
-            pathOf.put(name, f[0]);
-            List<String> d = new ArrayList<>();
-            for (String p : f[1].trim().split("\\s+")) if (!p.isEmpty()) d.add(name(p));
-            deps.put(name, d);
-        }
+        DebianModulesTest.readDependencies(dir, pathOf, deps);
         // the guest's sections: "module section address"; /proc/modules lines (6 fields) give the load order
         Map<String, Map<String, Long>> sections = new LinkedHashMap<>();
         List<String> loaded = new ArrayList<>();
@@ -202,9 +195,6 @@ class ModulesInTheGuestTest {
         return null;
     }
 
-    private static String name(String path) {
-        return path.replaceAll(".*/", "").replaceAll("\\.ko(\\..*)?$", "").replace('-', '_');
-    }
 
     /** The guest's virtual memory in a paging ELF core: PT_LOAD segments at virtual addresses. */
     static final class GuestMemory {
