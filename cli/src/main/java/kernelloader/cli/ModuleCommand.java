@@ -9,12 +9,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-import kernelloader.image.KernelFormatException;
 import kernelloader.kernel.Kernel;
 import kernelloader.kernel.KernelOptions;
-import kernelloader.ksymtab.ExportTable;
 import kernelloader.module.KernelModuleFile;
 import kernelloader.module.LinkedModuleElf;
+import kernelloader.module.LoadedModules;
+import kernelloader.module.SysModuleSections;
 import kernelloader.module.ModuleLayout;
 import kernelloader.module.ModuleLinker;
 import picocli.CommandLine.Command;
@@ -40,7 +40,7 @@ final class ModuleCommand implements Callable<Integer> {
             description = "the kernel the module is loaded into: any file `list` reads, a memory dump for its runtime addresses")
     Path kernel;
 
-    @Option(names = "--with", paramLabel = "KO", description = "a module loaded before it, whose exports it may use (repeat, in load order)")
+    @Option(names = "--with", paramLabel = "KO", description = "a module loaded before it, whose exports it may use (repeat; loaded in the order their depends= needs)")
     List<Path> with = new ArrayList<>();
 
     @Option(names = "--sections", paramLabel = "FILE|DIR",
@@ -58,27 +58,19 @@ final class ModuleCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
         Kernel k = Kernel.read(kernel, KernelOptions.DEFAULT);
-        ExportTable exports = k.exports().get();
-        ModuleLinker.Exports available = new ModuleLinker.Exports().add("vmlinux", exports.exports(), exports.hasCrcs());
+        LoadedModules modules = LoadedModules.into(k);
         KernelModuleFile m = KernelModuleFile.read(ko.toString(), Files.readAllBytes(ko));
-        // where modules go: x86-64's module area; arm64's 128 MiB below the kernel (where the
-        // kernel puts them when it can, so that calls reach it without PLTs)
-        Long text = k.kallsyms().get().addressOf("_text");
-        long next = base != null ? KernelOptions.parseHex(base)
-                : m.elf().machine() == 183 && text != null ? (text - (128L << 20)) & ~0xfffL : 0xffffffffc0000000L;
-        // its per-cpu data: in the kernel's per-cpu area (the kernel allocates it at load; /sys/module does not say where)
-        Long pcpu = k.kallsyms().get().addressOf("__per_cpu_start");
-        long perCpu = pcpu == null ? 0 : pcpu;
-        for (Path w : with) {
-            KernelModuleFile d = KernelModuleFile.read(w.toString(), Files.readAllBytes(w));
-            ModuleLayout dl = ModuleLayout.of(d, next, perCpu, Map.of());
-            ModuleLinker.Linked linked = ModuleLinker.link(d, dl, available);
-            available.add(d.name(), linked.exports(), true);
-            for (long[] mem : dl.memory().values()) next = Math.max(next, (mem[0] + mem[1] + 0xfff) & ~0xfffL);
+        List<KernelModuleFile> before = new ArrayList<>();
+        for (Path w : with) before.add(KernelModuleFile.read(w.toString(), Files.readAllBytes(w)));
+        // the --with modules in an order the kernel accepts (each after what its depends= names)
+        Long at = base != null ? KernelOptions.parseHex(base) : null;
+        for (KernelModuleFile d : LoadedModules.inLoadOrder(before)) {
+            modules.load(d, Map.of(), at);
+            at = null;
         }
-        Map<String, Long> given = sections == null ? Map.of() : readSections(sections);
-        ModuleLayout layout = ModuleLayout.of(m, next, perCpu, given);
-        ModuleLinker.Linked l = ModuleLinker.link(m, layout, available);
+        Map<String, Long> given = sections == null ? Map.of() : SysModuleSections.read(sections);
+        ModuleLinker.Linked l = modules.load(m, given, at);
+        ModuleLayout layout = l.layout();
         if (out != null) Output.write(out, o -> LinkedModuleElf.write(l, o));
         Map<String, Integer> from = new LinkedHashMap<>();
         for (ModuleLinker.Import im : l.imports()) from.merge(im.from(), 1, Integer::sum);
@@ -99,39 +91,9 @@ final class ModuleCommand implements Callable<Integer> {
             err.printf("kallsyms: %d unknown symbols (%s%s): the kernel would refuse the module; their relocations are left 0%s%n", u.size(),
                     String.join(", ", u.subList(0, Math.min(5, u.size()))), u.size() > 5 ? ", ..." : "",
                     m.modinfo().depends().isEmpty() ? "" : "; its depends= names " + String.join(", ", m.modinfo().depends())
-                            + ": give them with --with, in load order");
+                            + ": give them with --with");
         }
         for (String r : l.refusals()) err.println("kallsyms: the kernel would refuse the module: " + r);
         return 0;
-    }
-
-    /** /sys/module/NAME/sections as a directory (a file per section), or text: "NAME ADDR", "PATH/NAME:ADDR", one per line. */
-    static Map<String, Long> readSections(Path p) throws Exception {
-        Map<String, Long> m = new LinkedHashMap<>();
-        if (Files.isDirectory(p)) {
-            try (var files = Files.list(p)) {
-                for (Path f : (Iterable<Path>) files::iterator) {
-                    m.put(f.getFileName().toString(), KernelOptions.parseHex(Files.readString(f).trim()));
-                }
-            }
-            return m;
-        }
-        for (String line : Files.readAllLines(p)) {
-            String s = line.trim();
-            if (s.isEmpty()) continue;
-            int colon = s.lastIndexOf(':');
-            String name, addr;
-            if (colon > 0 && !s.contains(" ")) {
-                name = s.substring(0, colon).replaceAll(".*/", "");
-                addr = s.substring(colon + 1);
-            } else {
-                String[] f = s.split("\\s+");
-                if (f.length < 2) throw new KernelFormatException(p + ": '" + line + "' is not 'NAME ADDR'");
-                name = f[f.length - 2];
-                addr = f[f.length - 1];
-            }
-            m.put(name, KernelOptions.parseHex(addr));
-        }
-        return m;
     }
 }

@@ -217,6 +217,22 @@ public final class KernelModuleFile {
         return f.replaceAll("\\.ko(\\..*)?$", "").replace('-', '_');
     }
 
+    /**
+     * The module's .BTF: split BTF continuing its kernel's ({@code base}; pahole writes a module's
+     * types as numbers after vmlinux's), or null when the module has none.
+     */
+    public kernelloader.btf.Btf btf(kernelloader.btf.Btf base) throws KernelFormatException {
+        int i = section(".BTF");
+        if (i < 0 || sections.get(i).type() == ElfSectionHeader.SHT_NOBITS) return null;
+        ElfSectionHeader s = sections.get(i);
+        if (s.offset() + s.size() > data.length) throw new KernelFormatException(source + ": its .BTF lies past the end of the file");
+        try {
+            return kernelloader.btf.Btf.parse(data, data.length, (int) s.offset(), s.size(), base);
+        } catch (KernelFormatException e) {
+            throw new KernelFormatException(source + ": its .BTF " + (base == null ? "" : "over the kernel's ") + "does not read: " + e.getMessage());
+        }
+    }
+
     /** The index of the section named {@code name}, or -1. */
     public int section(String name) {
         for (int i = 0; i < sections.size(); i++) if (sections.get(i).name().equals(name)) return i;

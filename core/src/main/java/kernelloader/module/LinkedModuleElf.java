@@ -46,17 +46,9 @@ public final class LinkedModuleElf {
         List<Long> addresses = new ArrayList<>();
         List<Character> types = new ArrayList<>();
         List<String> names = new ArrayList<>();
-        for (ModuleSymbol s : m.symbols()) {
-            if (s.index() == 0 || s.name().isEmpty() || s.type() == ModuleSymbol.STT_SECTION || s.type() == ModuleSymbol.STT_FILE
-                    || s.undefined() || s.shndx() == ModuleSymbol.SHN_ABS) continue;
-            if (s.shndx() >= m.sections().size() || l.layout().addressOf(m, s.shndx()) == null) continue;
-            ElfSectionHeader sec = m.sections().get(s.shndx());
-            char t = (sec.flags() & ElfSectionHeader.SHF_EXECINSTR) != 0 ? 't'
-                    : sec.type() == ElfSectionHeader.SHT_NOBITS ? 'b' : (sec.flags() & ElfSectionHeader.SHF_WRITE) != 0 ? 'd' : 'r';
-            if (s.bind() == ModuleSymbol.STB_GLOBAL) t = Character.toUpperCase(t);
-            if (s.bind() == ModuleSymbol.STB_WEAK) t = 'W';
-            addresses.add(l.symbolValues()[s.index()]);
-            types.add(t);
+        for (LinkedSymbol s : LinkedSymbol.of(l)) {
+            addresses.add(s.address());
+            types.add(s.type());
             names.add(s.name());
         }
         for (ModuleLinker.Import im : l.imports()) {

@@ -116,7 +116,7 @@ public class DebianModulesTest {
     }
 
     /** modules.dep of {@code dir}: each module's path, and the names of the modules it needs. */
-    static void readDependencies(Path dir, Map<String, String> pathOf, Map<String, List<String>> deps) throws java.io.IOException {
+    public static void readDependencies(Path dir, Map<String, String> pathOf, Map<String, List<String>> deps) throws java.io.IOException {
         for (String line : Files.readAllLines(dir.resolve("modules.dep"))) {
             String[] f = line.split(":", 2);
             String name = name(f[0]);
@@ -185,7 +185,7 @@ public class DebianModulesTest {
         out.add(name);
     }
 
-    static String name(String path) {
+    public static String name(String path) {
         return path.replaceAll(".*/", "").replaceAll("\\.ko(\\..*)?$", "").replace('-', '_');
     }
 }

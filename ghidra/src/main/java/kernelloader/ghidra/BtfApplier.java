@@ -51,6 +51,17 @@ final class BtfApplier {
      *                 table's name index is slow to search 50 000 times); null to search by name
      */
     static Counts apply(Program program, Btf btf, KallsymsTable kallsyms, TaskMonitor monitor) throws Exception {
+        return apply(program, btf, kallsyms == null ? null : wanted -> textAddresses(kallsyms, wanted), monitor);
+    }
+
+    /**
+     * As above, each function and variable found at the addresses {@code addressesOf} gives for
+     * the names asked (null: by name in the symbol table; variables it has no address for, too).
+     * A module's own symbols are placed this way: its static functions often share a name with
+     * one of the kernel's.
+     */
+    static Counts apply(Program program, Btf btf, java.util.function.Function<Set<String>, Map<String, long[]>> addressesOf,
+                        TaskMonitor monitor) throws Exception {
         long t0 = System.nanoTime();
         DataTypeManager dtm = program.getDataTypeManager();
         BtfDataTypes types = BtfDataTypes.create(btf, dtm, monitor);
@@ -64,7 +75,7 @@ final class BtfApplier {
             if (t.kind() == BtfKind.FUNC) protoOf.merge(t.name(), t.type(), (a, b) -> a.equals(b) ? a : -1);
             else if (t.kind() == BtfKind.VAR) vars.add(t);
         }
-        Map<String, long[]> addresses = kallsyms == null ? null : textAddresses(kallsyms, protoOf.keySet());
+        Map<String, long[]> addresses = addressesOf == null ? null : addressesOf.apply(protoOf.keySet());
         monitor.setMessage("BTF: applying " + protoOf.size() + " function prototypes");
         monitor.initialize(protoOf.size());
         int applied = 0, without = 0, ambiguous = 0, done = 0;
@@ -99,7 +110,8 @@ final class BtfApplier {
         }
         int typed = 0, outside = 0;
         for (BtfType v : vars) {
-            Address a = labelOf(program, v.name());
+            long[] at = addresses == null ? null : addresses.get(v.name());
+            Address a = at != null ? program.getAddressFactory().getDefaultAddressSpace().getAddress(at[0]) : labelOf(program, v.name());
             DataType dt = types.valueType(v.type());
             if (a == null || program.getMemory().getBlock(a) == null || dt.getLength() <= 0
                     || program.getMemory().getBlock(a.add(Math.max(0, dt.getLength() - 1))) == null) {

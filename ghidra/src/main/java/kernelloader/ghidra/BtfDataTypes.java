@@ -98,21 +98,22 @@ final class BtfDataTypes {
     static BtfDataTypes create(Btf btf, DataTypeManager dtm, TaskMonitor monitor) throws CancelledException {
         BtfDataTypes b = new BtfDataTypes(btf, dtm);
         b.assignNames();
+        int from = b.reuseBase();
         // shells first, so that pointers and typedefs can refer to a struct before it is filled
-        for (int id = btf.firstId(); id <= btf.lastId(); id++) {
+        for (int id = from; id <= btf.lastId(); id++) {
             BtfType t = btf.type(id);
             if (t.kind() == BtfKind.STRUCT) b.made[id] = new StructureDataType(CATEGORY, b.names[id], (int) t.size(), dtm);
             else if (t.kind() == BtfKind.UNION) b.made[id] = new UnionDataType(CATEGORY, b.names[id], dtm);
         }
         monitor.setMessage("BTF: laying out structures");
-        for (int id = btf.firstId(); id <= btf.lastId(); id++) {
+        for (int id = from; id <= btf.lastId(); id++) {
             if ((id & 0xfff) == 0) monitor.checkCancelled();
             BtfType t = btf.type(id);
             if (t.kind().isComposite()) b.fill(t);
         }
         List<DataType> top = new ArrayList<>();
         boolean[] isTop = new boolean[b.made.length];
-        for (int id = btf.firstId(); id <= btf.lastId(); id++) {
+        for (int id = from; id <= btf.lastId(); id++) {
             BtfType t = btf.type(id);
             switch (t.kind()) {
                 case STRUCT: case UNION: case ENUM: case ENUM64: case TYPEDEF: case FUNC_PROTO: {
@@ -134,7 +135,7 @@ final class BtfDataTypes {
         dtm.addDataTypes(top, DataTypeConflictHandler.DEFAULT_HANDLER, monitor);
         // from here on, hand out the manager's own types: a pointer to one resolves at once,
         // where a pointer to a new struct would be compared member by member each time
-        for (int id = btf.firstId(); id <= btf.lastId(); id++) {
+        for (int id = from; id <= btf.lastId(); id++) {
             if (b.made[id] == null) continue;
             if (isTop[id]) {
                 DataType db = dtm.getDataType(CATEGORY, b.made[id].getName());
@@ -146,12 +147,44 @@ final class BtfDataTypes {
         return b;
     }
 
+    /**
+     * Split BTF (a module's, continuing its kernel's): where the program already holds the
+     * kernel's types (made from the base by this class, so under the names {@link #assignNames}
+     * gives them again), a module's reference to one is to that type, and only the module's own
+     * are made. Otherwise the base's types are made too. Returns the first id to make.
+     */
+    private int reuseBase() {
+        if (btf.base() == null) return btf.firstId();
+        int found = 0, missing = 0;
+        for (int id = 1; id < btf.firstId(); id++) {
+            BtfType t = btf.type(id);
+            boolean named = switch (t.kind()) {
+                case STRUCT, UNION, ENUM, ENUM64 -> true;
+                case TYPEDEF -> names[id] != null;
+                default -> false;
+            };
+            if (!named) continue;
+            DataType dt = dtm.getDataType(CATEGORY, names[id]);
+            if (dt != null) {
+                made[id] = dt;
+                found++;
+            } else {
+                missing++;
+            }
+        }
+        if (missing > found) {
+            java.util.Arrays.fill(made, 0, btf.firstId(), null);
+            return 1;
+        }
+        return btf.firstId();
+    }
+
     // ---- names -------------------------------------------------------------------------
 
     private void assignNames() {
         Map<String, Integer> used = new HashMap<>();
         Map<String, Integer> tagged = new HashMap<>();
-        for (int id = btf.firstId(); id <= btf.lastId(); id++) {
+        for (int id = 1; id <= btf.lastId(); id++) {
             BtfType t = btf.type(id);
             switch (t.kind()) {
                 case STRUCT: case UNION: case ENUM: case ENUM64:
@@ -166,7 +199,7 @@ final class BtfDataTypes {
                     break;
             }
         }
-        for (int id = btf.firstId(); id <= btf.lastId(); id++) {
+        for (int id = 1; id <= btf.lastId(); id++) {
             BtfType t = btf.type(id);
             if (t.kind() == BtfKind.TYPEDEF && !t.anonymous()) {
                 BtfType target = btf.type(t.type());
@@ -178,7 +211,7 @@ final class BtfDataTypes {
                 if (proto != 0 && names[proto] == null) names[proto] = unique(used, t.name() + "_fn");
             }
         }
-        for (int id = btf.firstId(); id <= btf.lastId(); id++) {
+        for (int id = 1; id <= btf.lastId(); id++) {
             BtfType t = btf.type(id);
             if (!t.kind().isComposite()) continue;
             for (BtfType.Member m : t.members()) {
@@ -188,7 +221,7 @@ final class BtfDataTypes {
                 }
             }
         }
-        for (int id = btf.firstId(); id <= btf.lastId(); id++) {
+        for (int id = 1; id <= btf.lastId(); id++) {
             if (btf.type(id).kind() == BtfKind.FUNC_PROTO && names[id] == null) names[id] = "proto_" + id;
         }
     }

@@ -13,7 +13,7 @@ import ghidra.util.classfinder.ClassSearcher;
  * installation nothing is needed: the extension's jar is scanned as usual.
  */
 public final class ExtensionRegistration {
-    private static final List<Class<?>> OURS = List.of(LinuxKernelLoader.class, KallsymsAnalyzer.class,
+    private static final List<Class<?>> OURS = List.of(LinuxKernelLoader.class, LinuxModuleLoader.class, KallsymsAnalyzer.class,
             KallsymsExporter.class, KernelElfExporter.class, ModuleSymversExporter.class);
 
     private ExtensionRegistration() {}

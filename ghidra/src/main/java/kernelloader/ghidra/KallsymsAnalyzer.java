@@ -33,8 +33,9 @@ public class KallsymsAnalyzer extends AbstractAnalyzer {
 
     @Override
     public boolean canAnalyze(Program program) {
-        // our loader already applied the table
-        return !LinuxKernelLoader.NAME.equals(program.getExecutableFormat()) && ProgramKernels.of(program).present();
+        // our loaders already applied the table (the module loader puts the kernel in first)
+        return !LinuxKernelLoader.NAME.equals(program.getExecutableFormat()) && !LinuxModuleLoader.NAME.equals(program.getExecutableFormat())
+                && ProgramKernels.of(program).present();
     }
 
     @Override

@@ -1,0 +1,117 @@
+package kernelloader.module;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import kernelloader.image.KernelFormatException;
+import kernelloader.kallsyms.KallsymsTable;
+import kernelloader.kernel.Kernel;
+import kernelloader.ksymtab.ExportTable;
+
+/**
+ * Modules loaded into one kernel, one after another, as insmod loads them: each is laid out
+ * after the memory of the one before (or where the user says), linked against the kernel's
+ * exports and those of the modules loaded before it. The command line, the Ghidra loader and
+ * the tests all load modules through this, so they place and link them alike.
+ */
+public final class LoadedModules {
+    static final int EM_AARCH64 = 183;
+
+    private final Kernel kernel;
+    private final ModuleLinker.Exports exports;
+    private final long perCpu;
+    private final Long text;
+    private final List<ModuleLinker.Linked> loaded = new ArrayList<>();
+    private Long next;
+
+    private LoadedModules(Kernel kernel, ModuleLinker.Exports exports, long perCpu, Long text) {
+        this.kernel = kernel;
+        this.exports = exports;
+        this.perCpu = perCpu;
+        this.text = text;
+    }
+
+    /** No module loaded yet into {@code k}, whose exports they may import (its ksymtab must read). */
+    public static LoadedModules into(Kernel k) throws KernelFormatException {
+        ExportTable e = k.exports().get();
+        KallsymsTable s = k.kallsyms().get();
+        // a module's per-cpu data goes to the kernel's per-cpu area; the kernel allocates it at
+        // load time and /sys/module does not say where: its start stands in
+        Long pcpu = s.addressOf("__per_cpu_start");
+        return new LoadedModules(k, new ModuleLinker.Exports().add("vmlinux", e.exports(), e.hasCrcs()), pcpu == null ? 0 : pcpu,
+                s.addressOf("_text"));
+    }
+
+    public Kernel kernel() { return kernel; }
+
+    /** The modules loaded so far, in load order. */
+    public List<ModuleLinker.Linked> loaded() { return Collections.unmodifiableList(loaded); }
+
+    /**
+     * Where the first module goes when no base is given: x86-64's module area; arm64's 128 MiB
+     * below the kernel's _text (where the kernel puts modules when it can, so that calls reach
+     * the kernel without PLTs).
+     */
+    public long defaultBase(KernelModuleFile m) {
+        if (m.elf().machine() == EM_AARCH64 && text != null) return (text - (128L << 20)) & ~0xfffL;
+        return 0xffffffffc0000000L;
+    }
+
+    /**
+     * Loads {@code m}: at {@code sections}' addresses where given (a running kernel's
+     * /sys/module/NAME/sections), its memory from {@code base}, or, with null, after the modules
+     * before it. What it exports is then available to the modules after it.
+     */
+    public ModuleLinker.Linked load(KernelModuleFile m, Map<String, Long> sections, Long base) throws KernelFormatException {
+        for (ModuleLinker.Linked l : loaded) {
+            if (l.module().name().equals(m.name())) throw new KernelFormatException(m.source() + ": module " + m.name() + " is loaded already");
+        }
+        long at = base != null ? base : next != null ? next : defaultBase(m);
+        ModuleLayout layout = ModuleLayout.of(m, at, perCpu, sections);
+        ModuleLinker.Linked l = ModuleLinker.link(m, layout, exports);
+        exports.add(m.name(), l.exports(), true);
+        loaded.add(l);
+        long end = next == null ? at : next;
+        for (long[] mem : layout.memory().values()) {
+            long e = (mem[0] + mem[1] + 0xfff) & ~0xfffL;
+            if (Long.compareUnsigned(e, end) > 0 && Long.compareUnsigned(e - at, 1L << 40) < 0) end = e;   // not where --sections put it far away
+        }
+        next = end;
+        return l;
+    }
+
+    /**
+     * {@code modules} in an order the kernel accepts: each after the modules its .modinfo
+     * depends= names, among those given (the rest stay in the order given). A cycle is refused.
+     */
+    public static List<KernelModuleFile> inLoadOrder(List<KernelModuleFile> modules) throws KernelFormatException {
+        Map<String, KernelModuleFile> byName = new LinkedHashMap<>();
+        for (KernelModuleFile m : modules) {
+            if (byName.putIfAbsent(m.name(), m) != null) throw new KernelFormatException("module " + m.name() + " is given twice");
+        }
+        List<KernelModuleFile> out = new ArrayList<>();
+        Map<String, Integer> state = new HashMap<>();   // 1 visiting, 2 done
+        for (KernelModuleFile m : modules) visit(m, byName, state, out, new ArrayList<>());
+        return out;
+    }
+
+    private static void visit(KernelModuleFile m, Map<String, KernelModuleFile> byName, Map<String, Integer> state,
+                              List<KernelModuleFile> out, List<String> path) throws KernelFormatException {
+        Integer s = state.get(m.name());
+        if (s != null && s == 2) return;
+        path.add(m.name());
+        if (s != null) throw new KernelFormatException("modules depend on each other in a cycle: " + String.join(" -> ", path));
+        state.put(m.name(), 1);
+        for (String d : m.modinfo().depends()) {
+            KernelModuleFile dep = byName.get(d.replace('-', '_'));
+            if (dep != null) visit(dep, byName, state, out, path);
+        }
+        state.put(m.name(), 2);
+        path.remove(path.size() - 1);
+        out.add(m);
+    }
+}
