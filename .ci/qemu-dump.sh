@@ -28,46 +28,16 @@ image=$corpus/$id/image
 out=$dumps/$id/boot$boot
 if [[ -f $out/meta.env && ${MODULES_ONLY:-} != 1 ]]; then echo "qemu-dump: $out is there already"; exit 0; fi
 
-# the machine for each architecture of the corpus
-case $id in
-  # (ram: where the machine's RAM starts, what pmemsave saves from)
-  # (4-level paging, as most PCs have: Volatility 3 translates no 5-level page tables, which -cpu max would give)
-  *-amd64-*) qemu=(qemu-system-x86_64 -machine pc -cpu max,la57=off); console=ttyS0; ram=0 ;;
-  *-arm64-*) qemu=(qemu-system-aarch64 -machine virt -cpu max); console=ttyAMA0; ram=$((0x40000000)) ;;
-  *) echo "qemu-dump: no QEMU machine set up for $id (amd64 and arm64 kernels are)" >&2; exit 1 ;;
-esac
-command -v "${qemu[0]}" >/dev/null || { echo "qemu-dump: ${qemu[0]} not found (apt-get install qemu-system-x86 / qemu-system-arm)" >&2; exit 1; }
-# a static busybox of the guest's architecture: the host's own, or Debian's package of that
-# architecture, fetched once into the cache (apt-get download; the architecture is added to dpkg)
+# the guest's Debian architecture (amd64, arm64, armhf, ...)
 guest_arch=$(sed -n 's/^debian_arch=//p' "$corpus/$id/meta.env" 2>/dev/null || true)
 [[ -n $guest_arch ]] || guest_arch=${id#*-}; guest_arch=${guest_arch%%-*}
-if [[ $guest_arch == "$(dpkg --print-architecture)" ]]; then
-  busybox=/bin/busybox
-  [[ -x $busybox ]] && file -L "$busybox" | grep -q 'statically linked' \
-    || { echo "qemu-dump: a static busybox is needed at /bin/busybox (apt-get install busybox-static)" >&2; exit 1; }
-else
-  busybox=$dumps/.busybox/$guest_arch/busybox
-  if [[ ! -x $busybox ]]; then
-    sudo=""; [[ $(id -u) == 0 ]] || sudo=sudo
-    if ! dpkg --print-foreign-architectures | grep -qx "$guest_arch"; then
-      $sudo dpkg --add-architecture "$guest_arch" && $sudo apt-get update -qq >/dev/null
-    fi
-    dl=$(mktemp -d)
-    (cd "$dl" && apt-get download -qq "busybox-static:$guest_arch" >/dev/null) \
-      || { echo "qemu-dump: could not fetch busybox-static:$guest_arch from Debian" >&2; exit 1; }
-    dpkg-deb -x "$dl"/busybox-static_*.deb "$dl/x"
-    mkdir -p "$(dirname "$busybox")" && cp "$dl/x/bin/busybox" "$busybox" && rm -rf "$dl"
-  fi
-fi
-
-modules=${MODULES:-}
-extra=()
-if [[ ${VMCOREINFO:-} == 1 ]]; then modules="qemu_fw_cfg $modules"; extra+=(-device vmcoreinfo); fi
 
 # the kernel's own modules, from Debian's package of it (the version the corpus holds), kept once extracted
 modules_of() {
   local meta=$corpus/$id/meta.env pkg version suite release conf dl
   pkg=$(sed -n 's/^package=//p' "$meta"); version=$(sed -n 's/^version=//p' "$meta")
+  # (sid's 7.x packaging: the image in linux-binary-REL, the modules in linux-modules-REL)
+  pkg=${pkg/#linux-binary-/linux-modules-}
   suite=$(sed -n 's/^suite=//p' "$meta"); release=$(sed -n 's/^kernel_release=//p' "$meta")
   local into=$dumps/.modules/$id
   if [[ ! -f $into/lib/modules/$release/modules.dep ]]; then
@@ -92,6 +62,40 @@ modules_of() {
 
 # MODULES_ONLY=1: the kernel's modules fetched (once) and their directory printed; no boot
 if [[ ${MODULES_ONLY:-} == 1 ]]; then modules_of; exit 0; fi
+
+# the machine for each architecture of the corpus
+case $id in
+  # (ram: where the machine's RAM starts, what pmemsave saves from)
+  # (4-level paging, as most PCs have: Volatility 3 translates no 5-level page tables, which -cpu max would give)
+  *-amd64-*) qemu=(qemu-system-x86_64 -machine pc -cpu max,la57=off); console=ttyS0; ram=0 ;;
+  *-arm64-*) qemu=(qemu-system-aarch64 -machine virt -cpu max); console=ttyAMA0; ram=$((0x40000000)) ;;
+  *) echo "qemu-dump: no QEMU machine set up for $id (amd64 and arm64 kernels are)" >&2; exit 1 ;;
+esac
+command -v "${qemu[0]}" >/dev/null || { echo "qemu-dump: ${qemu[0]} not found (apt-get install qemu-system-x86 / qemu-system-arm)" >&2; exit 1; }
+# a static busybox of the guest's architecture: the host's own, or Debian's package of that
+# architecture, fetched once into the cache (apt-get download; the architecture is added to dpkg)
+if [[ $guest_arch == "$(dpkg --print-architecture)" ]]; then
+  busybox=/bin/busybox
+  [[ -x $busybox ]] && file -L "$busybox" | grep -q 'statically linked' \
+    || { echo "qemu-dump: a static busybox is needed at /bin/busybox (apt-get install busybox-static)" >&2; exit 1; }
+else
+  busybox=$dumps/.busybox/$guest_arch/busybox
+  if [[ ! -x $busybox ]]; then
+    sudo=""; [[ $(id -u) == 0 ]] || sudo=sudo
+    if ! dpkg --print-foreign-architectures | grep -qx "$guest_arch"; then
+      $sudo dpkg --add-architecture "$guest_arch" && $sudo apt-get update -qq >/dev/null
+    fi
+    dl=$(mktemp -d)
+    (cd "$dl" && apt-get download -qq "busybox-static:$guest_arch" >/dev/null) \
+      || { echo "qemu-dump: could not fetch busybox-static:$guest_arch from Debian" >&2; exit 1; }
+    dpkg-deb -x "$dl"/busybox-static_*.deb "$dl/x"
+    mkdir -p "$(dirname "$busybox")" && cp "$dl/x/bin/busybox" "$busybox" && rm -rf "$dl"
+  fi
+fi
+
+modules=${MODULES:-}
+extra=()
+if [[ ${VMCOREINFO:-} == 1 ]]; then modules="qemu_fw_cfg $modules"; extra+=(-device vmcoreinfo); fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/qemu-dump.XXXXXX")
 trap 'kill "${qpid:-}" 2>/dev/null || true; [[ -n ${KEEP:-} ]] || rm -rf "$work"' EXIT
