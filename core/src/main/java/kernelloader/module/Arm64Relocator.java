@@ -42,6 +42,28 @@ final class Arm64Relocator implements Relocator {
         this.inInit = inInit;
     }
 
+    /** arm64's relocator for {@code m}: with its .plt and .init.plt, init places told from the layout. */
+    static Arm64Relocator of(KernelModuleFile m, ModuleLayout layout, java.util.Map<Integer, byte[]> bytes) {
+        int core = m.section(".plt"), init = m.section(".init.plt");
+        Plt corePlt = bytes.containsKey(core) ? new Plt(bytes.get(core), layout.addressOf(m, core)) : null;
+        Plt initPlt = bytes.containsKey(init) ? new Plt(bytes.get(init), layout.addressOf(m, init)) : null;
+        java.util.function.LongPredicate inInit = va -> {
+            for (java.util.Map.Entry<ModuleLayout.MemoryType, long[]> e : layout.memory().entrySet()) {
+                if (e.getKey().name().startsWith("INIT") && Long.compareUnsigned(va - e.getValue()[0], e.getValue()[1]) < 0) return true;
+            }
+            for (ModuleLayout.Placed p : layout.sections()) {
+                if (p.name().startsWith(".init") && Long.compareUnsigned(va - p.address(), p.size()) < 0) return true;
+            }
+            return false;
+        };
+        return new Arm64Relocator(corePlt, initPlt, inInit);
+    }
+
+    @Override
+    public java.util.List<ModuleRelocation> order(KernelModuleFile m, int target) {
+        return Arm64ModuleSections.ordered(m, target);
+    }
+
     private enum Op { ABS, PREL, PAGE }
 
     private static long doReloc(Op op, long place, long val) {

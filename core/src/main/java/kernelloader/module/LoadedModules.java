@@ -19,8 +19,6 @@ import kernelloader.ksymtab.ExportTable;
  * the tests all load modules through this, so they place and link them alike.
  */
 public final class LoadedModules {
-    static final int EM_AARCH64 = 183;
-
     private final Kernel kernel;
     private final ModuleLinker.Exports exports;
     private final long perCpu;
@@ -57,8 +55,10 @@ public final class LoadedModules {
      * the kernel without PLTs).
      */
     public long defaultBase(KernelModuleFile m) {
-        if (m.elf().machine() == EM_AARCH64 && text != null) return (text - (128L << 20)) & ~0xfffL;
-        return 0xffffffffc0000000L;
+        return switch (m.elf().machine()) {
+            case Relocators.EM_AARCH64 -> text != null ? (text - (128L << 20)) & ~0xfffL : 0xffff800080000000L;
+            default -> 0xffffffffc0000000L;   // x86-64's MODULES_VADDR
+        };
     }
 
     /**

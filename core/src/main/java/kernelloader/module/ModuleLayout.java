@@ -55,7 +55,7 @@ public final class ModuleLayout {
         List<ElfSectionHeader> sh = m.sections();
         int n = sh.size();
         // what the architecture sizes before the layout (arm64: its PLTs)
-        Map<Integer, long[]> arch = m.elf().machine() == 183 ? Arm64ModuleSections.sizes(m) : Map.of();
+        Map<Integer, long[]> arch = archSizes(m);
         long[] flags = new long[n];
         boolean[] done = new boolean[n];
         for (int i = 0; i < n; i++) {
@@ -125,6 +125,17 @@ public final class ModuleLayout {
             placed.put(e.getKey(), new Placed(e.getKey(), s.name(), t, off, g != null ? g : memory.get(t)[0] + off, (Long) e.getValue()[2]));
         }
         return new ModuleLayout(Collections.unmodifiableMap(placed), memory, perCpu);
+    }
+
+    /**
+     * What the architecture's module_frob_arch_sections sizes before the layout (its PLT, GOT or
+     * stub sections): section index to {size, alignment}.
+     */
+    private static Map<Integer, long[]> archSizes(KernelModuleFile m) {
+        return switch (m.elf().machine()) {
+            case Relocators.EM_AARCH64 -> Arm64ModuleSections.sizes(m);
+            default -> Map.of();
+        };
     }
 
     /**

@@ -65,9 +65,9 @@ public final class ModuleLinker {
     }
 
     public static Linked link(KernelModuleFile m, ModuleLayout layout, Exports exports) throws KernelFormatException {
-        if (m.elf().machine() != 62 && m.elf().machine() != 183) {
+        if (!Relocators.supports(m.elf().machine())) {
             throw new KernelFormatException(m.source() + ": relocations of e_machine " + m.elf().machine()
-                    + " are not implemented yet (x86-64 and arm64 are)");
+                    + " are not implemented yet (" + Relocators.SUPPORTED + " are)");
         }
         List<ElfSectionHeader> sh = m.sections();
         List<ModuleSymbol> syms = m.symbols();
@@ -121,7 +121,7 @@ public final class ModuleLinker {
             if (s.type() != ElfSectionHeader.SHT_NOBITS) System.arraycopy(m.data(), (int) s.offset(), b, 0, (int) Math.min(b.length, s.size()));
             bytes.put(p.index(), b);
         }
-        Relocator r = relocator(m, layout, bytes);
+        Relocator r = Relocators.of(m, layout, bytes, values);
         Map<String, Integer> counts = new TreeMap<>();
         int applied = 0;
         for (int target : m.relocatedSections()) {
@@ -129,15 +129,9 @@ public final class ModuleLinker {
             if (b == null) continue;   // a section not loaded (debug info, .modinfo): the kernel skips its relocations
             long base = layout.addressOf(m, target);   // loaded: it has bytes
             boolean rela = m.rela(target);
-            List<ModuleRelocation> rels = m.elf().machine() == 183 ? Arm64ModuleSections.ordered(m, target) : m.relocationsOf(target);
-            for (ModuleRelocation rel : rels) {
+            for (ModuleRelocation rel : r.order(m, target)) {
                 counts.merge(r.typeName(rel.type()), 1, Integer::sum);
-                if (!rela) {
-                    refusals.add(m.name() + ": REL relocations (no addend) in " + sh.get(target).name() + " are not read yet");
-                    break;
-                }
-                long value = values[rel.symbol()] + rel.addend();
-                String why = r.apply(b, (int) rel.offset(), base + rel.offset(), value, rel.type());
+                String why = r.apply(b, (int) rel.offset(), base + rel.offset(), rel, values[rel.symbol()], rela);
                 if (why != null) {
                     refusals.add(m.name() + ": " + sh.get(target).name() + "+0x" + Long.toHexString(rel.offset()) + " ("
                             + syms.get(rel.symbol()).name() + "): " + why);
@@ -149,24 +143,6 @@ public final class ModuleLinker {
         return new Linked(m, layout, Collections.unmodifiableMap(bytes), values, Collections.unmodifiableList(imports),
                 Collections.unmodifiableList(unresolved), Collections.unmodifiableList(refusals), Collections.unmodifiableMap(counts),
                 applied, exportsOf(m, values));
-    }
-
-    /** The architecture's relocator; arm64's with the module's PLTs, init ones for places in init memory. */
-    private static Relocator relocator(KernelModuleFile m, ModuleLayout layout, Map<Integer, byte[]> bytes) {
-        if (m.elf().machine() == 62) return new X86_64Relocator();
-        int core = m.section(".plt"), init = m.section(".init.plt");
-        Arm64Relocator.Plt corePlt = bytes.containsKey(core) ? new Arm64Relocator.Plt(bytes.get(core), layout.addressOf(m, core)) : null;
-        Arm64Relocator.Plt initPlt = bytes.containsKey(init) ? new Arm64Relocator.Plt(bytes.get(init), layout.addressOf(m, init)) : null;
-        java.util.function.LongPredicate inInit = va -> {
-            for (Map.Entry<ModuleLayout.MemoryType, long[]> e : layout.memory().entrySet()) {
-                if (e.getKey().name().startsWith("INIT") && Long.compareUnsigned(va - e.getValue()[0], e.getValue()[1]) < 0) return true;
-            }
-            for (ModuleLayout.Placed p : layout.sections()) {
-                if (p.name().startsWith(".init") && Long.compareUnsigned(va - p.address(), p.size()) < 0) return true;
-            }
-            return false;
-        };
-        return new Arm64Relocator(corePlt, initPlt, inInit);
     }
 
     /**
