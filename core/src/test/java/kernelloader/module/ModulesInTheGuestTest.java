@@ -43,9 +43,15 @@ import kernelloader.running.RunningKernelTest;
  * (.gnu.linkonce.this_module), and data the module has since written to.
  */
 @Tag("corpus")
-class ModulesInTheGuestTest {
+public class ModulesInTheGuestTest {
     static final String ID = "trixie-amd64-amd64";
     static final String MODULES = "crc32c_generic ext4 bridge nf_tables xfs";
+    /**
+     * The boot: these modules, the guest's virtual memory dumped through its page tables, and
+     * QEMU's vmcoreinfo device (RunningKernelTest reads the same boot's VMCOREINFO note: one boot
+     * for both, to keep CI short).
+     */
+    public static final Map<String, String> BOOT = Map.of("MODULES", MODULES, "PAGING", "1", "VMCOREINFO", "1");
 
     /** Sections compared byte for byte (after the patch sites): code and what nothing writes. */
     static boolean compared(String name, long flags) {
@@ -58,7 +64,7 @@ class ModulesInTheGuestTest {
 
     @Test
     void eachModuleHasTheGuestsBytes() throws Exception {
-        Path boot = RunningKernelTest.boot(ID, 4, Map.of("MODULES", MODULES, "PAGING", "1"));
+        Path boot = RunningKernelTest.boot(ID, 4, BOOT);
         Path dir = DebianModulesTest.modulesOf(ID);
         Map<String, String> pathOf = new HashMap<>();
         Map<String, List<String>> deps = new HashMap<>();
