@@ -23,6 +23,14 @@ import kernelloader.image.ElfSectionHeader;
  *   __jump_table                 jump labels: struct jump_entry (s32 code, s32 target, long key; 5 bytes)
  *   .static_call_sites           static calls: struct static_call_site (s32 addr, s32 key; 5 bytes)
  * </pre>
+ * arm64 (arch/arm64/kernel/alternative.c, module.c's module_finalize, ftrace, jump labels):
+ * <pre>
+ *   .altinstructions             alternatives: struct alt_instr (s32 orig_offset, s32 alt_offset, u16 cpucap, u8 orig_len, u8 alt_len)
+ *   __patchable_function_entries ftrace's sites (u64 addresses of each function's patchable NOPs: with
+ *                                DYNAMIC_FTRACE_WITH_CALL_OPS, 2 before the entry, which become the ops
+ *                                literal, and 2 at it, the first made "mov x9, x30": 16 bytes)
+ *   __jump_table                 jump labels: struct jump_entry (s32 code, s32 target, long key; 4 bytes)
+ * </pre>
  */
 public final class PatchSites {
     private PatchSites() {}
@@ -30,10 +38,11 @@ public final class PatchSites {
     /** One place the kernel may rewrite: {@code size} bytes at {@code address}, named by {@code table}. */
     public record Site(long address, int size, String table) {}
 
-    /** Every place the kernel may rewrite in {@code l} (x86-64), read from its relocated tables. */
+    /** Every place the kernel may rewrite in {@code l} (x86-64, arm64), read from its relocated tables. */
     public static List<Site> of(ModuleLinker.Linked l) {
+        if (l.module().elf().machine() == Relocators.EM_AARCH64) return ofArm64(l);
         List<Site> out = new ArrayList<>();
-        if (l.module().elf().machine() != 62) return out;
+        if (l.module().elf().machine() != Relocators.EM_X86_64) return out;
         for (ModuleLayout.Placed p : l.layout().sections()) {
             byte[] b = l.sections().get(p.index());
             if (b == null) continue;
@@ -58,6 +67,29 @@ public final class PatchSites {
                 }
                 case ".static_call_sites" -> {
                     for (int i = 0; i + 8 <= b.length; i += 8) add(out, at + i + v.getInt(i), 5, p.name());
+                }
+                default -> { }
+            }
+        }
+        return out;
+    }
+
+    private static List<Site> ofArm64(ModuleLinker.Linked l) {
+        List<Site> out = new ArrayList<>();
+        for (ModuleLayout.Placed p : l.layout().sections()) {
+            byte[] b = l.sections().get(p.index());
+            if (b == null) continue;
+            ByteBuffer v = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+            long at = p.address();
+            switch (p.name()) {
+                case ".altinstructions" -> {
+                    for (int i = 0; i + 12 <= b.length; i += 12) add(out, at + i + v.getInt(i), b[i + 10] & 0xff, p.name());
+                }
+                case "__patchable_function_entries" -> {
+                    for (int i = 0; i + 8 <= b.length; i += 8) add(out, v.getLong(i), 16, p.name());
+                }
+                case "__jump_table" -> {
+                    for (int i = 0; i + 16 <= b.length; i += 16) add(out, at + i + v.getInt(i), 4, p.name());
                 }
                 default -> { }
             }
