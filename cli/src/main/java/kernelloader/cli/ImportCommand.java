@@ -2,6 +2,7 @@ package kernelloader.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,6 +61,11 @@ final class ImportCommand implements Callable<Integer> {
     @Option(names = "--analyze", description = "run Ghidra's auto-analysis on the program after the import (long on a whole kernel)")
     boolean analyze;
 
+    @Option(names = "--module", paramLabel = "KO",
+            description = "a kernel module (.ko, .ko.xz, .ko.zst) linked into the kernel's program after it, as `module` links it"
+                    + " (repeat; loaded in the order their depends= needs; one FILE only)")
+    List<Path> modules = new ArrayList<>();
+
     @Option(names = "--overwrite", description = "replace a program of the same name in the project (without it, importing a name twice is an error)")
     boolean overwrite;
 
@@ -69,10 +75,15 @@ final class ImportCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ProgramImporter.Settings settings = new ProgramImporter.Settings(overrides.options().withRelocations(!noRelocations), !noBtf,
-                !noFunctions, analyze, overwrite);
+                !noFunctions, analyze, overwrite, List.copyOf(modules));
         if (name != null && files.size() > 1) throw new KernelFormatException("--name names one program: give one FILE with it");
+        if (!modules.isEmpty() && files.size() > 1) throw new KernelFormatException("--module links into one kernel: give one FILE with it");
+        for (Path m : modules) kernelloader.image.InputFile.check(m);
         for (Path f : files) kernelloader.image.InputFile.check(f);
         ProgramImporter importer = ProgramImporter.find();
+        if (project.startsWith("ghidra:") && !modules.isEmpty()) {
+            throw new KernelFormatException("--module links into a program of a project folder, not of a Ghidra Server repository");
+        }
         if (project.startsWith("ghidra:")) {
             importer.importIntoRepository(files, project, user, keystore, commit, settings);
             for (Path f : files) print(Map.of("file", f.toString(), "repository", project, "committed", commit != null));

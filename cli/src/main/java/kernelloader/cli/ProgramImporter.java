@@ -16,12 +16,17 @@ import kernelloader.kernel.KernelOptions;
 public interface ProgramImporter {
     /**
      * How to load: the core's options (the loader takes the same), whether to apply BTF, to make
-     * (and disassemble) functions, to run Ghidra's auto-analysis after the import, and to
-     * replace a program of the same name in the project.
+     * (and disassemble) functions, to run Ghidra's auto-analysis after the import, to
+     * replace a program of the same name in the project, and the kernel modules to link into the
+     * program after the kernel (in the order their depends= needs).
      */
-    record Settings(KernelOptions kernel, boolean btf, boolean functions, boolean analyze, boolean overwrite) {
+    record Settings(KernelOptions kernel, boolean btf, boolean functions, boolean analyze, boolean overwrite, List<Path> modules) {
         public Settings(KernelOptions kernel, boolean btf) {
-            this(kernel, btf, true, false, false);
+            this(kernel, btf, true, false, false, List.of());
+        }
+
+        public Settings(KernelOptions kernel, boolean btf, boolean functions, boolean analyze, boolean overwrite) {
+            this(kernel, btf, functions, analyze, overwrite, List.of());
         }
     }
 

@@ -13,7 +13,7 @@ import kernelloader.image.ElfSectionHeader;
  * layout: the relocations of each code section sorted by r_info (symbol, then type) and addend,
  * so that branches to one target come together; .plt and .init.plt sized for one entry (12
  * bytes) per branch to a target outside the section (count_plts), plus one;
- * .text.ftrace_trampoline sized for one entry. Without the 843419 erratum workaround, which
+ * .text.ftrace_trampoline (and .init.text.ftrace_trampoline, where the module has one) sized for one entry. Without the 843419 erratum workaround, which
  * depends on the CPU.
  */
 final class Arm64ModuleSections {
@@ -56,6 +56,10 @@ final class Arm64ModuleSections {
         out.put(core, new long[] {(corePlts + 1L) * PLT_ENTRY, L1_CACHE_BYTES});
         out.put(init, new long[] {(initPlts + 1L) * PLT_ENTRY, L1_CACHE_BYTES});
         if (tramp >= 0) out.put(tramp, new long[] {(long) NR_FTRACE_PLTS * PLT_ENTRY, 4});
+        // init code's own ftrace PLT (stable kernels since 2025, 6.12.y among them): a module
+        // built with it has the section, from the same module.lds.h as its kernel's sizing
+        int initTramp = m.section(".init.text.ftrace_trampoline");
+        if (initTramp >= 0) out.put(initTramp, new long[] {(long) NR_FTRACE_PLTS * PLT_ENTRY, 4});
         return out;
     }
 }

@@ -108,6 +108,7 @@ public final class HeadlessImport implements ProgramImporter {
         try (imported) {
             Program p = imported.primary(consumer);
             try {
+                if (!settings.modules().isEmpty()) addModules(p, file, settings, progress, log);
                 if (settings.analyze()) analyze(p, progress, log);
                 // the old program goes only now that the new one is made
                 if (existing != null) existing.delete();
@@ -122,6 +123,9 @@ public final class HeadlessImport implements ProgramImporter {
                 out.put("blocks", p.getMemory().getBlocks().length);
                 out.put("labels", p.getOptions(Program.PROGRAM_INFO).getInt("Linux kallsyms labels", -1));
                 out.put("functions", p.getFunctionManager().getFunctionCount());
+                if (!settings.modules().isEmpty()) {
+                    out.put("modules", p.getOptions(Program.PROGRAM_INFO).getString(ModuleLoad.LOADED, "").lines().count());
+                }
                 out.put("seconds", Math.round((System.nanoTime() - t0) / 1e7) / 100.0);
                 out.put("load_seconds", Math.round((loaded - t0) / 1e7) / 100.0);
                 out.put("save_seconds", Math.round((savedAt - loaded) / 1e7) / 100.0);
@@ -133,6 +137,20 @@ public final class HeadlessImport implements ProgramImporter {
         // a saved program can be renamed once nothing holds it open
         if (name != null && !name.equals(saved.getName())) out.put("program", saved.setName(name).getPathname());
         return out;
+    }
+
+    /** The --module files linked into the kernel's program, as the module loader's Add To Program links them. */
+    private static void addModules(Program p, File kernel, Settings settings, ProgressLines progress, MessageLog log) throws Exception {
+        List<kernelloader.module.KernelModuleFile> modules = new ArrayList<>();
+        for (Path m : settings.modules()) modules.add(kernelloader.module.KernelModuleFile.read(m.toAbsolutePath().toString(), Files.readAllBytes(m)));
+        int tx = p.startTransaction("Add kernel modules");
+        boolean done = false;
+        try {
+            ModuleLoad.addModules(ModuleLoad.NAME, p, kernel.toPath(), settings.kernel(), modules, null, Map.of(), null, settings.btf(), progress, log);
+            done = true;
+        } finally {
+            p.endTransaction(tx, done);
+        }
     }
 
     /**

@@ -163,44 +163,10 @@ final class ModuleLoad {
             KernelModuleFile module = read(provider);
             boolean into = program.getMemory().getBlocks().length > 0;
             Path kernelFile = s.kernel() != null ? s.kernel() : into && !kernelFileOf(program).isEmpty() ? Path.of(kernelFileOf(program)) : null;
-            if (kernelFile == null || !Files.isRegularFile(kernelFile)) {
-                throw new KernelFormatException(who + ": a module is linked against its kernel: give the kernel's file (option '" + KERNEL
-                        + "', analyzeHeadless -loader-kernelFile PATH)" + (kernelFile == null ? "" : "; " + kernelFile + " is no file"));
-            }
-            monitor.setMessage("Reading the kernel " + kernelFile.getFileName());
-            Kernel k = Kernel.read(kernelFile, KernelOptions.DEFAULT);
-            k.kallsyms().get();
-            String lang = k.layout().get().ghidraLanguage();
-            if (lang == null || !lang.equals(program.getLanguageID().getIdAsString())) {
-                throw new KernelFormatException(who + ": " + kernelFile + " is a " + lang + " kernel; the module and the program are "
-                        + program.getLanguageID());
-            }
-            LoadedModules modules = LoadedModules.into(k);
-            List<String> loaded = new ArrayList<>();
-            if (into) {
-                long base = k.layout().get().base().value();
-                if (program.getImageBase().getOffset() != base) {
-                    throw new KernelFormatException(who + ": the program's image base 0x" + Long.toHexString(program.getImageBase().getOffset())
-                            + " is not the base 0x" + Long.toHexString(base) + " of " + kernelFile + ": the program holds another kernel, or"
-                            + " the same at another base (give its file in '" + KERNEL + "')");
-                }
-                loaded.addAll(reload(program, modules));
-            } else {
-                KernelProgramBuilder.build(who, program, k, new LoaderOptions.Settings(KernelOptions.DEFAULT, true, s.btf()), monitor, log);
-            }
-            kernelloader.btf.Btf kernelBtf = null;
-            if (s.btf() && k.btf().present()) kernelBtf = k.btf().orNull().btf();
             List<KernelModuleFile> before = new ArrayList<>();
             for (Path p : s.before()) before.add(KernelModuleFile.read(p.toString(), Files.readAllBytes(p)));
-            Long at = s.base();
-            for (KernelModuleFile d : LoadedModules.inLoadOrder(before)) {
-                loaded.add(add(who, program, modules, d, Map.of(), at, kernelBtf, monitor, log));
-                at = null;
-            }
             Map<String, Long> given = s.sections() == null ? Map.of() : SysModuleSections.read(s.sections());
-            loaded.add(add(who, program, modules, module, given, at, kernelBtf, monitor, log));
-            program.getOptions(Program.PROGRAM_INFO).setString(LOADED, String.join("\n", loaded));
-            program.getOptions(Program.PROGRAM_INFO).setString(KERNEL_FILE, kernelFile.toAbsolutePath().toString());
+            addModules(who, program, kernelFile, KernelOptions.DEFAULT, before, module, given, s.base(), s.btf(), monitor, log);
         } catch (CancelledException e) {
             throw e;
         } catch (KernelFormatException e) {
@@ -208,6 +174,57 @@ final class ModuleLoad {
         } catch (Exception e) {
             throw new IOException(who + ": " + e, e);
         }
+    }
+
+    /**
+     * Links {@code before} (in the order their depends= needs) and then {@code module} (null: none)
+     * against the kernel in {@code kernelFile}, read with {@code options}, and adds them to
+     * {@code program} (inside the caller's transaction). An empty program gets the kernel first,
+     * as the kernel loader makes it; a kernel program must hold that kernel, at its base; the
+     * modules it holds already are linked again first. {@code sections} and {@code base} place
+     * the first module added.
+     */
+    static void addModules(String who, Program program, Path kernelFile, KernelOptions options, List<KernelModuleFile> before,
+                           KernelModuleFile module, Map<String, Long> sections, Long base, boolean btf, TaskMonitor monitor, MessageLog log)
+            throws Exception {
+        boolean into = program.getMemory().getBlocks().length > 0;
+        if (kernelFile == null || !Files.isRegularFile(kernelFile)) {
+            throw new KernelFormatException(who + ": a module is linked against its kernel: give the kernel's file (option '" + KERNEL
+                    + "', analyzeHeadless -loader-kernelFile PATH)" + (kernelFile == null ? "" : "; " + kernelFile + " is no file"));
+        }
+        monitor.setMessage("Reading the kernel " + kernelFile.getFileName());
+        Kernel k = Kernel.read(kernelFile, options);
+        k.kallsyms().get();
+        String lang = k.layout().get().ghidraLanguage();
+        if (lang == null || !lang.equals(program.getLanguageID().getIdAsString())) {
+            throw new KernelFormatException(who + ": " + kernelFile + " is a " + lang + " kernel; the module and the program are "
+                    + program.getLanguageID());
+        }
+        LoadedModules modules = LoadedModules.into(k);
+        List<String> loaded = new ArrayList<>();
+        if (into) {
+            long kernelBase = k.layout().get().base().value();
+            if (program.getImageBase().getOffset() != kernelBase) {
+                throw new KernelFormatException(who + ": the program's image base 0x" + Long.toHexString(program.getImageBase().getOffset())
+                        + " is not the base 0x" + Long.toHexString(kernelBase) + " of " + kernelFile + ": the program holds another kernel, or"
+                        + " the same at another base (give its file in '" + KERNEL + "')");
+            }
+            loaded.addAll(reload(program, modules));
+        } else {
+            KernelProgramBuilder.build(who, program, k, new LoaderOptions.Settings(options, true, btf), monitor, log);
+        }
+        kernelloader.btf.Btf kernelBtf = null;
+        if (btf && k.btf().present()) kernelBtf = k.btf().orNull().btf();
+        Long at = base;
+        Map<String, Long> given = sections;
+        for (KernelModuleFile d : LoadedModules.inLoadOrder(before)) {
+            loaded.add(add(who, program, modules, d, module == null ? given : Map.of(), at, kernelBtf, monitor, log));
+            at = null;
+            if (module == null) given = Map.of();
+        }
+        if (module != null) loaded.add(add(who, program, modules, module, given, at, kernelBtf, monitor, log));
+        program.getOptions(Program.PROGRAM_INFO).setString(LOADED, String.join("\n", loaded));
+        program.getOptions(Program.PROGRAM_INFO).setString(KERNEL_FILE, kernelFile.toAbsolutePath().toString());
     }
 
     /** Links {@code m} after what {@code modules} holds, adds it to the program; returns its line for {@link #LOADED}. */

@@ -191,6 +191,53 @@ class ModuleImportTest {
     }
 
     /**
+     * `./kallsyms import KERNEL --module stp.ko.xz --module llc.ko.xz`: the kernel's program with
+     * both modules linked into it, llc first (stp's depends=), stp's calls to llc's functions
+     * landing on them; saved in the project.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void importCommandLinksModulesIntoTheKernelsProgram() throws Exception {
+        Corpus.Kernel ck = Corpus.kernel(ID);
+        Path dir = DebianModulesTest.modulesOf(ID);
+        Map<String, String> pathOf = new HashMap<>();
+        DebianModulesTest.readDependencies(dir, pathOf, new HashMap<>());
+        EmbeddedGhidra.start();
+        Path project = kernelloader.TestFiles.tempDir("import-modules").resolve("kernels");
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(), err = new java.io.ByteArrayOutputStream();
+        int code = kernelloader.cli.KallsymsCli.run(new String[] {"import", ck.image().toString(), "--module",
+                dir.resolve(pathOf.get("stp")).toString(), "--module", dir.resolve(pathOf.get("llc")).toString(), "--no-functions", "--no-btf",
+                "--project", project.toString(), "--name", "with-stp", "--json"},
+                new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8),
+                new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+        assertEquals(0, code, err.toString());
+        Map<String, Object> r = new com.google.gson.Gson().fromJson(out.toString(java.nio.charset.StandardCharsets.UTF_8).trim(), Map.class);
+        assertEquals(2.0, r.get("modules"), r.toString());
+        ghidra.base.project.GhidraProject gp = ghidra.base.project.GhidraProject.openProject(project.toString(), "kernels");
+        try {
+            Program p = gp.openProgram("/", "with-stp", true);
+            try {
+                String loaded = p.getOptions(Program.PROGRAM_INFO).getString(ModuleLoad.LOADED, "");
+                List<String> order = loaded.lines().map(l -> l.split("\t")[0].replaceAll(".*/", "")).toList();
+                assertEquals(List.of("llc.ko.xz", "stp.ko.xz"), order, "llc before stp, as stp's depends= needs");
+                MemoryBlock stpText = p.getMemory().getBlock("stp:.text"), llcText = p.getMemory().getBlock("llc:.text");
+                assertNotNull(stpText);
+                assertNotNull(llcText);
+                int calls = 0;
+                for (Instruction insn : p.getListing().getInstructions(stpText.getStart(), true)) {
+                    if (!stpText.contains(insn.getAddress())) break;
+                    for (Address to : insn.getFlows()) if (insn.getFlowType().isCall() && llcText.contains(to)) calls++;
+                }
+                assertTrue(calls > 0, "stp calls into llc's text");
+            } finally {
+                gp.close(p);
+            }
+        } finally {
+            gp.close();
+        }
+    }
+
+    /**
      * Add To Program, twice: llc, then stp (whose depends= is llc): stp's imports from llc land
      * on llc's functions in the program, the modules before (ext4 and its dependencies) linked
      * again where they are.
