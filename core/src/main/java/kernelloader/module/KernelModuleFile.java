@@ -87,7 +87,7 @@ public final class KernelModuleFile {
             ElfSectionHeader s = sh.get(i);
             if (s.type() != ElfSectionHeader.SHT_RELA && s.type() != ElfSectionHeader.SHT_REL) continue;
             if (s.info() <= 0 || s.info() >= sh.size()) throw new KernelFormatException(source + ": " + s.name() + " relocates no section");
-            relocs.put(s.info(), relocations(v, elf.bits(), s, symbols.size(), source));
+            relocs.put(s.info(), relocations(v, elf.bits(), elf.machine(), s, symbols.size(), source));
             relocSection.put(s.info(), i);
         }
         ModInfo info = ModInfo.NONE;
@@ -127,7 +127,14 @@ public final class KernelModuleFile {
         return Collections.unmodifiableList(out);
     }
 
-    private static List<ModuleRelocation> relocations(ByteView v, int bits, ElfSectionHeader s, int nsyms, String source)
+    /**
+     * A relocation section's entries. 64-bit MIPS does not use ELF64_R_SYM/ELF64_R_TYPE: its
+     * r_info is Elf64_Mips_Rel(a)'s r_sym (u32), r_ssym, r_type3, r_type2, r_type (a byte each),
+     * as arch/mips/include/asm/module.h declares it (ELF_MIPS_R_SYM is r_sym, ELF_MIPS_R_TYPE
+     * r_type). Its type here is r_type | r_type2 << 8 | r_type3 << 16 | r_ssym << 24, so a
+     * composed relocation stays visible (MipsRelocator refuses those).
+     */
+    private static List<ModuleRelocation> relocations(ByteView v, int bits, int machine, ElfSectionHeader s, int nsyms, String source)
             throws KernelFormatException {
         boolean rela = s.type() == ElfSectionHeader.SHT_RELA;
         int entry = bits == 64 ? (rela ? 24 : 16) : (rela ? 12 : 8);
@@ -141,8 +148,13 @@ public final class KernelModuleFile {
                 offset = v.u64(p);
                 info = v.u64(p + 8);
                 if (rela) addend = v.u64(p + 16);
-                type = (int) (info & 0xffffffffL);
-                sym = (int) (info >>> 32);
+                if (machine == Relocators.EM_MIPS) {
+                    sym = (int) v.u32(p + 8);
+                    type = v.u8(p + 15) | v.u8(p + 14) << 8 | v.u8(p + 13) << 16 | v.u8(p + 12) << 24;
+                } else {
+                    type = (int) (info & 0xffffffffL);
+                    sym = (int) (info >>> 32);
+                }
             } else {
                 offset = v.u32(p);
                 info = v.u32(p + 4);
@@ -150,7 +162,7 @@ public final class KernelModuleFile {
                 type = (int) (info & 0xff);
                 sym = (int) (info >>> 8);
             }
-            if (sym >= nsyms) throw new KernelFormatException(source + ": " + s.name() + " entry " + i + " names symbol " + sym + " of " + nsyms);
+            if (sym < 0 || sym >= nsyms) throw new KernelFormatException(source + ": " + s.name() + " entry " + i + " names symbol " + Integer.toUnsignedString(sym) + " of " + nsyms);
             out.add(new ModuleRelocation(offset, type, sym, addend));
         }
         return Collections.unmodifiableList(out);

@@ -52,11 +52,13 @@ public final class LoadedModules {
     /**
      * Where the first module goes when no base is given: x86-64's module area; arm64's 128 MiB
      * below the kernel's _text (where the kernel puts modules when it can, so that calls reach
-     * the kernel without PLTs).
+     * the kernel without PLTs); MIPS's MODULE_START, CKSSEG (64-bit kernels built -msym32, as
+     * Debian's are: modules in the 32-bit-compatible segment, reached by lui/addiu pairs).
      */
     public long defaultBase(KernelModuleFile m) {
         return switch (m.elf().machine()) {
             case Relocators.EM_AARCH64 -> text != null ? (text - (128L << 20)) & ~0xfffL : 0xffff800080000000L;
+            case Relocators.EM_MIPS -> 0xffffffffc0000000L;   // CKSSEG (arch/mips/include/asm/pgtable-64.h)
             default -> 0xffffffffc0000000L;   // x86-64's MODULES_VADDR
         };
     }

@@ -25,9 +25,10 @@ import kernelloader.ksymtab.ExportTable;
 /**
  * Debian's own modules for a corpus kernel (its linux-image package, fetched by .ci/qemu-dump.sh
  * MODULES_ONLY=1), linked against the kernel file as the kernel's loader would: a sample of at
- * least 200 (every 16th of modules.order), each after the modules its depends= names; every
- * undefined symbol resolved to an export of the kernel or of those modules, every CRC in
- * __versions the kernel's, every relocation applied, nothing the kernel would refuse.
+ * least 200 (every 16th of modules.order, closer where a kernel has fewer than 3,200), each
+ * after the modules its depends= names; every undefined symbol resolved to an export of the
+ * kernel or of those modules, every CRC in __versions the kernel's, every relocation applied,
+ * nothing the kernel would refuse.
  */
 @Tag("corpus")
 public class DebianModulesTest {
@@ -44,7 +45,7 @@ public class DebianModulesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"trixie-amd64-amd64", "trixie-arm64-arm64"})
+    @ValueSource(strings = {"trixie-amd64-amd64", "trixie-arm64-arm64", "bookworm-mips64el-5kc-malta"})
     void aSampleLinksAsTheKernelWouldLinkIt(String id) throws Exception {
         Path dir = modulesOf(id);
         Kernel k = Kernel.read(Corpus.kernel(id).image(), KernelOptions.DEFAULT);
@@ -54,17 +55,20 @@ public class DebianModulesTest {
         readDependencies(dir, pathOf, deps);
         List<String> order = Files.readAllLines(dir.resolve("modules.order"));
         List<String> sample = new ArrayList<>();
-        for (int i = 0; i < order.size(); i += 16) sample.add(name(order.get(i)));
+        int step = Math.max(1, Math.min(16, order.size() / 200));   // bookworm's mips64el has 3,043 modules: every 15th
+        for (int i = 0; i < order.size(); i += step) sample.add(name(order.get(i)));
         assertTrue(sample.size() >= 200, sample.size() + " modules");
 
         Map<String, ModuleLinker.Linked> linked = new LinkedHashMap<>();
         Map<String, Integer> types = new TreeMap<>();
-        int relocations = 0, imports = 0, crcChecked = 0, viaPlt = 0;
-        // x86-64's module area; arm64's 2 GiB below the kernel, 1 GiB from it: calls reach it through PLTs
-        boolean arm64 = id.contains("arm64");
+        int relocations = 0, imports = 0, crcChecked = 0, viaPlt = 0, pairs = 0;
+        boolean arm64 = id.contains("arm64"), mips = id.contains("mips");
         // a module's per-cpu data goes to the kernel's per-cpu area (x86-64: offsets from 0)
-        long perCpu = k.kallsyms().get().addressOf("__per_cpu_start") + 0x40000;
-        long base = arm64 ? 0xffff800040000000L : 0xffffffffc0000000L;
+        Long perCpuStart = k.kallsyms().get().addressOf("__per_cpu_start");
+        // a kallsyms without KALLSYMS_ALL (bookworm's mips64el) has no data symbols: System.map's
+        if (perCpuStart == null) perCpuStart = Corpus.kernel(id).firstAddresses().get("__per_cpu_start");
+        long perCpu = perCpuStart + 0x40000;
+        long base = moduleArea(id);
         for (String name : sample) {
             for (String m : withDependencies(name, deps)) {
                 if (linked.containsKey(m)) continue;
@@ -82,6 +86,7 @@ public class DebianModulesTest {
                 if (!sample.contains(m)) continue;
                 l.relocationCounts().forEach((t, c) -> types.merge(t, c, Integer::sum));
                 if (arm64) viaPlt += callsReachTheirTargets(l);
+                if (mips) pairs += hiLoPairsReachTheirTargets(l);
                 relocations += l.relocations();
                 imports += l.imports().size();
                 for (ModuleLinker.Import im : l.imports()) if (im.from().equals("vmlinux") && hasVersion(f, im.name())) crcChecked++;
@@ -102,17 +107,64 @@ public class DebianModulesTest {
         }
         ModuleLinker.Exports wrong = new ModuleLinker.Exports().add("vmlinux", altered, true);
         for (String d : deps.get(first)) wrong.add(d, linked.get(d).exports(), true);
-        ModuleLinker.Linked refused = ModuleLinker.link(f, ModuleLayout.of(f, arm64 ? 0xffff800040000000L : 0xffffffffc0000000L, perCpu, Map.of()), wrong);
+        ModuleLinker.Linked refused = ModuleLinker.link(f, ModuleLayout.of(f, moduleArea(id), perCpu, Map.of()), wrong);
         assertTrue(refused.refusals().stream().anyMatch(r -> r.contains("disagrees about version of symbol " + changed)), refused.refusals().toString());
         assertTrue(!refused.loads());
 
         System.out.printf("%s: %d modules linked (%d sampled), %d imports (%d CRCs checked against the kernel's), %d relocations applied: %s%n",
                 id, linked.size(), sample.size(), imports, crcChecked, relocations, types);
         assertTrue(relocations > 100_000 && crcChecked > 5_000, relocations + " relocations, " + crcChecked + " CRCs");
+        if (mips) {
+            System.out.printf("%s: %d HI16/LO16 pairs make their symbol's address%n", id, pairs);
+            assertTrue(pairs > 40_000, pairs + " HI16/LO16 pairs");   // bookworm's 6.1: 81,342 of 203 modules
+        }
         if (arm64) {
             System.out.printf("%s: %d calls to the kernel, 1 GiB away, each through a PLT entry that branches to the callee%n", id, viaPlt);
             assertTrue(viaPlt > 10_000, viaPlt + " calls through PLTs");
         }
+    }
+
+    /**
+     * Where the sample goes: x86-64's module area; arm64's 2 GiB below the kernel, 1 GiB from it
+     * (calls reach it through PLTs); MIPS's CKSSEG (MODULE_START of a -msym32 64-bit kernel).
+     */
+    static long moduleArea(String id) {
+        if (id.contains("arm64")) return 0xffff800040000000L;
+        return 0xffffffffc0000000L;   // x86-64's MODULES_VADDR; MIPS's CKSSEG, the same number
+    }
+
+    /**
+     * Every lui (R_MIPS_HI16) and daddiu/load/store (R_MIPS_LO16) of one symbol and addend, as
+     * the linked bytes hold them, makes that symbol's address as the CPU does (the lui's 32 bits
+     * sign-extended, plus the low 16 bits sign-extended): the module is where -msym32 code can
+     * reach and be reached. Returns how many LO16s were checked.
+     */
+    static int hiLoPairsReachTheirTargets(ModuleLinker.Linked l) {
+        KernelModuleFile f = l.module();
+        int n = 0;
+        for (ModuleLayout.Placed p : l.layout().sections()) {
+            byte[] bytes = l.sections().get(p.index());
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes).order(f.elf().order());
+            Map<String, Long> hiOf = new HashMap<>();
+            java.util.Set<String> wide = new java.util.HashSet<>();   // also HIGHEST/HIGHER: not a lui/daddiu pair
+            for (ModuleRelocation r : f.relocationsOf(p.index())) {
+                String key = r.symbol() + "+" + r.addend();
+                if (r.type() == MipsRelocator.R_MIPS_HIGHEST || r.type() == MipsRelocator.R_MIPS_HIGHER) wide.add(key);
+                if (r.type() != MipsRelocator.R_MIPS_HI16) continue;
+                Long before = hiOf.put(key, (long) (b.getInt((int) r.offset()) << 16));
+                if (before != null) assertEquals(before, hiOf.get(key), f.name() + ": two HI16s of one value differ");
+            }
+            for (ModuleRelocation r : f.relocationsOf(p.index())) {
+                String key = r.symbol() + "+" + r.addend();
+                if (r.type() != MipsRelocator.R_MIPS_LO16 || wide.contains(key) || !hiOf.containsKey(key)) continue;
+                long made = hiOf.get(key) + (short) b.getInt((int) r.offset());
+                long want = l.symbolValues()[r.symbol()] + r.addend();
+                assertEquals(want, made, String.format("%s: %s+0x%x, %s%+d", f.name(), p.name(), r.offset(),
+                        f.symbols().get(r.symbol()).name(), r.addend()));
+                n++;
+            }
+        }
+        return n;
     }
 
     /** modules.dep of {@code dir}: each module's path, and the names of the modules it needs. */
