@@ -9,10 +9,13 @@ import java.util.Map;
 import kernelloader.image.ElfSectionHeader;
 
 /**
- * What arm64's module_frob_arch_sections (arch/arm64/kernel/module-plts.c) does before the
- * layout: the relocations of each code section sorted by r_info (symbol, then type) and addend,
- * so that branches to one target come together; .plt and .init.plt sized for one entry (12
- * bytes) per branch to a target outside the section (count_plts), plus one;
+ * What arm64's module_frob_arch_sections (arch/arm64/kernel/module-plts.c, 5.8 on) does before
+ * the layout: the relocations of each code section reordered as the kernel reorders them in
+ * place (partition_branch_plt_relas moves the branches to other sections to the front, swapping;
+ * only those are then sorted, by type, symbol index and addend: cmp_rela), so that branches to
+ * one target come together and the PLT entries are made in the kernel's order; .plt and
+ * .init.plt sized for one entry (12 bytes) per branch to a target outside the section
+ * (count_plts), plus one;
  * .text.ftrace_trampoline (and .init.text.ftrace_trampoline, where the module has one) sized for one entry. Without the 843419 erratum workaround, which
  * depends on the CPU.
  */
@@ -25,10 +28,30 @@ final class Arm64ModuleSections {
     static List<ModuleRelocation> ordered(KernelModuleFile m, int target) {
         List<ModuleRelocation> r = m.relocationsOf(target);
         if ((m.sections().get(target).flags() & ElfSectionHeader.SHF_EXECINSTR) == 0) return r;
-        List<ModuleRelocation> sorted = new ArrayList<>(r);
-        sorted.sort(Comparator.comparingLong((ModuleRelocation x) -> ((long) x.symbol() << 32) | (x.type() & 0xffffffffL))
+        List<ModuleRelocation> rels = new ArrayList<>(r);
+        // partition_branch_plt_relas, swap for swap: its count stops where i meets j, so an
+        // element found there is left out of the sorted part even when it is a branch
+        int i = 0, j = rels.size() - 1;
+        while (i < j) {
+            if (needsPlt(m, rels.get(i), target)) {
+                i++;
+            } else if (needsPlt(m, rels.get(j), target)) {
+                java.util.Collections.swap(rels, i, j);
+            } else {
+                j--;
+            }
+        }
+        // cmp_rela: type, then symbol index, then addend (equal keys are the same branch target:
+        // their order, which the kernel's heapsort leaves open, changes nothing)
+        rels.subList(0, i).sort(Comparator.comparingInt(ModuleRelocation::type).thenComparingInt(ModuleRelocation::symbol)
                 .thenComparingLong(ModuleRelocation::addend));
-        return sorted;
+        return rels;
+    }
+
+    /** branch_rela_needs_plt: a JUMP26 or CALL26 to a symbol of another section. */
+    private static boolean needsPlt(KernelModuleFile m, ModuleRelocation x, int target) {
+        if (m.symbols().get(x.symbol()).shndx() == target) return false;
+        return x.type() == Arm64Relocator.JUMP26 || x.type() == Arm64Relocator.CALL26;
     }
 
     /** Sizes (and alignment) the kernel gives the PLT sections: section index to {size, align}. */

@@ -53,12 +53,20 @@ public final class LoadedModules {
      * Where the first module goes when no base is given: x86-64's module area; arm64's 128 MiB
      * below the kernel's _text (where the kernel puts modules when it can, so that calls reach
      * the kernel without PLTs); MIPS's MODULE_START, CKSSEG (64-bit kernels built -msym32, as
-     * Debian's are: modules in the 32-bit-compatible segment, reached by lui/addiu pairs).
+     * Debian's are: modules in the 32-bit-compatible segment, reached by lui/addiu pairs);
+     * riscv64's 2 GiB below the kernel's _end (its MODULES_VADDR).
      */
     public long defaultBase(KernelModuleFile m) {
         return switch (m.elf().machine()) {
             case Relocators.EM_AARCH64 -> text != null ? (text - (128L << 20)) & ~0xfffL : 0xffff800080000000L;
             case Relocators.EM_MIPS -> 0xffffffffc0000000L;   // CKSSEG (arch/mips/include/asm/pgtable-64.h)
+            // riscv64's MODULES_VADDR, PFN_ALIGN(_end) - 2 GiB (execmem allocates upwards from it);
+            // without _end, MODULES_LOWEST_VADDR (KERNEL_LINK_ADDR - 2 GiB)
+            case Relocators.EM_RISCV -> {
+                kernelloader.kallsyms.KallsymsTable syms = kernel.kallsyms().orNull();
+                Long end = syms == null ? null : syms.addressOf("_end");
+                yield end != null ? ((end + 0xfff) & ~0xfffL) - (2L << 30) : 0xffffffff00000000L;
+            }
             default -> 0xffffffffc0000000L;   // x86-64's MODULES_VADDR
         };
     }

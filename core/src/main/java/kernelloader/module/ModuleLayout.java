@@ -62,7 +62,8 @@ public final class ModuleLayout {
             ElfSectionHeader s = sh.get(i);
             flags[i] = s.flags();
             if (s.name().equals(".data..ro_after_init") || s.name().equals("__jump_table")) flags[i] |= SHF_RO_AFTER_INIT;
-            if (arch.containsKey(i)) flags[i] = ElfSectionHeader.SHF_EXECINSTR | ElfSectionHeader.SHF_ALLOC;
+            // (the flags the architecture gives its sections: code unless it says, {size, align, flags})
+            if (arch.containsKey(i)) flags[i] = arch.get(i).length > 2 ? arch.get(i)[2] : ElfSectionHeader.SHF_EXECINSTR | ElfSectionHeader.SHF_ALLOC;
             if (s.name().equals(".modinfo") || s.name().equals("__versions") || s.name().equals(".data..percpu")
                     || s.name().startsWith("__version_ext")) {
                 flags[i] &= ~ElfSectionHeader.SHF_ALLOC;
@@ -129,11 +130,12 @@ public final class ModuleLayout {
 
     /**
      * What the architecture's module_frob_arch_sections sizes before the layout (its PLT, GOT or
-     * stub sections): section index to {size, alignment}.
+     * stub sections): section index to {size, alignment} or {size, alignment, sh_flags}.
      */
     private static Map<Integer, long[]> archSizes(KernelModuleFile m) {
         return switch (m.elf().machine()) {
             case Relocators.EM_AARCH64 -> Arm64ModuleSections.sizes(m);
+            case Relocators.EM_RISCV -> RiscvModuleSections.sizes(m);
             default -> Map.of();
         };
     }

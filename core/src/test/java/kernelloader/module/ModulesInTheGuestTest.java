@@ -95,6 +95,7 @@ public class ModulesInTheGuestTest {
         assertTrue(loaded.size() >= (arm64 ? 5 : 10), loaded.toString());
         Kernel running = Kernel.read(boot.resolve(arm64 ? "raw.bin" : "core.elf"), KernelOptions.DEFAULT);
         ExportTable kernelExports = running.exports().get();
+        kernelloader.btf.Btf btf = running.btf().get().btf();
         Guest guest = arm64 ? pageTables(running, boot.resolve("raw.bin")) : new GuestMemory(boot.resolve("core-paging.elf"));
 
         // the guest's /proc/kallsyms lines of the modules: "address type name\t[module]"
@@ -125,7 +126,7 @@ public class ModulesInTheGuestTest {
                 Long b = bases.putIfAbsent(p.type(), g - p.offset());
                 if (b != null) assertEquals(b.longValue(), g - p.offset(), m + " " + p.name() + ": the loader's offset in " + p.type());
             }
-            ModuleLayout layout = ModuleLayout.of(f, 0, perCpuBase(f, given, guest), given);
+            ModuleLayout layout = ModuleLayout.of(f, 0, perCpuBase(f, given, guest, btf), given);
             ModuleLinker.Linked l = ModuleLinker.link(f, layout, exports);
             assertTrue(l.loads(), m + ": " + l.unresolved() + " " + l.refusals());
             linked.put(m, l);
@@ -181,28 +182,20 @@ public class ModulesInTheGuestTest {
 
     /**
      * Where the kernel put the module's per-cpu data (percpu_modalloc: /sys/module does not say):
-     * read from the guest's bytes at the first absolute relocation to it; every other place that
-     * refers to it must then agree, and is compared with the rest.
+     * struct module's percpu pointer, read from the guest's struct module (its
+     * .gnu.linkonce.this_module section), at the member's offset in the kernel's BTF. Every
+     * place that refers to the per-cpu data is then compared with the rest.
      */
-    static long perCpuBase(KernelModuleFile f, Map<String, Long> given, Guest guest) throws Exception {
-        boolean arm64 = f.elf().machine() == Relocators.EM_AARCH64;
-        int pcpu = f.section(".data..percpu");
-        if (pcpu < 0) return 0;
-        for (int target : f.relocatedSections()) {
-            Long at = given.get(f.sections().get(target).name());
-            if (at == null || f.sections().get(target).name().startsWith(".init")) continue;
-            for (ModuleRelocation r : f.relocationsOf(target)) {
-                ModuleSymbol s = f.symbols().get(r.symbol());
-                // the address itself: R_X86_64_32S, R_AARCH64_ABS64
-                if (s.shndx() != pcpu || r.type() != (arm64 ? Arm64Relocator.ABS64 : 11)) continue;
-                byte[] b = guest.read(at + r.offset(), arm64 ? 8 : 4);
-                if (b == null) continue;
-                ByteBuffer w = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
-                long value = arm64 ? w.getLong() : w.getInt();
-                return value - s.value() - r.addend();
-            }
-        }
-        return 0;
+    static long perCpuBase(KernelModuleFile f, Map<String, Long> given, Guest guest, kernelloader.btf.Btf btf) throws Exception {
+        if (f.section(".data..percpu") < 0) return 0;
+        Long module = given.get(".gnu.linkonce.this_module");
+        assertTrue(module != null, f.name() + ": the guest gives struct module's address");
+        kernelloader.btf.BtfType struct = btf.named("module").stream().filter(t -> t.kind() == kernelloader.btf.BtfKind.STRUCT)
+                .findFirst().orElseThrow();
+        long offset = struct.members().stream().filter(m -> m.name().equals("percpu")).findFirst().orElseThrow().bitOffset() / 8;
+        byte[] b = guest.read(module + offset, 8);
+        assertTrue(b != null, f.name() + ": struct module is mapped");
+        return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getLong();
     }
 
     /** Our linked bytes at {@code va} (in one section), or null. */
