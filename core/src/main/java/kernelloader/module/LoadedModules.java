@@ -52,11 +52,14 @@ public final class LoadedModules {
     /**
      * Where the first module goes when no base is given: x86-64's module area; arm64's 128 MiB
      * below the kernel's _text (where the kernel puts modules when it can, so that calls reach
-     * the kernel without PLTs).
+     * the kernel without PLTs); ppc64's vmalloc area (0xc008000000000000: calls to the kernel go
+     * through stubs wherever a module is).
      */
     public long defaultBase(KernelModuleFile m) {
         return switch (m.elf().machine()) {
             case Relocators.EM_AARCH64 -> text != null ? (text - (128L << 20)) & ~0xfffL : 0xffff800080000000L;
+            // book3s64 defines no MODULES_VADDR: execmem allocates modules from VMALLOC_START (radix)
+            case Relocators.EM_PPC64 -> 0xc008000000000000L;
             default -> 0xffffffffc0000000L;   // x86-64's MODULES_VADDR
         };
     }

@@ -8,16 +8,27 @@ import java.util.Map;
  * a case in {@link ModuleLayout}).
  */
 final class Relocators {
-    static final int EM_X86_64 = 62, EM_AARCH64 = 183;
+    static final int EM_PPC64 = 21, EM_X86_64 = 62, EM_AARCH64 = 183;
     /** For the refusal of the others. */
-    static final String SUPPORTED = "x86-64 and arm64";
+    static final String SUPPORTED = "x86-64, arm64 and ppc64 (ELFv2)";
 
     private Relocators() {}
 
     static boolean supports(int machine) {
         return switch (machine) {
-            case EM_X86_64, EM_AARCH64 -> true;
+            case EM_X86_64, EM_AARCH64, EM_PPC64 -> true;
             default -> false;
+        };
+    }
+
+    /**
+     * The module's symbols as the architecture's module_frob_arch_sections leaves them for
+     * simplify_symbols (ppc64's dedotify renames them); by default as the file has them.
+     */
+    static java.util.List<ModuleSymbol> symbols(KernelModuleFile m) {
+        return switch (m.elf().machine()) {
+            case EM_PPC64 -> Ppc64ModuleSections.dedotified(m);
+            default -> m.symbols();
         };
     }
 
@@ -29,6 +40,7 @@ final class Relocators {
         return switch (m.elf().machine()) {
             case EM_X86_64 -> new X86_64Relocator();
             case EM_AARCH64 -> Arm64Relocator.of(m, layout, bytes);
+            case EM_PPC64 -> Ppc64Relocator.of(m, layout, bytes, values);
             default -> throw new IllegalArgumentException("no relocator for e_machine " + m.elf().machine());
         };
     }
