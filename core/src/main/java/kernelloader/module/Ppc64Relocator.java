@@ -38,7 +38,6 @@ final class Ppc64Relocator implements Relocator {
             TOC16_LO_DS = 64, TOCSAVE = 109, REL24_NOTOC = 116, ENTRY = 118, PCREL34 = 132, GOT_PCREL34 = 133,
             REL16 = 249, REL16_LO = 250, REL16_HI = 251, REL16_HA = 252;
 
-    static final int EM_PPC64 = 21;
     static final int NOP = 0x60000000;
     /** ld r2,24(r1): R2_STACK_OFFSET is 24 in ELFv2. */
     static final int LD_TOC = 0xe8410018;
