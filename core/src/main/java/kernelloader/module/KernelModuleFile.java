@@ -116,13 +116,13 @@ public final class KernelModuleFile {
         for (int i = 0; i < n; i++) {
             int p = (int) (s.offset() + (long) i * entry);
             long nameOff, value, size;
-            int info, shndx;
+            int info, other, shndx;
             if (bits == 64) {
-                nameOff = v.u32(p); info = v.u8(p + 4); shndx = v.u16(p + 6); value = v.u64(p + 8); size = v.u64(p + 16);
+                nameOff = v.u32(p); info = v.u8(p + 4); other = v.u8(p + 5); shndx = v.u16(p + 6); value = v.u64(p + 8); size = v.u64(p + 16);
             } else {
-                nameOff = v.u32(p); value = v.u32(p + 4); size = v.u32(p + 8); info = v.u8(p + 12); shndx = v.u16(p + 14);
+                nameOff = v.u32(p); value = v.u32(p + 4); size = v.u32(p + 8); info = v.u8(p + 12); other = v.u8(p + 13); shndx = v.u16(p + 14);
             }
-            out.add(new ModuleSymbol(i, string(v, str, nameOff), value, size, info >> 4, info & 0xf, shndx));
+            out.add(new ModuleSymbol(i, string(v, str, nameOff), value, size, info >> 4, info & 0xf, shndx, other));
         }
         return Collections.unmodifiableList(out);
     }

@@ -54,7 +54,9 @@ public final class LoadedModules {
      * below the kernel's _text (where the kernel puts modules when it can, so that calls reach
      * the kernel without PLTs); MIPS's MODULE_START, CKSSEG (64-bit kernels built -msym32, as
      * Debian's are: modules in the 32-bit-compatible segment, reached by lui/addiu pairs);
-     * riscv64's 2 GiB below the kernel's _end (its MODULES_VADDR).
+     * riscv64's 2 GiB below the kernel's _end (its MODULES_VADDR);
+     * ppc64's vmalloc area (0xc008000000000000: calls to the kernel go through stubs wherever a
+     * module is).
      */
     public long defaultBase(KernelModuleFile m) {
         return switch (m.elf().machine()) {
@@ -67,6 +69,8 @@ public final class LoadedModules {
                 Long end = syms == null ? null : syms.addressOf("_end");
                 yield end != null ? ((end + 0xfff) & ~0xfffL) - (2L << 30) : 0xffffffff00000000L;
             }
+            // book3s64 defines no MODULES_VADDR: execmem allocates modules from VMALLOC_START (radix)
+            case Relocators.EM_PPC64 -> 0xc008000000000000L;
             default -> 0xffffffffc0000000L;   // x86-64's MODULES_VADDR
         };
     }

@@ -22,7 +22,8 @@ import kernelloader.image.ElfSectionHeader;
  * </pre>
  * .data..ro_after_init and __jump_table are marked SHF_RO_AFTER_INIT first; .modinfo,
  * __versions and the per-cpu section are not loaded (the per-cpu one goes to the per-cpu area);
- * arm64's PLT sections are sized first, as module_frob_arch_sections does.
+ * arm64's PLT sections and ppc64's .stubs are sized first, as module_frob_arch_sections does;
+ * ppc64 lays out no section apart as init (its module_init_section is false).
  * Each memory type is then one allocation: here at consecutive page-aligned addresses from a
  * base, or, where the user gives them (the running kernel's /sys/module/NAME/sections), at those.
  */
@@ -85,7 +86,7 @@ public final class ModuleLayout {
                 for (int i = 0; i < n; i++) {
                     ElfSectionHeader s = sh.get(i);
                     if ((flags[i] & masks[k][0]) != masks[k][0] || (flags[i] & masks[k][1]) != 0 || done[i]
-                            || isInit != s.name().startsWith(".init")) continue;
+                            || isInit != initSection(m, s.name())) continue;
                     done[i] = true;
                     if (type == null) continue;
                     long[] sized = arch.get(i);
@@ -130,13 +131,23 @@ public final class ModuleLayout {
 
     /**
      * What the architecture's module_frob_arch_sections sizes before the layout (its PLT, GOT or
-     * stub sections): section index to {size, alignment} or {size, alignment, sh_flags}.
+     * stub sections): section index to {size, alignment}, or {size, alignment, flags} where the
+     * section keeps flags of its own (else it becomes SHF_ALLOC|SHF_EXECINSTR, as arm64's PLTs do).
      */
     private static Map<Integer, long[]> archSizes(KernelModuleFile m) {
         return switch (m.elf().machine()) {
             case Relocators.EM_AARCH64 -> Arm64ModuleSections.sizes(m);
             case Relocators.EM_RISCV -> RiscvModuleSections.sizes(m);
+            case Relocators.EM_PPC64 -> Ppc64ModuleSections.sizes(m);
             default -> Map.of();
+        };
+    }
+
+    /** module_init_section: whether a section goes to the init memory (".init*", but never on ppc64). */
+    private static boolean initSection(KernelModuleFile m, String name) {
+        return switch (m.elf().machine()) {
+            case Relocators.EM_PPC64 -> Ppc64ModuleSections.initSection(name);
+            default -> name.startsWith(".init");
         };
     }
 

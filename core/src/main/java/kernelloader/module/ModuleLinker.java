@@ -70,7 +70,7 @@ public final class ModuleLinker {
                     + " are not implemented yet (" + Relocators.SUPPORTED + " are)");
         }
         List<ElfSectionHeader> sh = m.sections();
-        List<ModuleSymbol> syms = m.symbols();
+        List<ModuleSymbol> syms = Relocators.symbols(m);
         long[] values = new long[syms.size()];
         List<Import> imports = new ArrayList<>();
         List<String> unresolved = new ArrayList<>();

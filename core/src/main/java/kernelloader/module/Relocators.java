@@ -8,18 +8,29 @@ import java.util.Map;
  * a case in {@link ModuleLayout}).
  */
 final class Relocators {
-    static final int EM_X86_64 = 62, EM_AARCH64 = 183, EM_RISCV = 243;
+    static final int EM_PPC64 = 21, EM_X86_64 = 62, EM_AARCH64 = 183, EM_RISCV = 243;
     /** MIPS (not EM_MIPS_RS3_LE, 10: the kernel's elf_check_arch takes EM_MIPS alone). */
     static final int EM_MIPS = 8;
     /** For the refusal of the others. */
-    static final String SUPPORTED = "x86-64, arm64, riscv64 and MIPS (RELA)";
+    static final String SUPPORTED = "x86-64, arm64, riscv64, ppc64 (ELFv2) and MIPS (RELA)";
 
     private Relocators() {}
 
     static boolean supports(int machine) {
         return switch (machine) {
-            case EM_X86_64, EM_AARCH64, EM_MIPS, EM_RISCV -> true;
+            case EM_X86_64, EM_AARCH64, EM_MIPS, EM_RISCV, EM_PPC64 -> true;
             default -> false;
+        };
+    }
+
+    /**
+     * The module's symbols as the architecture's module_frob_arch_sections leaves them for
+     * simplify_symbols (ppc64's dedotify renames them); by default as the file has them.
+     */
+    static java.util.List<ModuleSymbol> symbols(KernelModuleFile m) {
+        return switch (m.elf().machine()) {
+            case EM_PPC64 -> Ppc64ModuleSections.dedotified(m);
+            default -> m.symbols();
         };
     }
 
@@ -33,6 +44,7 @@ final class Relocators {
             case EM_AARCH64 -> Arm64Relocator.of(m, layout, bytes);
             case EM_MIPS -> new MipsRelocator(m.name(), m.elf().order());
             case EM_RISCV -> RiscvRelocator.of(m, layout, bytes, values);
+            case EM_PPC64 -> Ppc64Relocator.of(m, layout, bytes, values);
             default -> throw new IllegalArgumentException("no relocator for e_machine " + m.elf().machine());
         };
     }

@@ -45,7 +45,8 @@ public class DebianModulesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"trixie-amd64-amd64", "trixie-arm64-arm64", "bookworm-mips64el-5kc-malta", "sid-riscv64-riscv64"})
+    @ValueSource(strings = {"trixie-amd64-amd64", "trixie-arm64-arm64", "bookworm-mips64el-5kc-malta", "sid-riscv64-riscv64",
+            "trixie-ppc64el-powerpc64le"})
     void aSampleLinksAsTheKernelWouldLinkIt(String id) throws Exception {
         Path dir = modulesOf(id);
         Kernel k = Kernel.read(Corpus.kernel(id).image(), KernelOptions.DEFAULT);
@@ -57,18 +58,19 @@ public class DebianModulesTest {
         List<String> order = Files.exists(dir.resolve("modules.order")) ? Files.readAllLines(dir.resolve("modules.order"))
                 : new ArrayList<>(new java.util.TreeSet<>(pathOf.values()));
         List<String> sample = new ArrayList<>();
-        // every 16th, or closer where there are fewer than 3,200 modules (bookworm's mips64el has 3,043, sid's riscv64 3,146)
+        // every 16th, or closer where there are fewer than 3,200 modules (bookworm's mips64el has 3,043, sid's riscv64 3,146, trixie's ppc64el 3,154)
         int step = Math.max(1, Math.min(16, order.size() / 200));
         for (int i = 0; i < order.size(); i += step) sample.add(name(order.get(i)));
         assertTrue(sample.size() >= 200, sample.size() + " modules");
 
         Map<String, ModuleLinker.Linked> linked = new LinkedHashMap<>();
         Map<String, Integer> types = new TreeMap<>();
-        int relocations = 0, imports = 0, crcChecked = 0, viaPlt = 0, pairs = 0, riscvCalls = 0, riscvPairs = 0;
+        int relocations = 0, imports = 0, crcChecked = 0, viaPlt = 0, pairs = 0, riscvCalls = 0, riscvPairs = 0, viaStub = 0;
         // x86-64's module area; arm64's 2 GiB below the kernel, 1 GiB from it: calls reach it through PLTs;
         // riscv64's MODULES_VADDR (2 GiB below the kernel's _end): calls reach it directly, the
-        // farthest within a few MiB of auipc+jalr's reach; MIPS's CKSSEG
-        boolean arm64 = id.contains("arm64"), mips = id.contains("mips"), riscv = id.contains("riscv64");
+        // farthest within a few MiB of auipc+jalr's reach; MIPS's CKSSEG; ppc64's vmalloc area, where calls
+        // to the kernel go through stubs
+        boolean arm64 = id.contains("arm64"), mips = id.contains("mips"), riscv = id.contains("riscv64"), ppc64 = id.contains("ppc64");
         // a module's per-cpu data goes to the kernel's per-cpu area (x86-64: offsets from 0)
         Long perCpuStart = k.kallsyms().get().addressOf("__per_cpu_start");
         // a kallsyms without KALLSYMS_ALL (bookworm's mips64el) has no data symbols: System.map's
@@ -100,6 +102,7 @@ public class DebianModulesTest {
                     riscvCalls += RiscvCalls.reachTheirTargets(l);
                     riscvPairs += RiscvCalls.pcrelPairsAddUp(l);
                 }
+                if (ppc64) viaStub += Ppc64CallsCheck.callsReachTheirTargets(l);
                 relocations += l.relocations();
                 imports += l.imports().size();
                 for (ModuleLinker.Import im : l.imports()) if (im.from().equals("vmlinux") && hasVersion(mf, im.name())) crcChecked++;
@@ -146,6 +149,10 @@ public class DebianModulesTest {
         if (arm64) {
             System.out.printf("%s: %d calls to the kernel, 1 GiB away, each through a PLT entry that branches to the callee%n", id, viaPlt);
             assertTrue(viaPlt > 10_000, viaPlt + " calls through PLTs");
+        }
+        if (ppc64) {
+            System.out.printf("%s: %d calls to imports, each through a stub that loads the callee's address, the nop after it ld r2,24(r1)%n", id, viaStub);
+            assertTrue(viaStub > 10_000, viaStub + " calls through stubs");
         }
     }
 
