@@ -8,15 +8,15 @@ import java.util.Map;
  * a case in {@link ModuleLayout}).
  */
 final class Relocators {
-    static final int EM_X86_64 = 62, EM_AARCH64 = 183;
+    static final int EM_X86_64 = 62, EM_AARCH64 = 183, EM_S390 = 22;
     /** For the refusal of the others. */
-    static final String SUPPORTED = "x86-64 and arm64";
+    static final String SUPPORTED = "x86-64, arm64 and s390x";
 
     private Relocators() {}
 
     static boolean supports(int machine) {
         return switch (machine) {
-            case EM_X86_64, EM_AARCH64 -> true;
+            case EM_X86_64, EM_AARCH64, EM_S390 -> true;
             default -> false;
         };
     }
@@ -29,6 +29,7 @@ final class Relocators {
         return switch (m.elf().machine()) {
             case EM_X86_64 -> new X86_64Relocator();
             case EM_AARCH64 -> Arm64Relocator.of(m, layout, bytes);
+            case EM_S390 -> S390Relocator.of(m, layout, bytes);
             default -> throw new IllegalArgumentException("no relocator for e_machine " + m.elf().machine());
         };
     }

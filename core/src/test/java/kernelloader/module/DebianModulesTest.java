@@ -25,7 +25,7 @@ import kernelloader.ksymtab.ExportTable;
 /**
  * Debian's own modules for a corpus kernel (its linux-image package, fetched by .ci/qemu-dump.sh
  * MODULES_ONLY=1), linked against the kernel file as the kernel's loader would: a sample of at
- * least 200 (every 16th of modules.order), each after the modules its depends= names; every
+ * least 200 (every 16th of modules.order, or closer where there are fewer), each after the modules its depends= names; every
  * undefined symbol resolved to an export of the kernel or of those modules, every CRC in
  * __versions the kernel's, every relocation applied, nothing the kernel would refuse.
  */
@@ -44,7 +44,7 @@ public class DebianModulesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"trixie-amd64-amd64", "trixie-arm64-arm64"})
+    @ValueSource(strings = {"trixie-amd64-amd64", "trixie-arm64-arm64", "bookworm-s390x-s390x"})
     void aSampleLinksAsTheKernelWouldLinkIt(String id) throws Exception {
         Path dir = modulesOf(id);
         Kernel k = Kernel.read(Corpus.kernel(id).image(), KernelOptions.DEFAULT);
@@ -54,17 +54,21 @@ public class DebianModulesTest {
         readDependencies(dir, pathOf, deps);
         List<String> order = Files.readAllLines(dir.resolve("modules.order"));
         List<String> sample = new ArrayList<>();
-        for (int i = 0; i < order.size(); i += 16) sample.add(name(order.get(i)));
+        // every 16th; every 11th of s390x's 2,266, so that the sample is still at least 200
+        int step = Math.max(1, Math.min(16, order.size() / 200));
+        for (int i = 0; i < order.size(); i += step) sample.add(name(order.get(i)));
         assertTrue(sample.size() >= 200, sample.size() + " modules");
 
         Map<String, ModuleLinker.Linked> linked = new LinkedHashMap<>();
         Map<String, Integer> types = new TreeMap<>();
-        int relocations = 0, imports = 0, crcChecked = 0, viaPlt = 0;
-        // x86-64's module area; arm64's 2 GiB below the kernel, 1 GiB from it: calls reach it through PLTs
-        boolean arm64 = id.contains("arm64");
-        // a module's per-cpu data goes to the kernel's per-cpu area (x86-64: offsets from 0)
-        long perCpu = k.kallsyms().get().addressOf("__per_cpu_start") + 0x40000;
-        long base = arm64 ? 0xffff800040000000L : 0xffffffffc0000000L;
+        int relocations = 0, imports = 0, crcChecked = 0, viaPlt = 0, viaGot = 0;
+        boolean arm64 = id.contains("arm64"), s390x = id.contains("s390x");
+        // a module's per-cpu data goes to the kernel's per-cpu area (x86-64: offsets from 0); a
+        // kallsyms without data symbols (s390x's: no KALLSYMS_ALL) has no __per_cpu_start, and the
+        // area is in the kernel's data, after _etext
+        Long perCpuStart = k.kallsyms().get().addressOf("__per_cpu_start");
+        long perCpu = (perCpuStart != null ? perCpuStart : k.kallsyms().get().addressOf("_etext")) + 0x40000;
+        long base = firstModuleAt(id);
         for (String name : sample) {
             for (String m : withDependencies(name, deps)) {
                 if (linked.containsKey(m)) continue;
@@ -82,6 +86,10 @@ public class DebianModulesTest {
                 if (!sample.contains(m)) continue;
                 l.relocationCounts().forEach((t, c) -> types.merge(t, c, Integer::sum));
                 if (arm64) viaPlt += callsReachTheirTargets(l);
+                if (s390x) {
+                    viaPlt += s390CallsReachTheirTargets(l);
+                    viaGot += s390GotEntriesHoldTheirSymbols(l);
+                }
                 relocations += l.relocations();
                 imports += l.imports().size();
                 for (ModuleLinker.Import im : l.imports()) if (im.from().equals("vmlinux") && hasVersion(f, im.name())) crcChecked++;
@@ -102,7 +110,7 @@ public class DebianModulesTest {
         }
         ModuleLinker.Exports wrong = new ModuleLinker.Exports().add("vmlinux", altered, true);
         for (String d : deps.get(first)) wrong.add(d, linked.get(d).exports(), true);
-        ModuleLinker.Linked refused = ModuleLinker.link(f, ModuleLayout.of(f, arm64 ? 0xffff800040000000L : 0xffffffffc0000000L, perCpu, Map.of()), wrong);
+        ModuleLinker.Linked refused = ModuleLinker.link(f, ModuleLayout.of(f, firstModuleAt(id), perCpu, Map.of()), wrong);
         assertTrue(refused.refusals().stream().anyMatch(r -> r.contains("disagrees about version of symbol " + changed)), refused.refusals().toString());
         assertTrue(!refused.loads());
 
@@ -113,6 +121,88 @@ public class DebianModulesTest {
             System.out.printf("%s: %d calls to the kernel, 1 GiB away, each through a PLT entry that branches to the callee%n", id, viaPlt);
             assertTrue(viaPlt > 10_000, viaPlt + " calls through PLTs");
         }
+        if (s390x) {
+            System.out.printf("%s: %d calls to the kernel, 4 TiB away, each through a PLT entry that loads the callee's address;"
+                    + " %d GOTENT loads, each from a GOT slot holding the symbol's address%n", id, viaPlt, viaGot);
+            assertTrue(viaPlt > 10_000 && viaGot > 1_000, viaPlt + " calls through PLTs, " + viaGot + " loads through the GOT");
+        }
+    }
+
+    /**
+     * Where the sample's first module goes: x86-64's module area; arm64's 2 GiB below the kernel,
+     * 1 GiB from it (calls reach it through PLTs); s390x's 6.1 module area, 4 TiB from the kernel
+     * (calls reach it through PLTs).
+     */
+    static long firstModuleAt(String id) {
+        if (id.contains("arm64")) return 0xffff800040000000L;
+        if (id.contains("s390x")) return LoadedModules.S390_MODULES_VADDR;
+        return 0xffffffffc0000000L;
+    }
+
+    /**
+     * Every brasl of the module's .text to an import (R_390_PLT32DBL), decoded from the linked
+     * bytes: it lands on a PLT entry of the module's GOT+PLT (basr %r1,0; lg %r1,12(%r1); br %r1)
+     * whose address, at the entry's byte 14, is the import's; or, in reach, on the import itself.
+     * Returns how many went through the PLT.
+     */
+    static int s390CallsReachTheirTargets(ModuleLinker.Linked l) {
+        KernelModuleFile f = l.module();
+        java.util.Map<String, Long> imported = new HashMap<>();
+        for (ModuleLinker.Import im : l.imports()) imported.put(im.name(), im.address());
+        ModuleLayout.Placed gotPlt = null;
+        for (ModuleLayout.Placed q : l.layout().sections()) if (q.reserved()) gotPlt = q;
+        int n = 0;
+        for (ModuleLayout.Placed p : l.layout().sections()) {
+            if (!p.name().equals(".text")) continue;
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(l.sections().get(p.index()));   // big-endian
+            for (ModuleRelocation r : f.relocationsOf(p.index())) {
+                if (r.type() != 20) continue;
+                Long callee = imported.get(f.symbols().get(r.symbol()).name());
+                if (callee == null) continue;
+                long place = p.address() + r.offset();
+                // the field is the instruction's second to sixth byte: the branch is from place - 2
+                long target = place - 2 + 2L * b.getInt((int) r.offset());
+                assertEquals(2, r.addend(), "a brasl's PLT32DBL addend");
+                if (target == callee) continue;
+                assertTrue(gotPlt != null && Long.compareUnsigned(target - gotPlt.address(), gotPlt.size()) < 0,
+                        f.name() + ": a call at 0x" + Long.toHexString(place) + " lands outside the module's PLT");
+                java.nio.ByteBuffer e = java.nio.ByteBuffer.wrap(l.sections().get(gotPlt.index()));
+                int off = (int) (target - gotPlt.address());
+                assertEquals(0x0d10e310, e.getInt(off), "basr %r1,0; lg");
+                assertEquals(0x100c0004, e.getInt(off + 4), "lg %r1,12(%r1)");
+                // br %r1, or with expolines brcl 0xf to the __jump_r1 thunk
+                assertEquals(S390ModuleSections.expolines(f) ? (short) 0xc0f4 : (short) 0x07f1, e.getShort(off + 8), "br %r1");
+                assertEquals(callee.longValue(), e.getLong(off + 14), f.name() + ": the PLT entry for " + f.symbols().get(r.symbol()).name());
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Every R_390_GOTENT of the module's .text (lgrl and the like), decoded from the linked bytes:
+     * the slot it addresses is in the module's GOT+PLT and holds the symbol's linked address.
+     * Returns how many.
+     */
+    static int s390GotEntriesHoldTheirSymbols(ModuleLinker.Linked l) {
+        KernelModuleFile f = l.module();
+        ModuleLayout.Placed gotPlt = null;
+        for (ModuleLayout.Placed q : l.layout().sections()) if (q.reserved()) gotPlt = q;
+        int n = 0;
+        for (ModuleLayout.Placed p : l.layout().sections()) {
+            if (!p.name().equals(".text")) continue;
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(l.sections().get(p.index()));
+            for (ModuleRelocation r : f.relocationsOf(p.index())) {
+                if (r.type() != 26) continue;
+                long slot = p.address() + r.offset() + 2L * b.getInt((int) r.offset()) - r.addend();
+                assertTrue(gotPlt != null && Long.compareUnsigned(slot - gotPlt.address(), gotPlt.size() - 7) < 0,
+                        f.name() + ": a GOTENT at 0x" + Long.toHexString(p.address() + r.offset()) + " addresses no GOT slot");
+                long held = java.nio.ByteBuffer.wrap(l.sections().get(gotPlt.index())).getLong((int) (slot - gotPlt.address()));
+                assertEquals(l.symbolValues()[r.symbol()], held, f.name() + ": the GOT slot of " + f.symbols().get(r.symbol()).name());
+                n++;
+            }
+        }
+        return n;
     }
 
     /** modules.dep of {@code dir}: each module's path, and the names of the modules it needs. */
