@@ -34,9 +34,9 @@ public final class LinkedModuleElf {
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
         List<MemoryRegion> regions = new ArrayList<>();
         for (ModuleLayout.Placed p : placed) {
-            ElfSectionHeader s = m.sections().get(p.index());
-            String perm = "r" + ((s.flags() & ElfSectionHeader.SHF_WRITE) != 0 ? "w" : "-") + ((s.flags() & ElfSectionHeader.SHF_EXECINSTR) != 0 ? "x" : "-");
-            if (s.type() == ElfSectionHeader.SHT_NOBITS) {
+            long flags = p.flags(m);
+            String perm = "r" + ((flags & ElfSectionHeader.SHF_WRITE) != 0 ? "w" : "-") + ((flags & ElfSectionHeader.SHF_EXECINSTR) != 0 ? "x" : "-");
+            if (p.nobits(m)) {
                 regions.add(new MemoryRegion(p.name(), p.address(), p.size(), -1, perm));
             } else {
                 regions.add(new MemoryRegion(p.name(), p.address(), p.size(), bytes.size(), perm));

@@ -50,13 +50,29 @@ public final class LoadedModules {
     public List<ModuleLinker.Linked> loaded() { return Collections.unmodifiableList(loaded); }
 
     /**
+     * s390's MODULES_VADDR at 6.1 (arch/s390/boot/startup.c, setup_kernel_memory_layout): the
+     * module area is MODULES_LEN (2 GiB) below MODULES_END, which is the absolute-lowcore area
+     * (NR_CPUS 8 KiB lowcores: Debian's 256, 2 MiB) rounded down to a 1 MiB segment, below the
+     * one-page memcpy_real area at the top of the kernel's address space: 4 TiB (_REGION2_SIZE)
+     * with the 3-level layout that a machine of less than about 3 TiB of memory and no KASAN gets.
+     * Not near the kernel image (that is 6.6+'s rule): 6.1's kernel runs at its physical address,
+     * low, so modules reach it through their PLT and GOT.
+     */
+    static final long S390_MODULES_VADDR;
+    static {
+        long vmax = 1L << 42, memcpyReal = vmax - 4096, absLowcore = (memcpyReal - 256L * 8192) & ~8191L;
+        long modulesEnd = absLowcore & ~((1L << 20) - 1);
+        S390_MODULES_VADDR = modulesEnd - (2L << 30);
+    }
+
+    /**
      * Where the first module goes when no base is given: x86-64's module area; arm64's 128 MiB
      * below the kernel's _text (where the kernel puts modules when it can, so that calls reach
      * the kernel without PLTs); MIPS's MODULE_START, CKSSEG (64-bit kernels built -msym32, as
      * Debian's are: modules in the 32-bit-compatible segment, reached by lui/addiu pairs);
      * riscv64's 2 GiB below the kernel's _end (its MODULES_VADDR);
      * ppc64's vmalloc area (0xc008000000000000: calls to the kernel go through stubs wherever a
-     * module is).
+     * module is); s390's module area ({@link #S390_MODULES_VADDR}).
      */
     public long defaultBase(KernelModuleFile m) {
         return switch (m.elf().machine()) {
@@ -71,6 +87,7 @@ public final class LoadedModules {
             }
             // book3s64 defines no MODULES_VADDR: execmem allocates modules from VMALLOC_START (radix)
             case Relocators.EM_PPC64 -> 0xc008000000000000L;
+            case Relocators.EM_S390 -> S390_MODULES_VADDR;
             default -> 0xffffffffc0000000L;   // x86-64's MODULES_VADDR
         };
     }

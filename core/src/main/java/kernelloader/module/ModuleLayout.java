@@ -23,7 +23,8 @@ import kernelloader.image.ElfSectionHeader;
  * .data..ro_after_init and __jump_table are marked SHF_RO_AFTER_INIT first; .modinfo,
  * __versions and the per-cpu section are not loaded (the per-cpu one goes to the per-cpu area);
  * arm64's PLT sections and ppc64's .stubs are sized first, as module_frob_arch_sections does;
- * ppc64 lays out no section apart as init (its module_init_section is false).
+ * ppc64 lays out no section apart as init (its module_init_section is false); s390's GOT and PLT,
+ * which are no sections, are space at the start of MOD_TEXT (a {@link Placed#reserved()} entry).
  * Each memory type is then one allocation: here at consecutive page-aligned addresses from a
  * base, or, where the user gives them (the running kernel's /sys/module/NAME/sections), at those.
  */
@@ -34,8 +35,37 @@ public final class ModuleLayout {
     static final long SHF_RO_AFTER_INIT = 0x00200000L;
     static final long PAGE = 4096;
 
-    /** A section's place: its memory type, offset in it and address. */
-    public record Placed(int index, String name, MemoryType type, long offset, long address, long size) {}
+    /**
+     * A section's place: its memory type, offset in it and address. Space an architecture
+     * reserves in a memory type that is no section of the file (s390's GOT and PLT) is placed
+     * too, with a negative index (see {@link #reserved()}): its bytes are in the linked module
+     * under that index, like a section's.
+     */
+    public record Placed(int index, String name, MemoryType type, long offset, long address, long size) {
+        /** Whether this is space the architecture reserved, not a section of the file. */
+        public boolean reserved() { return index < 0; }
+
+        /** The SHF_ flags of what is placed: its section's, or, for reserved space, its memory type's. */
+        public long flags(KernelModuleFile m) {
+            if (!reserved()) return m.sections().get(index).flags();
+            return switch (type) {
+                case TEXT, INIT_TEXT -> ElfSectionHeader.SHF_ALLOC | ElfSectionHeader.SHF_EXECINSTR;
+                case RODATA, INIT_RODATA -> ElfSectionHeader.SHF_ALLOC;
+                default -> ElfSectionHeader.SHF_ALLOC | ElfSectionHeader.SHF_WRITE;
+            };
+        }
+
+        /** Whether it has no bytes in the file (SHT_NOBITS: .bss); reserved space is written by the linker. */
+        public boolean nobits(KernelModuleFile m) {
+            return !reserved() && m.sections().get(index).type() == ElfSectionHeader.SHT_NOBITS;
+        }
+    }
+
+    /**
+     * Space the architecture's module_frob_arch_sections adds to a memory type, not as a section:
+     * it runs before layout_sections, so the space comes first in the memory, at offset 0.
+     */
+    record Reserved(String name, MemoryType type, long size) {}
 
     private final Map<Integer, Placed> placed;
     private final Map<MemoryType, long[]> memory;   // base, size
@@ -80,6 +110,13 @@ public final class ModuleLayout {
         MemoryType[] init = {MemoryType.INIT_TEXT, MemoryType.INIT_RODATA, null, MemoryType.INIT_DATA};
         Map<MemoryType, Long> sizes = new EnumMap<>(MemoryType.class);
         Map<Integer, Object[]> at = new LinkedHashMap<>();
+        List<Reserved> reserved = archReserved(m);
+        for (int k = 0; k < reserved.size(); k++) {
+            Reserved r = reserved.get(k);
+            long offset = sizes.getOrDefault(r.type(), 0L);
+            sizes.put(r.type(), offset + r.size());
+            at.put(-1 - k, new Object[] {r.type(), offset, r.size()});
+        }
         for (boolean isInit : new boolean[] {false, true}) {
             for (int k = 0; k < masks.length; k++) {
                 MemoryType type = isInit ? init[k] : core[k];
@@ -111,6 +148,7 @@ public final class ModuleLayout {
         // where the user gave a section of a memory type, the type starts where that puts it: the
         // sections not given (empty ones /sys/module leaves out) follow from it
         for (Map.Entry<Integer, Object[]> e : at.entrySet()) {
+            if (e.getKey() < 0) continue;   // reserved space: /sys/module does not show it
             Long g = given.get(sh.get(e.getKey()).name());
             MemoryType t = (MemoryType) e.getValue()[0];
             if (g != null && memory.containsKey(t) && !rebased.contains(t)) {
@@ -120,11 +158,14 @@ public final class ModuleLayout {
         }
         Map<Integer, Placed> placed = new LinkedHashMap<>();
         for (Map.Entry<Integer, Object[]> e : at.entrySet()) {
-            ElfSectionHeader s = sh.get(e.getKey());
+            String name = e.getKey() < 0 ? reserved.get(-1 - e.getKey()).name() : sh.get(e.getKey()).name();
             MemoryType t = (MemoryType) e.getValue()[0];
             long off = (Long) e.getValue()[1];
-            Long g = given.get(s.name());
-            placed.put(e.getKey(), new Placed(e.getKey(), s.name(), t, off, g != null ? g : memory.get(t)[0] + off, (Long) e.getValue()[2]));
+            Long g = e.getKey() < 0 ? null : given.get(name);
+            // a memory type of size 0 is not allocated (move_module leaves its base NULL): its empty
+            // sections (an empty .text) are at NULL + offset
+            long typeBase = memory.containsKey(t) ? memory.get(t)[0] : 0;
+            placed.put(e.getKey(), new Placed(e.getKey(), name, t, off, g != null ? g : typeBase + off, (Long) e.getValue()[2]));
         }
         return new ModuleLayout(Collections.unmodifiableMap(placed), memory, perCpu);
     }
@@ -148,6 +189,14 @@ public final class ModuleLayout {
         return switch (m.elf().machine()) {
             case Relocators.EM_PPC64 -> Ppc64ModuleSections.initSection(name);
             default -> name.startsWith(".init");
+        };
+    }
+
+    /** What the architecture's module_frob_arch_sections adds to a memory type that is no section (s390: GOT and PLT). */
+    private static List<Reserved> archReserved(KernelModuleFile m) {
+        return switch (m.elf().machine()) {
+            case Relocators.EM_S390 -> S390ModuleSections.of(m).reserved();
+            default -> List.of();
         };
     }
 

@@ -116,9 +116,11 @@ public final class ModuleLinker {
         }
         Map<Integer, byte[]> bytes = new LinkedHashMap<>();
         for (ModuleLayout.Placed p : layout.sections()) {
-            ElfSectionHeader s = sh.get(p.index());
-            byte[] b = new byte[(int) p.size()];
-            if (s.type() != ElfSectionHeader.SHT_NOBITS) System.arraycopy(m.data(), (int) s.offset(), b, 0, (int) Math.min(b.length, s.size()));
+            byte[] b = new byte[(int) p.size()];   // reserved space starts zeroed, as the kernel's module memory does
+            if (!p.reserved() && !p.nobits(m)) {
+                ElfSectionHeader s = sh.get(p.index());
+                System.arraycopy(m.data(), (int) s.offset(), b, 0, (int) Math.min(b.length, s.size()));
+            }
             bytes.put(p.index(), b);
         }
         Relocator r = Relocators.of(m, layout, bytes, values);

@@ -8,17 +8,17 @@ import java.util.Map;
  * a case in {@link ModuleLayout}).
  */
 final class Relocators {
-    static final int EM_PPC64 = 21, EM_X86_64 = 62, EM_AARCH64 = 183, EM_RISCV = 243;
+    static final int EM_PPC64 = 21, EM_S390 = 22, EM_X86_64 = 62, EM_AARCH64 = 183, EM_RISCV = 243;
     /** MIPS (not EM_MIPS_RS3_LE, 10: the kernel's elf_check_arch takes EM_MIPS alone). */
     static final int EM_MIPS = 8;
     /** For the refusal of the others. */
-    static final String SUPPORTED = "x86-64, arm64, riscv64, ppc64 (ELFv2) and MIPS (RELA)";
+    static final String SUPPORTED = "x86-64, arm64, riscv64, ppc64 (ELFv2), s390x and MIPS (RELA)";
 
     private Relocators() {}
 
     static boolean supports(int machine) {
         return switch (machine) {
-            case EM_X86_64, EM_AARCH64, EM_MIPS, EM_RISCV, EM_PPC64 -> true;
+            case EM_X86_64, EM_AARCH64, EM_MIPS, EM_RISCV, EM_PPC64, EM_S390 -> true;
             default -> false;
         };
     }
@@ -45,6 +45,7 @@ final class Relocators {
             case EM_MIPS -> new MipsRelocator(m.name(), m.elf().order());
             case EM_RISCV -> RiscvRelocator.of(m, layout, bytes, values);
             case EM_PPC64 -> Ppc64Relocator.of(m, layout, bytes, values);
+            case EM_S390 -> S390Relocator.of(m, layout, bytes);
             default -> throw new IllegalArgumentException("no relocator for e_machine " + m.elf().machine());
         };
     }

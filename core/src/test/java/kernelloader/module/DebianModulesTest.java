@@ -46,7 +46,7 @@ public class DebianModulesTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"trixie-amd64-amd64", "trixie-arm64-arm64", "bookworm-mips64el-5kc-malta", "sid-riscv64-riscv64",
-            "trixie-ppc64el-powerpc64le"})
+            "trixie-ppc64el-powerpc64le", "bookworm-s390x-s390x"})
     void aSampleLinksAsTheKernelWouldLinkIt(String id) throws Exception {
         Path dir = modulesOf(id);
         Kernel k = Kernel.read(Corpus.kernel(id).image(), KernelOptions.DEFAULT);
@@ -58,19 +58,20 @@ public class DebianModulesTest {
         List<String> order = Files.exists(dir.resolve("modules.order")) ? Files.readAllLines(dir.resolve("modules.order"))
                 : new ArrayList<>(new java.util.TreeSet<>(pathOf.values()));
         List<String> sample = new ArrayList<>();
-        // every 16th, or closer where there are fewer than 3,200 modules (bookworm's mips64el has 3,043, sid's riscv64 3,146, trixie's ppc64el 3,154)
+        // every 16th, or closer where there are fewer than 3,200 modules (bookworm's mips64el has 3,043, sid's riscv64 3,146, trixie's ppc64el 3,154; every 11th of bookworm's s390x's 2,266)
         int step = Math.max(1, Math.min(16, order.size() / 200));
         for (int i = 0; i < order.size(); i += step) sample.add(name(order.get(i)));
         assertTrue(sample.size() >= 200, sample.size() + " modules");
 
         Map<String, ModuleLinker.Linked> linked = new LinkedHashMap<>();
         Map<String, Integer> types = new TreeMap<>();
-        int relocations = 0, imports = 0, crcChecked = 0, viaPlt = 0, pairs = 0, riscvCalls = 0, riscvPairs = 0, viaStub = 0;
+        int relocations = 0, imports = 0, crcChecked = 0, viaPlt = 0, pairs = 0, riscvCalls = 0, riscvPairs = 0, viaStub = 0, viaGot = 0;
         // x86-64's module area; arm64's 2 GiB below the kernel, 1 GiB from it: calls reach it through PLTs;
         // riscv64's MODULES_VADDR (2 GiB below the kernel's _end): calls reach it directly, the
         // farthest within a few MiB of auipc+jalr's reach; MIPS's CKSSEG; ppc64's vmalloc area, where calls
-        // to the kernel go through stubs
-        boolean arm64 = id.contains("arm64"), mips = id.contains("mips"), riscv = id.contains("riscv64"), ppc64 = id.contains("ppc64");
+        // to the kernel go through stubs; s390x's 6.1 module area, 4 TiB from the kernel (calls through PLTs)
+        boolean arm64 = id.contains("arm64"), mips = id.contains("mips"), riscv = id.contains("riscv64"), ppc64 = id.contains("ppc64"),
+                s390x = id.contains("s390x");
         // a module's per-cpu data goes to the kernel's per-cpu area (x86-64: offsets from 0)
         Long perCpuStart = k.kallsyms().get().addressOf("__per_cpu_start");
         // a kallsyms without KALLSYMS_ALL (bookworm's mips64el) has no data symbols: System.map's
@@ -103,6 +104,10 @@ public class DebianModulesTest {
                     riscvPairs += RiscvCalls.pcrelPairsAddUp(l);
                 }
                 if (ppc64) viaStub += Ppc64CallsCheck.callsReachTheirTargets(l);
+                if (s390x) {
+                    viaPlt += s390CallsReachTheirTargets(l);
+                    viaGot += s390GotEntriesHoldTheirSymbols(l);
+                }
                 relocations += l.relocations();
                 imports += l.imports().size();
                 for (ModuleLinker.Import im : l.imports()) if (im.from().equals("vmlinux") && hasVersion(mf, im.name())) crcChecked++;
@@ -153,6 +158,11 @@ public class DebianModulesTest {
         if (ppc64) {
             System.out.printf("%s: %d calls to imports, each through a stub that loads the callee's address, the nop after it ld r2,24(r1)%n", id, viaStub);
             assertTrue(viaStub > 10_000, viaStub + " calls through stubs");
+        }
+        if (s390x) {
+            System.out.printf("%s: %d calls to the kernel, 4 TiB away, each through a PLT entry that loads the callee's address;"
+                    + " %d GOTENT loads, each from a GOT slot holding the symbol's address%n", id, viaPlt, viaGot);
+            assertTrue(viaPlt > 10_000 && viaGot > 1_000, viaPlt + " calls through PLTs, " + viaGot + " loads through the GOT");
         }
     }
 
@@ -214,6 +224,72 @@ public class DebianModulesTest {
         assertTrue(refused.refusals().stream().anyMatch(r -> r.contains("module uses symbol (" + changed + ") from namespace NOT_IMPORTED")),
                 refused.refusals().toString());
         assertTrue(!refused.loads());
+    }
+
+    /**
+     * Every brasl of the module's .text to an import (R_390_PLT32DBL), decoded from the linked
+     * bytes: it lands on a PLT entry of the module's GOT+PLT (basr %r1,0; lg %r1,12(%r1); br %r1)
+     * whose address, at the entry's byte 14, is the import's; or, in reach, on the import itself.
+     * Returns how many went through the PLT.
+     */
+    static int s390CallsReachTheirTargets(ModuleLinker.Linked l) {
+        KernelModuleFile f = l.module();
+        java.util.Map<String, Long> imported = new HashMap<>();
+        for (ModuleLinker.Import im : l.imports()) imported.put(im.name(), im.address());
+        ModuleLayout.Placed gotPlt = null;
+        for (ModuleLayout.Placed q : l.layout().sections()) if (q.reserved()) gotPlt = q;
+        int n = 0;
+        for (ModuleLayout.Placed p : l.layout().sections()) {
+            if (!p.name().equals(".text")) continue;
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(l.sections().get(p.index()));   // big-endian
+            for (ModuleRelocation r : f.relocationsOf(p.index())) {
+                if (r.type() != 20) continue;
+                Long callee = imported.get(f.symbols().get(r.symbol()).name());
+                if (callee == null) continue;
+                long place = p.address() + r.offset();
+                // the field is the instruction's second to sixth byte: the branch is from place - 2
+                long target = place - 2 + 2L * b.getInt((int) r.offset());
+                assertEquals(2, r.addend(), "a brasl's PLT32DBL addend");
+                if (target == callee) continue;
+                assertTrue(gotPlt != null && Long.compareUnsigned(target - gotPlt.address(), gotPlt.size()) < 0,
+                        f.name() + ": a call at 0x" + Long.toHexString(place) + " lands outside the module's PLT");
+                java.nio.ByteBuffer e = java.nio.ByteBuffer.wrap(l.sections().get(gotPlt.index()));
+                int off = (int) (target - gotPlt.address());
+                assertEquals(0x0d10e310, e.getInt(off), "basr %r1,0; lg");
+                assertEquals(0x100c0004, e.getInt(off + 4), "lg %r1,12(%r1)");
+                // br %r1, or with expolines brcl 0xf to the __jump_r1 thunk
+                assertEquals(S390ModuleSections.expolines(f) ? (short) 0xc0f4 : (short) 0x07f1, e.getShort(off + 8), "br %r1");
+                assertEquals(callee.longValue(), e.getLong(off + 14), f.name() + ": the PLT entry for " + f.symbols().get(r.symbol()).name());
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Every R_390_GOTENT of the module's .text (lgrl and the like), decoded from the linked bytes:
+     * the slot it addresses is in the module's GOT+PLT and holds the symbol's linked address.
+     * Returns how many.
+     */
+    static int s390GotEntriesHoldTheirSymbols(ModuleLinker.Linked l) {
+        KernelModuleFile f = l.module();
+        ModuleLayout.Placed gotPlt = null;
+        for (ModuleLayout.Placed q : l.layout().sections()) if (q.reserved()) gotPlt = q;
+        int n = 0;
+        for (ModuleLayout.Placed p : l.layout().sections()) {
+            if (!p.name().equals(".text")) continue;
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(l.sections().get(p.index()));
+            for (ModuleRelocation r : f.relocationsOf(p.index())) {
+                if (r.type() != 26) continue;
+                long slot = p.address() + r.offset() + 2L * b.getInt((int) r.offset()) - r.addend();
+                assertTrue(gotPlt != null && Long.compareUnsigned(slot - gotPlt.address(), gotPlt.size() - 7) < 0,
+                        f.name() + ": a GOTENT at 0x" + Long.toHexString(p.address() + r.offset()) + " addresses no GOT slot");
+                long held = java.nio.ByteBuffer.wrap(l.sections().get(gotPlt.index())).getLong((int) (slot - gotPlt.address()));
+                assertEquals(l.symbolValues()[r.symbol()], held, f.name() + ": the GOT slot of " + f.symbols().get(r.symbol()).name());
+                n++;
+            }
+        }
+        return n;
     }
 
     /** modules.dep of {@code dir}: each module's path, and the names of the modules it needs. */

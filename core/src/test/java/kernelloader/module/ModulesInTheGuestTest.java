@@ -150,8 +150,7 @@ public class ModulesInTheGuestTest {
                 for (int k = 0; k < site.size(); k++) patched.add(site.address() + k);
             }
             for (ModuleLayout.Placed p : layout.sections()) {
-                ElfSectionHeader s = f.sections().get(p.index());
-                if (p.size() == 0 || !given.containsKey(p.name()) || s.type() == ElfSectionHeader.SHT_NOBITS) continue;
+                if (p.size() == 0 || !given.containsKey(p.name()) || p.nobits(f)) continue;   // (reserved space is not in /sys/module)
                 byte[] theirs = guest.read(p.address(), (int) p.size());
                 byte[] mine = l.sections().get(p.index());
                 if (theirs == null) continue;   // freed (init) or not mapped
@@ -159,14 +158,14 @@ public class ModulesInTheGuestTest {
                 for (int i = 0; i < mine.length; i++) {
                     if (mine[i] != theirs[i] && !patched.contains(p.address() + i)) {
                         differ++;
-                        if (compared(p.name(), s.flags()) && report.size() < 20) {
+                        if (compared(p.name(), p.flags(f)) && report.size() < 20) {
                             report.add(String.format("%s %s+0x%x: ours %02x, the guest's %02x", m, p.name(), i, mine[i], theirs[i]));
                         }
                     }
                 }
-                if (compared(p.name(), s.flags())) {
+                if (compared(p.name(), p.flags(f))) {
                     comparedBytes += mine.length;
-                } else if ((s.flags() & ElfSectionHeader.SHF_WRITE) != 0) {
+                } else if ((p.flags(f) & ElfSectionHeader.SHF_WRITE) != 0) {
                     dataBytes += mine.length;
                     dataDiffer += differ;
                 }

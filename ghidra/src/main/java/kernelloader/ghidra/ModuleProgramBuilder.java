@@ -101,18 +101,18 @@ final class ModuleProgramBuilder {
         for (ModuleLayout.Placed p : placed) {
             monitor.checkCancelled();
             if (p.size() == 0) continue;
-            ElfSectionHeader s = m.sections().get(p.index());
             Address start = space.getAddress(p.address());
             Address end = start.add(p.size() - 1);
             if (program.getMemory().intersects(start, end)) {
                 skipped.add(p.name() + " (0x" + Long.toHexString(p.address()) + ", in memory the program has already)");
                 continue;
             }
-            boolean write = (s.flags() & ElfSectionHeader.SHF_WRITE) != 0, exec = (s.flags() & ElfSectionHeader.SHF_EXECINSTR) != 0;
+            long flags = p.flags(m);   // a section's, or for space the architecture reserved (s390's GOT and PLT), its memory's
+            boolean write = (flags & ElfSectionHeader.SHF_WRITE) != 0, exec = (flags & ElfSectionHeader.SHF_EXECINSTR) != 0;
             String name = m.name() + ":" + p.name();
             String comment = m.name() + " " + p.name() + " (" + p.type() + "+0x" + Long.toHexString(p.offset()) + ")";
             MemoryBlock b;
-            if (s.type() == ElfSectionHeader.SHT_NOBITS) {
+            if (p.nobits(m)) {
                 b = MemoryBlockUtils.createUninitializedBlock(program, false, name, start, p.size(), comment, "LinuxKernelLoader", true, write, exec, log);
             } else {
                 b = MemoryBlockUtils.createInitializedBlock(program, false, name, start, new ByteArrayInputStream(l.sections().get(p.index())),
@@ -130,7 +130,7 @@ final class ModuleProgramBuilder {
         RelocationTable table = program.getRelocationTable();
         int n = 0;
         for (ModuleLayout.Placed p : l.layout().sections()) {
-            if (p.size() == 0 || !program.getMemory().contains(space.getAddress(p.address()))) continue;
+            if (p.reserved() || p.size() == 0 || !program.getMemory().contains(space.getAddress(p.address()))) continue;   // reserved space has no relocations of its own
             ElfSectionHeader s = m.sections().get(p.index());
             MemoryBlock b = program.getMemory().getBlock(space.getAddress(p.address()));
             if (b == null || !b.getName().equals(m.name() + ":" + p.name())) continue;   // not ours (left out above)
