@@ -40,7 +40,8 @@ public final class LoadedModules {
         // a module's per-cpu data goes to the kernel's per-cpu area; the kernel allocates it at
         // load time and /sys/module does not say where: its start stands in
         Long pcpu = s.addressOf("__per_cpu_start");
-        return new LoadedModules(k, new ModuleLinker.Exports().add("vmlinux", e.exports(), e.hasCrcs()), pcpu == null ? 0 : pcpu,
+        ModuleLinker.Exports exports = new ModuleLinker.Exports().add("vmlinux", e.exports(), e.hasCrcs()).kernelSymbols(s::addressOf);
+        return new LoadedModules(k, exports, pcpu == null ? 0 : pcpu,
                 s.addressOf("_text"));
     }
 
@@ -57,6 +58,7 @@ public final class LoadedModules {
     public long defaultBase(KernelModuleFile m) {
         return switch (m.elf().machine()) {
             case Relocators.EM_AARCH64 -> text != null ? (text - (128L << 20)) & ~0xfffL : 0xffff800080000000L;
+            case Relocators.EM_ARM -> 0xbf000000L;   // 32-bit arm's MODULES_VADDR: PAGE_OFFSET - 16 MiB (the 3G/1G split's)
             default -> 0xffffffffc0000000L;   // x86-64's MODULES_VADDR
         };
     }

@@ -134,6 +134,7 @@ public final class ModuleLayout {
     private static Map<Integer, long[]> archSizes(KernelModuleFile m) {
         return switch (m.elf().machine()) {
             case Relocators.EM_AARCH64 -> Arm64ModuleSections.sizes(m);
+            case Relocators.EM_ARM -> ArmModuleSections.sizes(m);
             default -> Map.of();
         };
     }

@@ -44,7 +44,7 @@ public class DebianModulesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"trixie-amd64-amd64", "trixie-arm64-arm64"})
+    @ValueSource(strings = {"trixie-amd64-amd64", "trixie-arm64-arm64", "bullseye-armhf-armmp"})
     void aSampleLinksAsTheKernelWouldLinkIt(String id) throws Exception {
         Path dir = modulesOf(id);
         Kernel k = Kernel.read(Corpus.kernel(id).image(), KernelOptions.DEFAULT);
@@ -60,18 +60,36 @@ public class DebianModulesTest {
         Map<String, ModuleLinker.Linked> linked = new LinkedHashMap<>();
         Map<String, Integer> types = new TreeMap<>();
         int relocations = 0, imports = 0, crcChecked = 0, viaPlt = 0;
-        // x86-64's module area; arm64's 2 GiB below the kernel, 1 GiB from it: calls reach it through PLTs
-        boolean arm64 = id.contains("arm64");
+        // x86-64's module area; arm64's 2 GiB below the kernel, 1 GiB from it: calls reach it through PLTs;
+        // 32-bit arm's module area (MODULES_VADDR, 16 MiB below PAGE_OFFSET: calls reach the kernel
+        // directly), and when it is full the vmalloc area (module_alloc's fallback with
+        // CONFIG_ARM_MODULE_PLTS; VMALLOC_START of a machine with at least 760 MiB of RAM), where
+        // calls to the kernel go through PLTs
+        boolean arm64 = id.contains("arm64"), arm = id.contains("armhf");
+        final long modulesEnd = 0xc0000000L, vmallocStart = 0xf0000000L;
+        boolean inVmalloc = false;
         // a module's per-cpu data goes to the kernel's per-cpu area (x86-64: offsets from 0)
-        long perCpu = k.kallsyms().get().addressOf("__per_cpu_start") + 0x40000;
-        long base = arm64 ? 0xffff800040000000L : 0xffffffffc0000000L;
+        // (32-bit arm's kallsyms, without KALLSYMS_ALL, has no __per_cpu_start: 0 stands in, as in LoadedModules)
+        Long perCpuStart = k.kallsyms().get().addressOf("__per_cpu_start");
+        long perCpu = (perCpuStart != null ? perCpuStart : 0) + 0x40000;
+        long firstBase = arm64 ? 0xffff800040000000L : arm ? 0xbf000000L : 0xffffffffc0000000L;
+        long base = firstBase;
+        LoadedModules loader = LoadedModules.into(k);
         for (String name : sample) {
             for (String m : withDependencies(name, deps)) {
                 if (linked.containsKey(m)) continue;
                 KernelModuleFile f = KernelModuleFile.read(m, Files.readAllBytes(dir.resolve(pathOf.get(m))));
-                ModuleLinker.Exports exports = new ModuleLinker.Exports().add("vmlinux", kernelExports.exports(), kernelExports.hasCrcs());
+                // (arm64's sample goes 1 GiB from the kernel on purpose, not where LoadedModules starts)
+                if (!arm64) assertEquals(firstBase, loader.defaultBase(f), "the module area LoadedModules starts at");
+                ModuleLinker.Exports exports = new ModuleLinker.Exports().add("vmlinux", kernelExports.exports(), kernelExports.hasCrcs())
+                        .kernelSymbols(k.kallsyms().get()::addressOf);
                 for (String d : deps.get(m)) exports.add(d, linked.get(d).exports(), true);
                 ModuleLayout layout = ModuleLayout.of(f, base, perCpu, Map.of());
+                if (arm && !inVmalloc && end(layout) > modulesEnd) {
+                    inVmalloc = true;
+                    base = vmallocStart;
+                    layout = ModuleLayout.of(f, base, perCpu, Map.of());
+                }
                 ModuleLinker.Linked l = ModuleLinker.link(f, layout, exports);
                 assertTrue(l.unresolved().isEmpty(), m + ": unresolved " + l.unresolved());
                 assertTrue(l.refusals().isEmpty(), m + ": " + l.refusals());
@@ -82,6 +100,7 @@ public class DebianModulesTest {
                 if (!sample.contains(m)) continue;
                 l.relocationCounts().forEach((t, c) -> types.merge(t, c, Integer::sum));
                 if (arm64) viaPlt += callsReachTheirTargets(l);
+                if (arm) viaPlt += armCallsReachTheirTargets(l, k.kallsyms().get().addressOf("ftrace_caller"));
                 relocations += l.relocations();
                 imports += l.imports().size();
                 for (ModuleLinker.Import im : l.imports()) if (im.from().equals("vmlinux") && hasVersion(f, im.name())) crcChecked++;
@@ -92,7 +111,10 @@ public class DebianModulesTest {
         KernelModuleFile f = KernelModuleFile.read(first, Files.readAllBytes(dir.resolve(pathOf.get(first))));
         String victim = null;
         for (KernelModuleFile.Version v : f.versions()) {
-            if (kernelExports.exports().stream().anyMatch(e -> e.name().equals(v.name()))) { victim = v.name(); break; }
+            // one the module imports (before 6.x, __versions also holds module_layout, which the
+            // kernel checks apart: check_modstruct_version)
+            boolean imported = f.symbols().stream().anyMatch(x -> x.undefined() && x.name().equals(v.name()));
+            if (imported && kernelExports.exports().stream().anyMatch(e -> e.name().equals(v.name()))) { victim = v.name(); break; }
         }
         assertTrue(victim != null, first + " imports a CRC'd kernel symbol");
         final String changed = victim;
@@ -102,7 +124,7 @@ public class DebianModulesTest {
         }
         ModuleLinker.Exports wrong = new ModuleLinker.Exports().add("vmlinux", altered, true);
         for (String d : deps.get(first)) wrong.add(d, linked.get(d).exports(), true);
-        ModuleLinker.Linked refused = ModuleLinker.link(f, ModuleLayout.of(f, arm64 ? 0xffff800040000000L : 0xffffffffc0000000L, perCpu, Map.of()), wrong);
+        ModuleLinker.Linked refused = ModuleLinker.link(f, ModuleLayout.of(f, firstBase, perCpu, Map.of()), wrong);
         assertTrue(refused.refusals().stream().anyMatch(r -> r.contains("disagrees about version of symbol " + changed)), refused.refusals().toString());
         assertTrue(!refused.loads());
 
@@ -113,6 +135,63 @@ public class DebianModulesTest {
             System.out.printf("%s: %d calls to the kernel, 1 GiB away, each through a PLT entry that branches to the callee%n", id, viaPlt);
             assertTrue(viaPlt > 10_000, viaPlt + " calls through PLTs");
         }
+        if (arm) {
+            System.out.printf("%s: %d calls to the kernel from the vmalloc area, each through a PLT entry (ldr pc of its literal) to the callee%n", id, viaPlt);
+            assertTrue(inVmalloc && viaPlt > PLT_CALLS_ARM, viaPlt + " calls through PLTs");
+        }
+    }
+
+    /** Where a module's memory ends (its last memory type's end). */
+    private static long end(ModuleLayout layout) {
+        long e = 0;
+        for (long[] mem : layout.memory().values()) e = Math.max(e, mem[0] + mem[1]);
+        return e;
+    }
+
+    /** What the arm sample's calls through PLTs must exceed. */
+    static final int PLT_CALLS_ARM = 500;   // 874 measured (bullseye-armhf-armmp: the area fills at the 300th module or so)
+
+    /**
+     * 32-bit arm: every BL (R_ARM_CALL) of the module's .text to an import, decoded from the
+     * linked bytes: it reaches the callee directly, or lands on a PLT entry of the module, an
+     * {@code ldr pc, [pc, #56]} whose literal, 64 bytes on, is the callee's address. Each PLT
+     * starts with the kernel's two fixed entries (ftrace_caller, __gnu_mcount_nc). Returns how
+     * many calls go through PLTs.
+     */
+    static int armCallsReachTheirTargets(ModuleLinker.Linked l, long ftraceCaller) {
+        KernelModuleFile f = l.module();
+        Map<String, Long> imported = new HashMap<>();
+        for (ModuleLinker.Import im : l.imports()) imported.put(im.name(), im.address());
+        int n = 0;
+        for (ModuleLayout.Placed p : l.layout().sections()) {
+            if (!p.name().equals(".text")) continue;
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(l.sections().get(p.index())).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            for (ModuleRelocation r : f.relocationsOf(p.index())) {
+                if (r.type() != ArmRelocator.CALL) continue;
+                Long callee = imported.get(f.symbols().get(r.symbol()).name());
+                if (callee == null) continue;
+                long place = p.address() + r.offset();
+                int insn = b.getInt((int) r.offset());
+                // only calls of the symbol itself (bl sym: the addend -8 in the file's instruction)
+                int original = java.nio.ByteBuffer.wrap(f.data()).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                        .getInt((int) (f.sections().get(p.index()).offset() + r.offset()));
+                if ((original & 0xffffff) != 0xfffffe) continue;
+                long target = (place + 8 + ((insn & 0xffffff) << 8 >> 6)) & 0xffffffffL;
+                if (target == callee) continue;   // in reach: a direct branch
+                ModuleLayout.Placed plt = null;
+                for (ModuleLayout.Placed q : l.layout().sections()) {
+                    if (Long.compareUnsigned(target - q.address(), q.size()) < 0) plt = q;
+                }
+                assertTrue(plt != null && plt.name().equals(".plt"), f.name() + ": a call at 0x" + Long.toHexString(place) + " lands outside the module's .plt");
+                java.nio.ByteBuffer e = java.nio.ByteBuffer.wrap(l.sections().get(plt.index())).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                int off = (int) (target - plt.address());
+                assertEquals(0xe59ff038, e.getInt(off), "ldr pc, [pc, #56]");
+                assertEquals(callee.longValue(), e.getInt(off + 64) & 0xffffffffL, f.name() + ": the PLT entry for " + f.symbols().get(r.symbol()).name());
+                assertEquals(ftraceCaller, e.getInt(64) & 0xffffffffL, "the first fixed PLT entry: FTRACE_ADDR");
+                n++;
+            }
+        }
+        return n;
     }
 
     /** modules.dep of {@code dir}: each module's path, and the names of the modules it needs. */
