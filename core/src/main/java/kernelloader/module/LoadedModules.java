@@ -40,7 +40,8 @@ public final class LoadedModules {
         // a module's per-cpu data goes to the kernel's per-cpu area; the kernel allocates it at
         // load time and /sys/module does not say where: its start stands in
         Long pcpu = s.addressOf("__per_cpu_start");
-        return new LoadedModules(k, new ModuleLinker.Exports().add("vmlinux", e.exports(), e.hasCrcs()), pcpu == null ? 0 : pcpu,
+        ModuleLinker.Exports exports = new ModuleLinker.Exports().add("vmlinux", e.exports(), e.hasCrcs()).kernelSymbols(s::addressOf);
+        return new LoadedModules(k, exports, pcpu == null ? 0 : pcpu,
                 s.addressOf("_text"));
     }
 
@@ -88,6 +89,7 @@ public final class LoadedModules {
             // book3s64 defines no MODULES_VADDR: execmem allocates modules from VMALLOC_START (radix)
             case Relocators.EM_PPC64 -> 0xc008000000000000L;
             case Relocators.EM_S390 -> S390_MODULES_VADDR;
+            case Relocators.EM_ARM -> 0xbf000000L;   // 32-bit arm's MODULES_VADDR: PAGE_OFFSET - 16 MiB (the 3G/1G split's)
             default -> 0xffffffffc0000000L;   // x86-64's MODULES_VADDR
         };
     }

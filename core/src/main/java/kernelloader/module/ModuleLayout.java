@@ -180,6 +180,7 @@ public final class ModuleLayout {
             case Relocators.EM_AARCH64 -> Arm64ModuleSections.sizes(m);
             case Relocators.EM_RISCV -> RiscvModuleSections.sizes(m);
             case Relocators.EM_PPC64 -> Ppc64ModuleSections.sizes(m);
+            case Relocators.EM_ARM -> ArmModuleSections.sizes(m);
             default -> Map.of();
         };
     }

@@ -32,6 +32,7 @@ public final class ModuleLinker {
     /** The exports a module may link to: the kernel's, then those of modules loaded before it. */
     public static final class Exports {
         private final Map<String, Provider> byName = new HashMap<>();
+        private java.util.function.Function<String, Long> kernelSymbols = name -> null;
 
         /** {@code exports} of {@code from} ("vmlinux", a module's name); {@code crcs}: whether they carry CRCs (MODVERSIONS). */
         public Exports add(String from, List<KernelExport> exports, boolean crcs) {
@@ -40,6 +41,19 @@ public final class ModuleLinker {
         }
 
         Provider find(String name) { return byName.get(name); }
+
+        /**
+         * The kernel's own symbols (kallsyms), for what an architecture's loader takes from the
+         * kernel without any module importing it (arm's fixed PLT entry for ftrace_caller); never
+         * for resolving a module's symbols.
+         */
+        public Exports kernelSymbols(java.util.function.Function<String, Long> lookup) {
+            kernelSymbols = lookup;
+            return this;
+        }
+
+        /** A kernel symbol's address, or null where not known. */
+        Long kernelSymbol(String name) { return kernelSymbols.apply(name); }
 
         public int size() { return byName.size(); }
     }
@@ -123,7 +137,7 @@ public final class ModuleLinker {
             }
             bytes.put(p.index(), b);
         }
-        Relocator r = Relocators.of(m, layout, bytes, values);
+        Relocator r = Relocators.of(m, layout, bytes, values, exports);
         Map<String, Integer> counts = new TreeMap<>();
         int applied = 0;
         for (int target : m.relocatedSections()) {

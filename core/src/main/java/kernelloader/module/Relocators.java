@@ -8,17 +8,17 @@ import java.util.Map;
  * a case in {@link ModuleLayout}).
  */
 final class Relocators {
-    static final int EM_PPC64 = 21, EM_S390 = 22, EM_X86_64 = 62, EM_AARCH64 = 183, EM_RISCV = 243;
+    static final int EM_PPC64 = 21, EM_S390 = 22, EM_ARM = 40, EM_X86_64 = 62, EM_AARCH64 = 183, EM_RISCV = 243;
     /** MIPS (not EM_MIPS_RS3_LE, 10: the kernel's elf_check_arch takes EM_MIPS alone). */
     static final int EM_MIPS = 8;
     /** For the refusal of the others. */
-    static final String SUPPORTED = "x86-64, arm64, riscv64, ppc64 (ELFv2), s390x and MIPS (RELA)";
+    static final String SUPPORTED = "x86-64, arm64, 32-bit arm, riscv64, ppc64 (ELFv2), s390x and MIPS (RELA)";
 
     private Relocators() {}
 
     static boolean supports(int machine) {
         return switch (machine) {
-            case EM_X86_64, EM_AARCH64, EM_MIPS, EM_RISCV, EM_PPC64, EM_S390 -> true;
+            case EM_X86_64, EM_AARCH64, EM_ARM, EM_MIPS, EM_RISCV, EM_PPC64, EM_S390 -> true;
             default -> false;
         };
     }
@@ -36,9 +36,9 @@ final class Relocators {
 
     /**
      * The relocator for {@code m}, laid out by {@code layout}, over the loaded sections'
-     * {@code bytes} (index to bytes), its symbols at {@code values}.
+     * {@code bytes} (index to bytes), its symbols at {@code values}, linked against {@code exports}.
      */
-    static Relocator of(KernelModuleFile m, ModuleLayout layout, Map<Integer, byte[]> bytes, long[] values) {
+    static Relocator of(KernelModuleFile m, ModuleLayout layout, Map<Integer, byte[]> bytes, long[] values, ModuleLinker.Exports exports) {
         return switch (m.elf().machine()) {
             case EM_X86_64 -> new X86_64Relocator();
             case EM_AARCH64 -> Arm64Relocator.of(m, layout, bytes);
@@ -46,6 +46,7 @@ final class Relocators {
             case EM_RISCV -> RiscvRelocator.of(m, layout, bytes, values);
             case EM_PPC64 -> Ppc64Relocator.of(m, layout, bytes, values);
             case EM_S390 -> S390Relocator.of(m, layout, bytes);
+            case EM_ARM -> ArmRelocator.of(m, layout, bytes, values, exports.kernelSymbol("ftrace_caller"));
             default -> throw new IllegalArgumentException("no relocator for e_machine " + m.elf().machine());
         };
     }

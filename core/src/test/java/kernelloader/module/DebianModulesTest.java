@@ -46,7 +46,8 @@ public class DebianModulesTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"trixie-amd64-amd64", "trixie-arm64-arm64", "bookworm-mips64el-5kc-malta", "sid-riscv64-riscv64",
-            "trixie-ppc64el-powerpc64le", "bookworm-s390x-s390x"})
+            "trixie-ppc64el-powerpc64le", "bookworm-s390x-s390x",
+            "bullseye-armhf-armmp"})
     void aSampleLinksAsTheKernelWouldLinkIt(String id) throws Exception {
         Path dir = modulesOf(id);
         Kernel k = Kernel.read(Corpus.kernel(id).image(), KernelOptions.DEFAULT);
@@ -71,7 +72,13 @@ public class DebianModulesTest {
         // farthest within a few MiB of auipc+jalr's reach; MIPS's CKSSEG; ppc64's vmalloc area, where calls
         // to the kernel go through stubs; s390x's 6.1 module area, 4 TiB from the kernel (calls through PLTs)
         boolean arm64 = id.contains("arm64"), mips = id.contains("mips"), riscv = id.contains("riscv64"), ppc64 = id.contains("ppc64"),
-                s390x = id.contains("s390x");
+                s390x = id.contains("s390x"), arm = id.contains("armhf");
+        // 32-bit arm's module area (MODULES_VADDR, 16 MiB below PAGE_OFFSET: calls reach the kernel
+        // directly), and when it is full the vmalloc area (module_alloc's fallback with
+        // CONFIG_ARM_MODULE_PLTS; VMALLOC_START of a machine with at least 760 MiB of RAM), where
+        // calls to the kernel go through PLTs
+        final long modulesEnd = 0xc0000000L, vmallocStart = 0xf0000000L;
+        boolean inVmalloc = false;
         // a module's per-cpu data goes to the kernel's per-cpu area (x86-64: offsets from 0)
         Long perCpuStart = k.kallsyms().get().addressOf("__per_cpu_start");
         // a kallsyms without KALLSYMS_ALL (bookworm's mips64el) has no data symbols: System.map's
@@ -85,9 +92,15 @@ public class DebianModulesTest {
             for (String m : withDependencies(name, deps)) {
                 if (linked.containsKey(m)) continue;
                 KernelModuleFile mf = KernelModuleFile.read(m, Files.readAllBytes(dir.resolve(pathOf.get(m))));
-                ModuleLinker.Exports exports = new ModuleLinker.Exports().add("vmlinux", kernelExports.exports(), kernelExports.hasCrcs());
+                ModuleLinker.Exports exports = new ModuleLinker.Exports().add("vmlinux", kernelExports.exports(), kernelExports.hasCrcs())
+                        .kernelSymbols(k.kallsyms().get()::addressOf);
                 for (String d : deps.get(m)) exports.add(d, linked.get(d).exports(), true);
                 ModuleLayout layout = ModuleLayout.of(mf, base, perCpu, Map.of());
+                if (arm && !inVmalloc && end(layout) > modulesEnd) {
+                    inVmalloc = true;
+                    base = vmallocStart;
+                    layout = ModuleLayout.of(mf, base, perCpu, Map.of());
+                }
                 ModuleLinker.Linked l = ModuleLinker.link(mf, layout, exports);
                 assertTrue(l.unresolved().isEmpty(), m + ": unresolved " + l.unresolved());
                 assertTrue(l.refusals().isEmpty(), m + ": " + l.refusals());
@@ -103,6 +116,7 @@ public class DebianModulesTest {
                     riscvCalls += RiscvCalls.reachTheirTargets(l);
                     riscvPairs += RiscvCalls.pcrelPairsAddUp(l);
                 }
+                if (arm) viaPlt += armCallsReachTheirTargets(l, k.kallsyms().get().addressOf("ftrace_caller"));
                 if (ppc64) viaStub += Ppc64CallsCheck.callsReachTheirTargets(l);
                 if (s390x) {
                     viaPlt += s390CallsReachTheirTargets(l);
@@ -121,7 +135,10 @@ public class DebianModulesTest {
         } else {
             String victim = null;
             for (KernelModuleFile.Version v : f.versions()) {
-                if (kernelExports.exports().stream().anyMatch(e -> e.name().equals(v.name()))) { victim = v.name(); break; }
+                // one the module imports (before 6.x, __versions also holds module_layout, which the
+                // kernel checks apart: check_modstruct_version)
+                boolean imported = f.symbols().stream().anyMatch(x -> x.undefined() && x.name().equals(v.name()));
+                if (imported && kernelExports.exports().stream().anyMatch(e -> e.name().equals(v.name()))) { victim = v.name(); break; }
             }
             assertTrue(victim != null, first + " imports a CRC'd kernel symbol");
             final String changed = victim;
@@ -158,6 +175,10 @@ public class DebianModulesTest {
         if (ppc64) {
             System.out.printf("%s: %d calls to imports, each through a stub that loads the callee's address, the nop after it ld r2,24(r1)%n", id, viaStub);
             assertTrue(viaStub > 10_000, viaStub + " calls through stubs");
+        }
+        if (arm) {
+            System.out.printf("%s: %d calls to the kernel from the vmalloc area, each through a PLT entry (ldr pc of its literal) to the callee%n", id, viaPlt);
+            assertTrue(inVmalloc && viaPlt > PLT_CALLS_ARM, viaPlt + " calls through PLTs");
         }
         if (s390x) {
             System.out.printf("%s: %d calls to the kernel, 4 TiB away, each through a PLT entry that loads the callee's address;"
@@ -286,6 +307,59 @@ public class DebianModulesTest {
                         f.name() + ": a GOTENT at 0x" + Long.toHexString(p.address() + r.offset()) + " addresses no GOT slot");
                 long held = java.nio.ByteBuffer.wrap(l.sections().get(gotPlt.index())).getLong((int) (slot - gotPlt.address()));
                 assertEquals(l.symbolValues()[r.symbol()], held, f.name() + ": the GOT slot of " + f.symbols().get(r.symbol()).name());
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Where a module's memory ends (its last memory type's end). */
+    private static long end(ModuleLayout layout) {
+        long e = 0;
+        for (long[] mem : layout.memory().values()) e = Math.max(e, mem[0] + mem[1]);
+        return e;
+    }
+
+    /** What the arm sample's calls through PLTs must exceed. */
+    static final int PLT_CALLS_ARM = 500;   // 874 measured (bullseye-armhf-armmp: the area fills at the 300th module or so)
+
+    /**
+     * 32-bit arm: every BL (R_ARM_CALL) of the module's .text to an import, decoded from the
+     * linked bytes: it reaches the callee directly, or lands on a PLT entry of the module, an
+     * {@code ldr pc, [pc, #56]} whose literal, 64 bytes on, is the callee's address. Each PLT
+     * starts with the kernel's two fixed entries (ftrace_caller, __gnu_mcount_nc). Returns how
+     * many calls go through PLTs.
+     */
+    static int armCallsReachTheirTargets(ModuleLinker.Linked l, long ftraceCaller) {
+        KernelModuleFile f = l.module();
+        Map<String, Long> imported = new HashMap<>();
+        for (ModuleLinker.Import im : l.imports()) imported.put(im.name(), im.address());
+        int n = 0;
+        for (ModuleLayout.Placed p : l.layout().sections()) {
+            if (!p.name().equals(".text")) continue;
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(l.sections().get(p.index())).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            for (ModuleRelocation r : f.relocationsOf(p.index())) {
+                if (r.type() != ArmRelocator.CALL) continue;
+                Long callee = imported.get(f.symbols().get(r.symbol()).name());
+                if (callee == null) continue;
+                long place = p.address() + r.offset();
+                int insn = b.getInt((int) r.offset());
+                // only calls of the symbol itself (bl sym: the addend -8 in the file's instruction)
+                int original = java.nio.ByteBuffer.wrap(f.data()).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                        .getInt((int) (f.sections().get(p.index()).offset() + r.offset()));
+                if ((original & 0xffffff) != 0xfffffe) continue;
+                long target = (place + 8 + ((insn & 0xffffff) << 8 >> 6)) & 0xffffffffL;
+                if (target == callee) continue;   // in reach: a direct branch
+                ModuleLayout.Placed plt = null;
+                for (ModuleLayout.Placed q : l.layout().sections()) {
+                    if (Long.compareUnsigned(target - q.address(), q.size()) < 0) plt = q;
+                }
+                assertTrue(plt != null && plt.name().equals(".plt"), f.name() + ": a call at 0x" + Long.toHexString(place) + " lands outside the module's .plt");
+                java.nio.ByteBuffer e = java.nio.ByteBuffer.wrap(l.sections().get(plt.index())).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                int off = (int) (target - plt.address());
+                assertEquals(0xe59ff038, e.getInt(off), "ldr pc, [pc, #56]");
+                assertEquals(callee.longValue(), e.getInt(off + 64) & 0xffffffffL, f.name() + ": the PLT entry for " + f.symbols().get(r.symbol()).name());
+                assertEquals(ftraceCaller, e.getInt(64) & 0xffffffffL, "the first fixed PLT entry: FTRACE_ADDR");
                 n++;
             }
         }
