@@ -28,7 +28,7 @@ import picocli.CommandLine.Spec;
         description = "Link a kernel module (.ko, .ko.xz, .ko.zst) against its kernel as the kernel's loader does: sections laid out"
                 + " as layout_sections does (or where --sections puts them), every import resolved to the kernel's exports (and those"
                 + " of --with modules), CRCs, GPL-only and namespaces checked, relocations applied; OUT gets it as an ELF at those"
-                + " addresses. x86-64 and arm64 modules for now.")
+                + " addresses. x86-64, arm64, 32-bit arm, riscv64, ppc64 (ELFv2), s390x and MIPS (64-bit, RELA) modules.")
 final class ModuleCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "KO")
     Path ko;

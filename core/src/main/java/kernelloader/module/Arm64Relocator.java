@@ -214,8 +214,10 @@ final class Arm64Relocator implements Relocator {
         int adrp = encode(Imm.ADR, 0x90000010, pages);
         int add = 0x91000210 | (int) ((val & 0xfff) << 10);
         int br = 0xd61f0200;
-        if (j >= 0 && target(plt, j) == val) return plt.address + 12L * j;
+        // (written before the duplicate check, as the kernel writes plt[i]: a duplicate leaves its
+        // bytes in the next free slot, where the guest's memory shows them)
         b.putInt(12 * i, adrp).putInt(12 * i + 4, add).putInt(12 * i + 8, br);
+        if (j >= 0 && target(plt, j) == val) return plt.address + 12L * j;
         plt.entries++;
         return pc;
     }
