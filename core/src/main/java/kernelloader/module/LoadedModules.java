@@ -104,7 +104,9 @@ public final class LoadedModules {
             if (l.module().name().equals(m.name())) throw new KernelFormatException(m.source() + ": module " + m.name() + " is loaded already");
         }
         long at = base != null ? base : next != null ? next : defaultBase(m);
-        ModuleLayout layout = ModuleLayout.of(m, at, perCpu, sections);
+        // (kernels before 6.4 put a module's core in one allocation: the memory types in another order)
+        kernelloader.image.KernelVersion v = kernel.version().orNull();
+        ModuleLayout layout = ModuleLayout.of(m, at, perCpu, sections, v != null && !v.atLeast(6, 4));
         ModuleLinker.Linked l = ModuleLinker.link(m, layout, exports);
         exports.add(m.name(), l.exports(), true);
         loaded.add(l);

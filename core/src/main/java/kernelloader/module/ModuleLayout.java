@@ -83,6 +83,17 @@ public final class ModuleLayout {
      * there instead, as the running kernel placed them.
      */
     public static ModuleLayout of(KernelModuleFile m, long base, long perCpu, Map<String, Long> given) {
+        return of(m, base, perCpu, given, false);
+    }
+
+    /**
+     * As above; with {@code coreAllocation}, as kernels before 6.4 lay modules out: the core
+     * memory types one allocation (text, read-only data, ro_after_init, data, each from a page
+     * boundary: debug_align under STRICT_MODULE_RWX) and the init ones another, so the types go
+     * from {@code base} in that order. 6.4+ allocates each type apart (here: one after another
+     * in enum mod_mem_type's order). The offsets within a type are the same in both.
+     */
+    public static ModuleLayout of(KernelModuleFile m, long base, long perCpu, Map<String, Long> given, boolean coreAllocation) {
         List<ElfSectionHeader> sh = m.sections();
         int n = sh.size();
         // what the architecture sizes before the layout (arm64: its PLTs)
@@ -139,7 +150,9 @@ public final class ModuleLayout {
         Map<MemoryType, long[]> memory = new EnumMap<>(MemoryType.class);
         java.util.Set<MemoryType> rebased = java.util.EnumSet.noneOf(MemoryType.class);
         long next = base;
-        for (MemoryType t : MemoryType.values()) {
+        MemoryType[] order = coreAllocation ? new MemoryType[] {MemoryType.TEXT, MemoryType.RODATA, MemoryType.RO_AFTER_INIT,
+                MemoryType.DATA, MemoryType.INIT_TEXT, MemoryType.INIT_RODATA, MemoryType.INIT_DATA} : MemoryType.values();
+        for (MemoryType t : order) {
             long size = sizes.getOrDefault(t, 0L);
             if (size == 0) continue;
             memory.put(t, new long[] {next, size});
