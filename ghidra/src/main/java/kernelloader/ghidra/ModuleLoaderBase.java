@@ -34,8 +34,10 @@ public abstract class ModuleLoaderBase extends AbstractProgramWrapperLoader {
         return 0;   // ahead of the ELF loader, which opens a .ko unlinked
     }
 
-    /** File→Add To Program (Ghidra 10.3; later ones ask the method below). */
-    @Override
+    /**
+     * File→Add To Program (Ghidra 10.3; later ones ask the method below). No @Override: the
+     * method is deprecated since 10.4 and may be gone from the Ghidra this is built against.
+     */
     public boolean supportsLoadIntoProgram() {
         return true;
     }
