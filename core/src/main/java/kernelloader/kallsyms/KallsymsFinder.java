@@ -163,9 +163,16 @@ public final class KallsymsFinder {
         // (3 bytes per symbol; 4 in 6.2-rc) sits between the markers and the token table
         for (int stride : new int[] {3, 4}) {
             int maxN = Math.min(1 << 21, tt.start() / stride);
-            for (int n = 257; n <= maxN; n++) {
+            // every entry is a symbol number (< n <= 2^21), and the entries end at the padding:
+            // n is at most the run of such values before it (short in bytes that are no table:
+            // trying every n up to 2^21 there took seconds per token table candidate)
+            int[] run = new int[8];
+            int longest = 0;
+            for (int pad = 0; pad < 8; pad++) longest = Math.max(longest, run[pad] = seqsRun(v, tt.start() - pad, stride, maxN));
+            for (int n = 257; n <= longest; n++) {
                 int groups = (n + 255) >>> 8;
                 for (int pad = 0; pad < 8; pad++) {
+                    if (n > run[pad]) continue;
                     int seqs = tt.start() - pad - stride * n;
                     if ((seqs & 3) != 0) continue;
                     for (int e : new int[] {seqs, seqs - 4}) {
@@ -187,6 +194,16 @@ public final class KallsymsFinder {
         byte[][] tokens = new byte[256][];
         for (int i = 0; i < 256; i++) tokens[i] = tt.token(i);
         return new Located(names, seqs, tokens, tt, tt.indexEnd(), tt.order());
+    }
+
+    /** How many entries of {@code stride} bytes before {@code end} hold values below 2^21, at most {@code max}. */
+    private static int seqsRun(ByteView v, int end, int stride, int max) {
+        int run = 0;
+        for (int p = end - stride; p >= 0 && run < max; p -= stride, run++) {
+            long s = stride == 3 ? (v.u8(p) << 16 | v.u8(p + 1) << 8 | v.u8(p + 2)) : v.u32(p);
+            if (s >= 1 << 21) break;
+        }
+        return run;
     }
 
     /** kallsyms_seqs_of_names is a permutation of 0..n-1 (big-endian 3-byte, or u32). */
